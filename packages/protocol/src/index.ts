@@ -1,1 +1,14 @@
-export {};
+export * from "./errors.ts";
+export * from "./framing/frame-decoder.ts";
+export * from "./framing/frame-encoder.ts";
+export * from "./framing/frame-header.ts";
+export * from "./rpc/descriptor.ts";
+export * from "./rpc/envelope.ts";
+export * from "./rpc/memory-transport.ts";
+export * from "./rpc/method-router.ts";
+export * from "./rpc/reply-watermark.ts";
+export * from "./rpc/rpc-peer.ts";
+export * from "./rpc/socket-transport.ts";
+export * from "./rpc/transport.ts";
+export * from "./test-support/test-methods.ts";
+export * from "./version.ts";

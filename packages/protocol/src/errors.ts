@@ -1,0 +1,94 @@
+import Type, { type Static } from "typebox";
+
+/** Every error code of the system (SPEC section 10), shared by every package and carried on the wire. */
+export const ERROR_CODES = [
+  "INVALID_ARGUMENT",
+  "INVALID_STATE",
+  "UNKNOWN_APP",
+  "APP_EXISTS",
+  "RESOURCE_EXHAUSTED",
+  "TIMEOUT",
+  "CONNECTION_LOST",
+  "TOO_MANY_INVOCATIONS",
+  "UNKNOWN_METHOD",
+  "PROTOCOL_ERROR",
+  "INCOMPATIBLE_VERSION",
+  "UNKNOWN_CLIENT",
+  "PERMISSION_DENIED",
+  "SPAWN_FAILED",
+  "NOT_FOUND",
+  "INTERNAL",
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The wire form of an error: code, message and optional structured details. */
+export const WireError = Type.Object({
+  code: Type.Enum(ERROR_CODES),
+  message: Type.String({ maxLength: 4096 }),
+  details: Type.Optional(Type.Unknown()),
+});
+export type WireError = Static<typeof WireError>;
+
+/** The one error type of the system: a {@link ErrorCode} plus a message naming the offending value. */
+export class RialtoError extends Error {
+  override readonly name = "RialtoError";
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.details !== undefined) this.details = options.details;
+  }
+
+  /** Structured extra facts (e.g. the limit that was hit); carried on the wire. */
+  details?: unknown;
+
+  /** The error as it travels in a reply frame. */
+  toWire(): WireError {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  /** Rebuilds an error received from a peer. */
+  static fromWire(wire: WireError): RialtoError {
+    return new RialtoError(wire.code, wire.message, { details: wire.details });
+  }
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** True when `value` is one of {@link ERROR_CODES}. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && KNOWN_CODES.has(value);
+}
+
+/**
+ * Normalises anything thrown into a {@link RialtoError}: RialtoErrors pass through, objects with a
+ * known `code` keep it, everything else becomes `INTERNAL` with the original kept as `cause`.
+ */
+export function toRialtoError(error: unknown): RialtoError {
+  if (error instanceof RialtoError) return error;
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return new RialtoError(isErrorCode(code) ? code : "INTERNAL", error.message, { cause: error });
+  }
+  return new RialtoError("INTERNAL", `non-error thrown: ${describeValue(error)}`, {
+    cause: error,
+  });
+}
+
+/** A short printable form of a value for error messages (truncated to 80 characters). */
+export function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

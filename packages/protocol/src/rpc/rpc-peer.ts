@@ -1,0 +1,430 @@
+import { describeValue, RialtoError, toRialtoError } from "../errors.ts";
+import { FrameDecoder } from "../framing/frame-decoder.ts";
+import { encodeJsonFrame } from "../framing/frame-encoder.ts";
+import { DEFAULT_MAX_FRAME_LENGTH, FrameType } from "../framing/frame-header.ts";
+import type { AnyEvent, AnyMethod, ParamsOf, PayloadOf, ResultOf } from "./descriptor.ts";
+import { Envelopes, type RequestEnvelope, type ResponseEnvelope } from "./envelope.ts";
+import type { MethodRouter } from "./method-router.ts";
+import { ReplyWatermark } from "./reply-watermark.ts";
+import type { Transport } from "./transport.ts";
+
+/** Default call deadline in milliseconds (SPEC 7). */
+export const DEFAULT_CALL_TIMEOUT_MS = 3000;
+
+/**
+ * Decides how a request is run; the default runs it. A reply cache (retry-RPC) plugs in here:
+ * it may answer from the cache instead of calling `run`, or return undefined to send nothing.
+ */
+export type RequestGate<Data> = (
+  request: RequestEnvelope,
+  peer: RpcPeer<Data>,
+  run: () => ResponseEnvelope | Promise<ResponseEnvelope>,
+) => ResponseEnvelope | undefined | Promise<ResponseEnvelope | undefined>;
+
+/** Options of {@link RpcPeer}. */
+export interface RpcPeerOptions<Data> {
+  /** Tag used in error messages, e.g. `client` gives `[client] timeout ...`. */
+  name?: string;
+  /** The byte stream; may also be given later with {@link RpcPeer.attach}. */
+  transport?: Transport;
+  /** Handlers for requests the other side sends. Without one, every request gets UNKNOWN_METHOD. */
+  router?: MethodRouter<RpcPeer<Data>>;
+  /** Default deadline of {@link RpcPeer.call} in ms (default 3000). */
+  timeoutMs?: number;
+  /** Maximum frame body in bytes, both ways (default 1 MiB). */
+  maxFrameLength?: number;
+  /**
+   * What a lost transport does to pending calls: `"reject"` them (default), or `"hold"` them and
+   * send them again on the next {@link RpcPeer.attach} (retry-RPC), deadlines still running.
+   */
+  onDisconnect?: "reject" | "hold";
+  /** Runs every incoming request (reply caches plug in here). */
+  requestGate?: RequestGate<Data>;
+  /** Non-fatal trouble caused by the peer (bad event, stray reply, notice); for logging. */
+  onError?: (error: RialtoError) => void;
+  /** The transport went away; `cause` is set unless it was a clean close. */
+  onTransportClose?: (cause: RialtoError | undefined) => void;
+  /** Per-connection state available to handlers as `peer.data`. */
+  data?: Data;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Deadline in ms for this call (default: the peer's `timeoutMs`). */
+  timeoutMs?: number;
+}
+
+interface PendingCall {
+  method: string;
+  frame: Uint8Array;
+  resolve(result: unknown): void;
+  reject(error: RialtoError): void;
+  timer: ReturnType<typeof setTimeout>;
+  validate: AnyMethod["result"];
+}
+
+type Listener = (payload: unknown, seq?: number) => void;
+
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * One end of an RPC connection: typed calls with deadlines, typed events both ways, handlers for
+ * the other side's calls. Symmetric, so the same engine serves client, server and control links.
+ * Closing rejects every pending call with the cause kept.
+ */
+export class RpcPeer<Data = undefined> implements AsyncDisposable {
+  /** Per-connection state (e.g. the client id once registered). */
+  data: Data;
+  readonly name: string;
+  readonly #options: RpcPeerOptions<Data>;
+  readonly #maxFrameLength: number;
+  readonly #pending = new Map<number, PendingCall>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #validators = new Map<string, AnyEvent["payload"]>();
+  readonly #watermark = new ReplyWatermark();
+  #transport: Transport | undefined;
+  #decoder: FrameDecoder;
+  #nextId = 1;
+  #closed: RialtoError | undefined;
+
+  constructor(options: RpcPeerOptions<Data> = {}) {
+    this.#options = options;
+    this.name = options.name ?? "rpc";
+    this.data = options.data as Data;
+    this.#maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
+    this.#decoder = new FrameDecoder({ maxFrameLength: this.#maxFrameLength });
+    if (options.transport !== undefined) this.attach(options.transport);
+  }
+
+  /** True once {@link close} ran: no more calls, events or transports. */
+  get isClosed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** True while a transport is attached and open. */
+  get isConnected(): boolean {
+    return this.#transport !== undefined;
+  }
+
+  /** Calls in flight. */
+  get pendingCalls(): number {
+    return this.#pending.size;
+  }
+
+  /** Highest consecutive request id whose call has settled; sent as `ack` on every request. */
+  get repliesSeen(): number {
+    return this.#watermark.highest;
+  }
+
+  /** The attached transport, if any. */
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /**
+   * Starts using `transport`. Calls held from a lost transport are sent again, in id order, so a
+   * server with a reply cache answers each exactly once.
+   */
+  attach(transport: Transport): void {
+    if (this.#closed !== undefined) {
+      transport.close(this.#closed);
+      return;
+    }
+    this.#transport?.close();
+    this.#transport = transport;
+    this.#decoder = new FrameDecoder({ maxFrameLength: this.#maxFrameLength });
+    transport.start({
+      data: (bytes) => {
+        if (this.#transport === transport) this.#receive(bytes);
+      },
+      close: (cause) => {
+        if (this.#transport === transport) this.#lost(cause);
+      },
+    });
+    for (const call of this.#pending.values()) transport.write(call.frame);
+  }
+
+  /** Calls `method` on the other side; resolves with its validated result or rejects a RialtoError. */
+  call<M extends AnyMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    options: CallOptions = {},
+  ): Promise<ResultOf<M>> {
+    if (this.#closed !== undefined)
+      return Promise.reject(this.#callError(method.name, this.#closed));
+    let frame: Uint8Array;
+    const id = this.#nextId++;
+    try {
+      method.params.assert(params, `"${method.name}" params`);
+      frame = encodeJsonFrame(
+        FrameType.Request,
+        { id, method: method.name, params, ack: this.#watermark.highest },
+        this.#maxFrameLength,
+      );
+    } catch (error) {
+      this.#watermark.settle(id);
+      return Promise.reject(toRialtoError(error));
+    }
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    return new Promise<ResultOf<M>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#settle(id)?.reject(
+          new RialtoError(
+            "TIMEOUT",
+            `[${this.name}] timeout after ${timeoutMs} ms calling "${method.name}"`,
+          ),
+        );
+      }, timeoutMs);
+      this.#pending.set(id, {
+        method: method.name,
+        frame,
+        resolve: resolve as (result: unknown) => void,
+        reject,
+        timer,
+        validate: method.result,
+      });
+      this.#transport?.write(frame);
+    });
+  }
+
+  /** Sends an event to the other side (fire and forget). Throws if the payload is invalid. */
+  emit<E extends AnyEvent>(event: E, payload: PayloadOf<E>, seq?: number): boolean {
+    if (this.#closed !== undefined || this.#transport === undefined) return false;
+    event.payload.assert(payload, `"${event.name}" payload`);
+    const envelope =
+      seq === undefined ? { event: event.name, payload } : { event: event.name, payload, seq };
+    return this.#transport.write(encodeJsonFrame(FrameType.Event, envelope, this.#maxFrameLength));
+  }
+
+  /** Listens for `event` from the other side; payloads are validated first. Returns an unsubscribe. */
+  on<E extends AnyEvent>(
+    event: E,
+    listener: (payload: PayloadOf<E>, seq?: number) => void,
+  ): () => void {
+    let set = this.#listeners.get(event.name);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(event.name, set);
+      this.#validators.set(event.name, event.payload);
+    }
+    const entry = listener as Listener;
+    set.add(entry);
+    return () => set.delete(entry);
+  }
+
+  /**
+   * Closes for good: the transport is closed and every pending call rejects with `cause` (default
+   * CONNECTION_LOST) named in its error. Idempotent.
+   */
+  close(cause?: RialtoError): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = cause ?? new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed`);
+    const transport = this.#transport;
+    this.#transport = undefined;
+    transport?.close(cause);
+    this.#rejectAll(this.#closed);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  /** Sends raw bytes (tests use it to play a hostile peer). */
+  writeRaw(bytes: Uint8Array): boolean {
+    return this.#transport?.write(bytes) ?? false;
+  }
+
+  #lost(cause: RialtoError | undefined): void {
+    this.#transport = undefined;
+    this.#options.onTransportClose?.(cause);
+    if (this.#closed !== undefined) return;
+    if (this.#options.onDisconnect === "hold") return;
+    this.close(
+      cause ?? new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed by peer`),
+    );
+  }
+
+  #rejectAll(cause: RialtoError): void {
+    for (const id of [...this.#pending.keys()]) {
+      const call = this.#settle(id);
+      call?.reject(this.#callError(call.method, cause));
+    }
+  }
+
+  #callError(method: string, cause: RialtoError): RialtoError {
+    return new RialtoError(cause.code, `[${this.name}] "${method}" failed: ${cause.message}`, {
+      cause,
+    });
+  }
+
+  #settle(id: number): PendingCall | undefined {
+    const call = this.#pending.get(id);
+    if (call === undefined) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(call.timer);
+    this.#watermark.settle(id);
+    return call;
+  }
+
+  #receive(bytes: Uint8Array): void {
+    const failure = this.#decoder.push(bytes, (frame) => this.#onFrame(frame.type, frame.body));
+    if (failure !== undefined) {
+      this.#sendNotice(failure);
+      this.#transport?.close(failure);
+    }
+  }
+
+  #onFrame(type: FrameType, body: Uint8Array): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(textDecoder.decode(body));
+    } catch {
+      this.#protocolError(
+        `frame body is not valid UTF-8 JSON (${body.byteLength} bytes)`,
+        undefined,
+      );
+      return;
+    }
+    switch (type) {
+      case FrameType.Request:
+        this.#onRequest(message);
+        break;
+      case FrameType.Response:
+        this.#onResponse(message);
+        break;
+      case FrameType.Event:
+        this.#onEvent(message);
+        break;
+      case FrameType.Notice:
+        if (Envelopes.notice.check(message)) this.#report(RialtoError.fromWire(message.error));
+        else
+          this.#report(
+            new RialtoError("PROTOCOL_ERROR", `malformed notice ${describeValue(message)}`),
+          );
+    }
+  }
+
+  #onRequest(message: unknown): void {
+    if (!Envelopes.request.check(message)) {
+      const id = (message as { id?: unknown } | null)?.id;
+      this.#protocolError(
+        `malformed request ${describeValue(message)}`,
+        Number.isSafeInteger(id) && (id as number) > 0 ? (id as number) : undefined,
+      );
+      return;
+    }
+    const router = this.#options.router;
+    const run = (): ResponseEnvelope | Promise<ResponseEnvelope> =>
+      router !== undefined
+        ? router.dispatch(message, this)
+        : {
+            id: message.id,
+            error: new RialtoError(
+              "UNKNOWN_METHOD",
+              `unknown method ${describeValue(message.method)}`,
+            ).toWire(),
+          };
+    const gate = this.#options.requestGate;
+    const transport = this.#transport;
+    let reply: ResponseEnvelope | undefined | Promise<ResponseEnvelope | undefined>;
+    try {
+      reply = gate !== undefined ? gate(message, this, run) : run();
+    } catch (error) {
+      reply = { id: message.id, error: toRialtoError(error).toWire() };
+    }
+    if (!(reply instanceof Promise)) {
+      if (reply !== undefined) this.#sendResponse(reply, transport);
+      return;
+    }
+    reply.then(
+      (response) => {
+        if (response !== undefined) this.#sendResponse(response, transport);
+      },
+      (error) =>
+        this.#sendResponse({ id: message.id, error: toRialtoError(error).toWire() }, transport),
+    );
+  }
+
+  #sendResponse(response: ResponseEnvelope, transport: Transport | undefined): void {
+    // A reply goes back on the connection the request came in on; if that one is gone, the
+    // caller will retransmit (and a reply cache answers it).
+    if (transport === undefined || transport !== this.#transport) return;
+    let frame: Uint8Array;
+    try {
+      frame = encodeJsonFrame(FrameType.Response, response, this.#maxFrameLength);
+    } catch (error) {
+      frame = encodeJsonFrame(FrameType.Response, {
+        id: response.id,
+        error: toRialtoError(error).toWire(),
+      });
+    }
+    transport.write(frame);
+  }
+
+  #onResponse(message: unknown): void {
+    if (!Envelopes.response.check(message)) {
+      this.#report(
+        new RialtoError("PROTOCOL_ERROR", `malformed response ${describeValue(message)}`),
+      );
+      return;
+    }
+    const call = this.#settle(message.id);
+    if (call === undefined) return; // A late reply to a call that timed out.
+    if (message.error !== undefined) {
+      call.reject(RialtoError.fromWire(message.error));
+    } else if (call.validate.check(message.result)) {
+      call.resolve(message.result);
+    } else {
+      call.reject(
+        new RialtoError(
+          "PROTOCOL_ERROR",
+          `[${this.name}] "${call.method}" returned an invalid result ${describeValue(message.result)}`,
+        ),
+      );
+    }
+  }
+
+  #onEvent(message: unknown): void {
+    if (!Envelopes.event.check(message)) {
+      this.#report(new RialtoError("PROTOCOL_ERROR", `malformed event ${describeValue(message)}`));
+      return;
+    }
+    const listeners = this.#listeners.get(message.event);
+    if (listeners === undefined || listeners.size === 0) return;
+    const validator = this.#validators.get(message.event);
+    if (validator !== undefined && !validator.check(message.payload)) {
+      this.#report(
+        new RialtoError(
+          "PROTOCOL_ERROR",
+          `event "${message.event}" has an invalid payload ${describeValue(message.payload)}`,
+        ),
+      );
+      return;
+    }
+    for (const listener of listeners) {
+      try {
+        listener(message.payload, message.seq);
+      } catch (error) {
+        this.#report(toRialtoError(error));
+      }
+    }
+  }
+
+  #protocolError(message: string, requestId: number | undefined): void {
+    const error = new RialtoError("PROTOCOL_ERROR", message);
+    if (requestId !== undefined) {
+      this.#sendResponse({ id: requestId, error: error.toWire() }, this.#transport);
+    } else {
+      this.#sendNotice(error);
+    }
+    this.#report(error);
+  }
+
+  #sendNotice(error: RialtoError): void {
+    this.#transport?.write(encodeJsonFrame(FrameType.Notice, { error: error.toWire() }));
+  }
+
+  #report(error: RialtoError): void {
+    this.#options.onError?.(error);
+  }
+}

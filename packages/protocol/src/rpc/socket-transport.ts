@@ -1,0 +1,271 @@
+import { chmodSync, existsSync, unlinkSync } from "node:fs";
+import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
+import { RialtoError, toRialtoError } from "../errors.ts";
+import type { Transport, TransportSink } from "./transport.ts";
+
+/** Default cap on bytes queued for a peer that does not read: past it the peer is cut off. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+/** Options shared by the socket transports. */
+export interface SocketTransportOptions {
+  /** Bytes that may wait for a slow reader before the connection is closed (default 32 MiB). */
+  maxBufferedBytes?: number;
+}
+
+/**
+ * A {@link Transport} over a Bun socket (Unix stream socket or an inherited fd). Bun sockets do
+ * not buffer: a write may take part of the bytes, so the rest waits in a queue flushed on drain.
+ */
+export class SocketTransport implements Transport {
+  #socket: Socket<SocketTransport> | undefined;
+  #sink: TransportSink | undefined;
+  #early: Uint8Array[] = [];
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #closed = false;
+  #closeCause: RialtoError | undefined;
+  #maxBufferedBytes: number;
+
+  constructor(options: SocketTransportOptions = {}) {
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  }
+
+  /** The OS file descriptor of the socket (for SO_PEERCRED checks and side channels). */
+  get fd(): number {
+    return (this.#socket as unknown as { fd?: number } | undefined)?.fd ?? -1;
+  }
+
+  get bufferedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Called by the socket handlers once the socket exists. */
+  attach(socket: Socket<SocketTransport>): void {
+    this.#socket = socket;
+    if (this.#closed) socket.end();
+  }
+
+  start(sink: TransportSink): void {
+    this.#sink = sink;
+    for (const bytes of this.#early.splice(0)) sink.data(bytes);
+    if (this.#closed) sink.close(this.#closeCause);
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed || this.#socket === undefined) return false;
+    if (this.#queue.length === 0) {
+      const written = this.#socket.write(bytes);
+      if (written === bytes.byteLength) return true;
+      bytes = bytes.subarray(Math.max(written, 0));
+    }
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.byteLength;
+    if (this.#queuedBytes > this.#maxBufferedBytes) {
+      this.close(
+        new RialtoError(
+          "RESOURCE_EXHAUSTED",
+          `peer is not reading: ${this.#queuedBytes} bytes queued (limit ${this.#maxBufferedBytes})`,
+        ),
+      );
+    }
+    return true;
+  }
+
+  close(cause?: RialtoError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeCause = cause;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#socket?.end();
+    this.#sink?.close(cause);
+  }
+
+  /** @internal */
+  received(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#sink === undefined) this.#early.push(bytes.slice());
+    else this.#sink.data(bytes);
+  }
+
+  /** @internal */
+  flush(): void {
+    const socket = this.#socket;
+    if (socket === undefined || this.#closed) return;
+    while (this.#queue.length > 0) {
+      // Coalesce small queued writes into one syscall.
+      const head =
+        this.#queue.length > 1
+          ? Buffer.concat(this.#queue.splice(0))
+          : (this.#queue.shift() as Uint8Array);
+      const written = Math.max(socket.write(head), 0);
+      this.#queuedBytes -= written;
+      if (written < head.byteLength) {
+        this.#queue.unshift(head.subarray(written));
+        return;
+      }
+    }
+  }
+
+  /** @internal The socket went away (peer closed, error, or our own end()). */
+  ended(cause?: RialtoError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeCause = cause;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#sink?.close(cause);
+  }
+}
+
+const handlers: SocketHandler<SocketTransport> = {
+  data(socket, data) {
+    socket.data.received(data);
+  },
+  drain(socket) {
+    socket.data.flush();
+  },
+  close(socket, error) {
+    socket.data.ended(
+      error === undefined
+        ? undefined
+        : new RialtoError("CONNECTION_LOST", `socket closed: ${error.message}`),
+    );
+  },
+  error(socket, error) {
+    socket.data.ended(new RialtoError("CONNECTION_LOST", `socket error: ${error.message}`));
+  },
+};
+
+/** Connects to a Unix stream socket at `path`. Rejects with CONNECTION_LOST when nobody listens. */
+export async function connectUnix(
+  path: string,
+  options: SocketTransportOptions = {},
+): Promise<SocketTransport> {
+  const transport = new SocketTransport(options);
+  try {
+    const socket = await Bun.connect<SocketTransport>({
+      unix: path,
+      data: transport,
+      socket: handlers,
+    });
+    transport.attach(socket);
+  } catch (error) {
+    throw new RialtoError(
+      "CONNECTION_LOST",
+      `cannot connect to ${path}: ${toRialtoError(error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return transport;
+}
+
+/** Wraps an inherited stream-socket fd (e.g. the control channel on fd 3); takes ownership of it. */
+export async function connectFd(
+  fd: number,
+  options: SocketTransportOptions = {},
+): Promise<SocketTransport> {
+  const transport = new SocketTransport(options);
+  // Bun accepts `fd` at run time; bun-types lacks the overload.
+  const connect = Bun.connect as unknown as (options: {
+    fd: number;
+    data: SocketTransport;
+    socket: SocketHandler<SocketTransport>;
+  }) => Promise<Socket<SocketTransport>>;
+  try {
+    transport.attach(await connect({ fd, data: transport, socket: handlers }));
+  } catch (error) {
+    throw new RialtoError(
+      "CONNECTION_LOST",
+      `cannot use fd ${fd} as a socket: ${toRialtoError(error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return transport;
+}
+
+/** A listening Unix socket; see {@link listenUnix}. */
+export interface UnixListener extends AsyncDisposable {
+  readonly path: string;
+  /** Stops accepting, closes the socket file. Open connections stay open. */
+  close(): void;
+}
+
+/** Options of {@link listenUnix}. */
+export interface ListenUnixOptions extends SocketTransportOptions {
+  /** File mode of the socket (default 0o660). */
+  mode?: number;
+}
+
+/**
+ * Listens on a Unix stream socket at `path` and hands every accepted connection to `onConnection`.
+ * A stale socket file is replaced, but only when nobody is listening on it (PERMISSION_DENIED
+ * otherwise: a live server's socket is never stolen).
+ */
+export async function listenUnix(
+  path: string,
+  onConnection: (transport: SocketTransport) => void,
+  options: ListenUnixOptions = {},
+): Promise<UnixListener> {
+  if (existsSync(path)) {
+    if (await isListening(path)) {
+      throw new RialtoError("PERMISSION_DENIED", `socket ${path} is in use by a running server`);
+    }
+    unlinkSync(path);
+  }
+  let listener: UnixSocketListener<SocketTransport> | TCPSocketListener<SocketTransport>;
+  try {
+    listener = Bun.listen<SocketTransport>({
+      unix: path,
+      socket: {
+        ...handlers,
+        open(socket) {
+          const transport = new SocketTransport(options);
+          socket.data = transport;
+          transport.attach(socket);
+          onConnection(transport);
+        },
+      },
+    });
+    chmodSync(path, options.mode ?? 0o660);
+  } catch (error) {
+    throw new RialtoError(
+      "PERMISSION_DENIED",
+      `cannot listen on ${path}: ${toRialtoError(error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    listener.stop(false);
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone: nothing to clean up.
+    }
+  };
+  return { path, close, [Symbol.asyncDispose]: async () => close() };
+}
+
+/** True when something accepts connections on the Unix socket at `path`. */
+export async function isListening(path: string): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ unix: path, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
