@@ -7,6 +7,7 @@ import {
   FrameEncoding,
   FrameType,
   readFrameHeader,
+  readUint32,
 } from "./frame-header.ts";
 
 /** One decoded frame. `body` is only valid during the callback that receives it. */
@@ -57,9 +58,8 @@ export class FrameDecoder {
       offset = this.#fillPartial(chunk, onFrame);
       if (this.#failure !== undefined || this.#partial !== undefined) return this.#failure;
     }
-    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     while (chunk.byteLength - offset >= FRAME_HEADER_LENGTH) {
-      const header = readFrameHeader(view, offset);
+      const header = readFrameHeader(chunk, offset);
       const failure = this.#check(header);
       if (failure !== undefined) return this.#fail(failure);
       const end = offset + FRAME_HEADER_LENGTH + header.bodyLength;
@@ -71,7 +71,7 @@ export class FrameDecoder {
       });
       offset = end;
     }
-    if (offset < chunk.byteLength) this.#keep(chunk.subarray(offset), view, offset);
+    if (offset < chunk.byteLength) this.#keep(chunk.subarray(offset));
     return undefined;
   }
 
@@ -88,11 +88,11 @@ export class FrameDecoder {
     return undefined;
   }
 
-  #keep(rest: Uint8Array, view: DataView, offset: number): void {
+  #keep(rest: Uint8Array): void {
     // A known header lets us allocate the exact frame once; the length was checked above.
     const size =
       rest.byteLength >= FRAME_HEADER_LENGTH
-        ? FRAME_HEADER_LENGTH + view.getUint32(offset)
+        ? FRAME_HEADER_LENGTH + readUint32(rest, 0)
         : FRAME_HEADER_LENGTH;
     this.#partial = new Uint8Array(size);
     this.#partial.set(rest);
@@ -108,7 +108,7 @@ export class FrameDecoder {
       partial.set(chunk.subarray(0, consumed), this.#partialLength);
       this.#partialLength += consumed;
       if (this.#partialLength < FRAME_HEADER_LENGTH) return consumed;
-      const header = readFrameHeader(new DataView(partial.buffer, partial.byteOffset), 0);
+      const header = readFrameHeader(partial, 0);
       const failure = this.#check(header);
       if (failure !== undefined) {
         this.#fail(failure);
@@ -126,10 +126,10 @@ export class FrameDecoder {
     if (this.#partialLength === partial.byteLength) {
       this.#partial = undefined;
       this.#partialLength = 0;
-      const view = new DataView(partial.buffer, partial.byteOffset);
+      const header = readFrameHeader(partial, 0);
       onFrame({
-        type: view.getUint16(8) as FrameType,
-        encoding: view.getUint16(4) as FrameEncoding,
+        type: header.type as FrameType,
+        encoding: header.encoding as FrameEncoding,
         body: partial.subarray(FRAME_HEADER_LENGTH),
       });
     }

@@ -46,15 +46,33 @@ export interface FrameHeader {
   magic: number;
 }
 
-/** Reads the header at `offset` of `bytes` (which must hold at least 14 bytes from there). */
-export function readFrameHeader(view: DataView, offset: number): FrameHeader {
+/**
+ * Reads the header at `offset` of `bytes` (which must hold at least 14 bytes from there). Plain
+ * byte reads: a DataView would force the typed array to materialise its ArrayBuffer.
+ */
+export function readFrameHeader(bytes: Uint8Array, offset: number): FrameHeader {
   return {
-    bodyLength: view.getUint32(offset),
-    encoding: view.getUint16(offset + 4),
-    version: view.getUint16(offset + 6),
-    type: view.getUint16(offset + 8),
-    magic: view.getUint32(offset + 10),
+    bodyLength: readUint32(bytes, offset),
+    encoding: readUint16(bytes, offset + 4),
+    version: readUint16(bytes, offset + 6),
+    type: readUint16(bytes, offset + 8),
+    magic: readUint32(bytes, offset + 10),
   };
+}
+
+/** Big-endian unsigned 32-bit read. */
+export function readUint32(bytes: Uint8Array, offset: number): number {
+  return (
+    (((bytes[offset] as number) << 24) |
+      ((bytes[offset + 1] as number) << 16) |
+      ((bytes[offset + 2] as number) << 8) |
+      (bytes[offset + 3] as number)) >>>
+    0
+  );
+}
+
+function readUint16(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] as number) << 8) | (bytes[offset + 1] as number);
 }
 
 /** Writes a header for a body of `bodyLength` bytes at the start of `frame`. */

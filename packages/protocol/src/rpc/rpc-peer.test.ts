@@ -193,6 +193,25 @@ function describeRpcSuite(name: string, makePair: TransportPairFactory) {
       });
     });
 
+    it("times out each call at its own deadline, shorter deadlines first", async () => {
+      const { client } = await connect();
+      const order: string[] = [];
+      const slow = client.call(TestMethods.sleep, { ms: 5000 }, { timeoutMs: 300 }).catch((e) => {
+        order.push("300");
+        return e;
+      });
+      const fast = client.call(TestMethods.sleep, { ms: 5000 }, { timeoutMs: 40 }).catch((e) => {
+        order.push("40");
+        return e;
+      });
+      const answered = client.call(TestMethods.echo, { text: "quick" }, { timeoutMs: 1000 });
+      expect(await answered).toEqual({ text: "quick" });
+      expect((await fast).code).toBe("TIMEOUT");
+      expect(client.pendingCalls).toBe(1);
+      expect((await slow).message).toContain("timeout after 300 ms");
+      expect(order).toEqual(["40", "300"]);
+    });
+
     it("rejects every pending call with the close cause kept", async () => {
       const { client } = await connect();
       const calls = [1, 2, 3].map(() =>

@@ -59,7 +59,9 @@ interface PendingCall {
   frame: Uint8Array;
   resolve(result: unknown): void;
   reject(error: RialtoError): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** `performance.now()` past which the call fails with TIMEOUT. */
+  deadline: number;
+  timeoutMs: number;
   validate: AnyMethod["result"];
 }
 
@@ -85,6 +87,8 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   #transport: Transport | undefined;
   #decoder: FrameDecoder;
   #nextId = 1;
+  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  #timerDeadline = Number.POSITIVE_INFINITY;
   #closed: RialtoError | undefined;
 
   constructor(options: RpcPeerOptions<Data> = {}) {
@@ -167,22 +171,17 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     }
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     return new Promise<ResultOf<M>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#settle(id)?.reject(
-          new RialtoError(
-            "TIMEOUT",
-            `[${this.name}] timeout after ${timeoutMs} ms calling "${method.name}"`,
-          ),
-        );
-      }, timeoutMs);
+      const deadline = performance.now() + timeoutMs;
       this.#pending.set(id, {
         method: method.name,
         frame,
         resolve: resolve as (result: unknown) => void,
         reject,
-        timer,
+        deadline,
+        timeoutMs,
         validate: method.result,
       });
+      this.#armDeadlineTimer(deadline);
       this.#transport?.write(frame);
     });
   }
@@ -261,9 +260,49 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     const call = this.#pending.get(id);
     if (call === undefined) return undefined;
     this.#pending.delete(id);
-    clearTimeout(call.timer);
     this.#watermark.settle(id);
+    if (this.#pending.size === 0) this.#disarmDeadlineTimer();
     return call;
+  }
+
+  // One timer per peer, armed for the earliest deadline: a timer per call costs more than the
+  // rest of a small call's bookkeeping.
+  #armDeadlineTimer(deadline: number): void {
+    if (this.#deadlineTimer !== undefined && this.#timerDeadline <= deadline) return;
+    this.#disarmDeadlineTimer();
+    this.#timerDeadline = deadline;
+    this.#deadlineTimer = setTimeout(
+      () => this.#expireCalls(),
+      Math.max(0, deadline - performance.now()),
+    );
+  }
+
+  #disarmDeadlineTimer(): void {
+    if (this.#deadlineTimer === undefined) return;
+    clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    this.#timerDeadline = Number.POSITIVE_INFINITY;
+  }
+
+  #expireCalls(): void {
+    this.#deadlineTimer = undefined;
+    this.#timerDeadline = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, call] of this.#pending) {
+      if (call.deadline <= now) {
+        this.#settle(id);
+        call.reject(
+          new RialtoError(
+            "TIMEOUT",
+            `[${this.name}] timeout after ${call.timeoutMs} ms calling "${call.method}"`,
+          ),
+        );
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armDeadlineTimer(next);
   }
 
   #receive(bytes: Uint8Array): void {
