@@ -46,12 +46,23 @@ export interface RpcPeerOptions<Data> {
   onTransportClose?: (cause: RialtoError | undefined) => void;
   /** Per-connection state available to handlers as `peer.data`. */
   data?: Data;
+  /**
+   * When set, every request carries `eventAck`: this value when the request is first encoded
+   * (retry-RPC: the highest consecutive event seq the caller has seen).
+   */
+  eventAck?: () => number;
 }
 
 /** Options of one call. */
 export interface CallOptions {
   /** Deadline in ms for this call (default: the peer's `timeoutMs`). */
   timeoutMs?: number;
+  /**
+   * A connection-control call (e.g. a registration): written even while the peer is
+   * {@link RpcPeer.pause | paused}, and rejected with CONNECTION_LOST instead of held when the
+   * transport it went out on is lost.
+   */
+  control?: boolean;
 }
 
 interface PendingCall {
@@ -63,6 +74,11 @@ interface PendingCall {
   deadline: number;
   timeoutMs: number;
   validate: AnyMethod["result"];
+  control: boolean;
+  /** The transport the frame was last written to. */
+  sentOn: Transport | undefined;
+  /** Written to some transport at least once (so the other side may have run it). */
+  everSent: boolean;
 }
 
 type Listener = (payload: unknown, seq?: number) => void;
@@ -90,6 +106,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   #timerDeadline = Number.POSITIVE_INFINITY;
   #closed: RialtoError | undefined;
+  #paused = false;
 
   constructor(options: RpcPeerOptions<Data> = {}) {
     this.#options = options;
@@ -125,9 +142,43 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     return this.#transport;
   }
 
+  /** True between {@link pause} and {@link resume}. */
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
   /**
-   * Starts using `transport`. Calls held from a lost transport are sent again, in id order, so a
-   * server with a reply cache answers each exactly once.
+   * Stops writing calls: new and held calls stay pending (deadlines running) until
+   * {@link resume}; only `control` calls go out. Retry-RPC pauses while it registers again.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Ends a {@link pause}: every pending call not yet written on this transport goes out, in id order. */
+  resume(): void {
+    this.#paused = false;
+    this.#writePending();
+  }
+
+  /**
+   * Rejects every pending call that was ever written (the other side may or may not have run
+   * it) with `cause`; calls never sent stay pending. Returns how many were rejected.
+   */
+  rejectSent(cause: RialtoError): number {
+    let rejected = 0;
+    for (const [id, call] of [...this.#pending]) {
+      if (!call.everSent) continue;
+      this.#settle(id);
+      call.reject(this.#callError(call.method, cause));
+      rejected++;
+    }
+    return rejected;
+  }
+
+  /**
+   * Starts using `transport`. Calls held from a lost transport are sent again, in id order (once
+   * {@link resume}d if paused), so a server with a reply cache answers each exactly once.
    */
   attach(transport: Transport): void {
     if (this.#closed !== undefined) {
@@ -142,10 +193,10 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
         if (this.#transport === transport) this.#receive(bytes);
       },
       close: (cause) => {
-        if (this.#transport === transport) this.#lost(cause);
+        if (this.#transport === transport) this.#lost(transport, cause);
       },
     });
-    for (const call of this.#pending.values()) transport.write(call.frame);
+    if (!this.#paused) this.#writePending();
   }
 
   /** Calls `method` on the other side; resolves with its validated result or rejects a RialtoError. */
@@ -160,11 +211,13 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     const id = this.#nextId++;
     try {
       method.params.assert(params, `"${method.name}" params`);
-      frame = encodeJsonFrame(
-        FrameType.Request,
-        { id, method: method.name, params, ack: this.#watermark.highest },
-        this.#maxFrameLength,
-      );
+      const ack = this.#watermark.highest;
+      const eventAck = this.#options.eventAck;
+      const envelope =
+        eventAck === undefined
+          ? { id, method: method.name, params, ack }
+          : { id, method: method.name, params, ack, eventAck: eventAck() };
+      frame = encodeJsonFrame(FrameType.Request, envelope, this.#maxFrameLength);
     } catch (error) {
       this.#watermark.settle(id);
       return Promise.reject(toRialtoError(error));
@@ -172,7 +225,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     return new Promise<ResultOf<M>>((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
-      this.#pending.set(id, {
+      const call: PendingCall = {
         method: method.name,
         frame,
         resolve: resolve as (result: unknown) => void,
@@ -180,9 +233,13 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
         deadline,
         timeoutMs,
         validate: method.result,
-      });
+        control: options.control === true,
+        sentOn: undefined,
+        everSent: false,
+      };
+      this.#pending.set(id, call);
       this.#armDeadlineTimer(deadline);
-      this.#transport?.write(frame);
+      if (!this.#paused || call.control) this.#write(call);
     });
   }
 
@@ -233,14 +290,33 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     return this.#transport?.write(bytes) ?? false;
   }
 
-  #lost(cause: RialtoError | undefined): void {
+  #write(call: PendingCall): void {
+    const transport = this.#transport;
+    if (transport === undefined || call.sentOn === transport) return;
+    if (transport.write(call.frame)) {
+      call.sentOn = transport;
+      call.everSent = true;
+    }
+  }
+
+  #writePending(): void {
+    // Map iteration follows insertion order, which is id order.
+    for (const call of this.#pending.values()) this.#write(call);
+  }
+
+  #lost(transport: Transport, cause: RialtoError | undefined): void {
     this.#transport = undefined;
+    const lost =
+      cause ?? new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed by peer`);
+    for (const [id, call] of [...this.#pending]) {
+      if (!call.control || call.sentOn !== transport) continue;
+      this.#settle(id);
+      call.reject(this.#callError(call.method, lost));
+    }
     this.#options.onTransportClose?.(cause);
     if (this.#closed !== undefined) return;
     if (this.#options.onDisconnect === "hold") return;
-    this.close(
-      cause ?? new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed by peer`),
-    );
+    this.close(lost);
   }
 
   #rejectAll(cause: RialtoError): void {
