@@ -2,6 +2,7 @@ export * from "./errors.ts";
 export * from "./framing/frame-decoder.ts";
 export * from "./framing/frame-encoder.ts";
 export * from "./framing/frame-header.ts";
+export * from "./messages/index.ts";
 export * from "./rpc/descriptor.ts";
 export * from "./rpc/envelope.ts";
 export * from "./rpc/memory-transport.ts";
