@@ -29,7 +29,8 @@ export type ClientId = Static<typeof ClientId>;
 
 /**
  * A token binding a client's fd side-channel connection to its registration: 16 to 64 random
- * bytes as lowercase hex (the session server hands it out on the side-channel connection).
+ * bytes as lowercase hex. The client sends it as the first record on its side-channel
+ * connection and presents it here, so the server can claim that connection for this client.
  */
 export const FdToken = Type.String({
   minLength: 32,

@@ -17,8 +17,8 @@ export const SHM_POOL_MIN_SIZE = 8192;
 /** Default pool size (`RIALTO_SHM_POOL_SIZE`): 262144 bytes (256 KiB). */
 export const SHM_POOL_DEFAULT_SIZE = 262_144;
 
-/** Largest pool: 64 MiB. */
-export const SHM_POOL_MAX_SIZE = 64 * 1024 * 1024;
+/** Largest pool: 1 GiB (the pool's own layout limit). */
+export const SHM_POOL_MAX_SIZE = 1024 * 1024 * 1024;
 
 /** A pool id, assigned by the session server when the pool is registered. */
 export const PoolId = Handle;
@@ -26,7 +26,7 @@ export type PoolId = Static<typeof PoolId>;
 
 /** Registers the client's pool; its memfd is sent on the fd side channel tagged `fdTag`. */
 export const RegisterPoolParams = Closed({
-  /** Pool size in bytes: 8192 .. 64 MiB; default 262144. */
+  /** Pool size in bytes: 8192 .. 1 GiB; default 262144. */
   size: Type.Integer({ minimum: SHM_POOL_MIN_SIZE, maximum: SHM_POOL_MAX_SIZE }),
   /** Tag of the side-channel message that carries the pool's memfd. */
   fdTag: FdTag,
