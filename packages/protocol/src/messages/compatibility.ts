@@ -7,6 +7,11 @@ import type { ExportedMessage, SchemaDocument } from "./schema-export.ts";
  * changing it incompatibly (see `schema-diff.ts`) needs a new major `PROTOCOL_VERSION`; adding
  * a message or an optional field does not. Used by the export script (it refuses to overwrite)
  * and by the compatibility test.
+ *
+ * "Compatible" is judged from the receiver of the new schema. Because every object is closed,
+ * an older receiver still rejects a field it does not know: a sender sets a new optional field
+ * (or a new enum value) only when the peer's protocol version, exchanged in `session/register`
+ * and `control/announce`, has it.
  */
 
 /** Every message of several documents, keyed by wire name (documents may be regrouped freely). */

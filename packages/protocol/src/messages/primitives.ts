@@ -13,6 +13,14 @@ export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Largest handle, offset or length carried on the wire (2^31 - 1): fits an int32 everywhere. */
 export const MAX_INT32 = 2_147_483_647;
 
+/**
+ * A closed object schema: every message object goes through here so that none is left open
+ * by accident (an open object would let a peer smuggle unbounded extra fields).
+ */
+export function Closed<Properties extends Record<string, TSchema>>(properties: Properties) {
+  return Type.Object(properties, { additionalProperties: false });
+}
+
 /** A message with no fields (empty params or an "OK" result). Closed like every other object. */
 export const Empty = Closed({});
 export type Empty = Static<typeof Empty>;
@@ -95,12 +103,4 @@ export function Base64(maxBytes: number) {
     maxLength: base64Length(maxBytes),
     pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
   });
-}
-
-/**
- * A closed object schema: every message object goes through here so that none is left open
- * by accident (an open object would let a peer smuggle unbounded extra fields).
- */
-export function Closed<Properties extends Record<string, TSchema>>(properties: Properties) {
-  return Type.Object(properties, { additionalProperties: false });
 }
