@@ -97,11 +97,15 @@ export class SideChannelAcceptor implements Disposable {
     const now = this.#now();
     for (const channel of this.#listener.acceptPending())
       this.#pending.push({ channel, since: now });
-    this.#pending = this.#pending.filter((pending) => this.#identify(pending));
+    this.#pending = this.#pending.filter(
+      (pending) => this.#identify(pending) && this.#fresh(pending, now),
+    );
     const key = token.toHex();
     const index = this.#pending.findIndex((pending) => pending.key === key);
     const found = index < 0 ? undefined : this.#pending.splice(index, 1)[0];
-    this.#prune(now);
+    for (const excess of this.#pending.splice(0, this.#pending.length - this.#maxPending)) {
+      excess.channel.close();
+    }
     return found?.channel;
   }
 
@@ -139,13 +143,10 @@ export class SideChannelAcceptor implements Disposable {
     return true;
   }
 
-  #prune(now: number): void {
-    while (this.#pending.length > 0) {
-      const oldest = this.#pending[0] as Pending;
-      const expired = now - oldest.since >= this.#timeoutMs;
-      if (!expired && this.#pending.length <= this.#maxPending) break;
-      oldest.channel.close();
-      this.#pending.shift();
-    }
+  /** Keeps a connection younger than the timeout; closes an older one. */
+  #fresh(pending: Pending, now: number): boolean {
+    if (now - pending.since < this.#timeoutMs) return true;
+    pending.channel.close();
+    return false;
   }
 }

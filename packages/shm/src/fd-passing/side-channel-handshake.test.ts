@@ -1,0 +1,97 @@
+import { afterEach, beforeEach, describe, expect, it } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ShmError } from "../errors.ts";
+import { SharedMemory } from "../memory/shared-memory.ts";
+import { openFdCount } from "../test-support/os-probes.ts";
+import { FdChannel } from "./fd-channel.ts";
+import { connectSideChannel, SideChannelAcceptor } from "./side-channel-handshake.ts";
+
+let dir: string;
+let path: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "shm-handshake-"));
+  path = join(dir, "side.sock");
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("side-channel handshake", () => {
+  it("lets the server claim the client's channel by the token it presents", () => {
+    using acceptor = SideChannelAcceptor.listen(path);
+    const { channel: client, token } = connectSideChannel(path);
+    using _client = client;
+    using server = acceptor.claim(token);
+    if (server === undefined) throw new Error("the channel was not claimed");
+    using memory = SharedMemory.create(4096);
+    memory.bytes.set([42]);
+    server.sendFds([memory.fd]);
+    using mapped = SharedMemory.fromFd(client.receive()?.fds[0] ?? -1);
+    expect(mapped.bytes[0]).toBe(42);
+    expect(acceptor.pendingCount).toBe(0);
+  });
+
+  it("matches several clients whatever order their tokens are presented in", () => {
+    using acceptor = SideChannelAcceptor.listen(path);
+    const clients = [connectSideChannel(path), connectSideChannel(path), connectSideChannel(path)];
+    for (const { channel, token } of clients.reverse()) {
+      const server = acceptor.claim(token);
+      server?.sendFds([], token);
+      expect(channel.receive()?.data).toEqual(token);
+      server?.close();
+      channel.close();
+    }
+    expect(acceptor.pendingCount).toBe(0);
+  });
+
+  it("returns undefined for a token nobody sent and keeps the other connections", () => {
+    using acceptor = SideChannelAcceptor.listen(path);
+    const { channel, token } = connectSideChannel(path);
+    using _channel = channel;
+    expect(acceptor.claim(new Uint8Array(16))).toBeUndefined();
+    expect(acceptor.pendingCount).toBe(1);
+    acceptor.claim(token)?.close();
+  });
+
+  it("drops connections that send a malformed first record or hang up", () => {
+    using acceptor = SideChannelAcceptor.listen(path);
+    using memory = SharedMemory.create(4096);
+    const before = openFdCount();
+    const withFd = FdChannel.connect(path);
+    withFd.sendFds([memory.fd], new Uint8Array(16));
+    const shortToken = FdChannel.connect(path);
+    shortToken.sendFds([], new Uint8Array(3));
+    FdChannel.connect(path).close();
+    expect(acceptor.claim(new Uint8Array(16))).toBeUndefined();
+    expect(acceptor.pendingCount).toBe(0);
+    withFd.close();
+    shortToken.close();
+    expect(openFdCount()).toBe(before);
+  });
+
+  it("closes unclaimed connections after the timeout and beyond the limit", () => {
+    let now = 0;
+    using acceptor = SideChannelAcceptor.listen(path, {
+      pendingTimeoutMs: 1000,
+      maxPending: 2,
+      now: () => now,
+    });
+    const clients = [connectSideChannel(path), connectSideChannel(path), connectSideChannel(path)];
+    expect(acceptor.claim(new Uint8Array(16))).toBeUndefined();
+    expect(acceptor.pendingCount).toBe(2);
+    expect(() => clients[0]?.channel.sendFds([])).toThrow(ShmError);
+    now = 1000;
+    expect(acceptor.claim(clients[2]?.token ?? new Uint8Array(16))).toBeUndefined();
+    expect(acceptor.pendingCount).toBe(0);
+    for (const { channel } of clients) channel.close();
+  });
+
+  it("rejects a token of the wrong size", () => {
+    using acceptor = SideChannelAcceptor.listen(path);
+    expect(() => acceptor.claim(new Uint8Array(4))).toThrow(/token is 4 bytes; expected 16/);
+  });
+});
