@@ -1,0 +1,48 @@
+import type { ApplicationState, Resources } from "@rialto/protocol";
+import type { Logger } from "pino";
+import type { AvMemory } from "../av-memory.ts";
+import type { ClientListener } from "../client-listener.ts";
+
+/**
+ * Everything that owns per-client resources and must give them back when the app goes Inactive
+ * (SPEC 3, step 3): the client gateway now; pipelines, key sessions and web-audio players later.
+ */
+export interface ResourceOwner {
+  /** Frees every resource this owner holds for every client. */
+  releaseAllResources(): Promise<void> | void;
+}
+
+/**
+ * The session server's side of its clients: accepts connections on the client listener, serves
+ * the `session/*` methods and pushes `session/applicationState`. The session server drives it
+ * through this interface only, so its internals (today one RpcPeer per connection; later
+ * retry-RPC client sessions) can be replaced without touching the state machine.
+ */
+export interface ClientGateway extends ResourceOwner, AsyncDisposable {
+  /** Starts serving the connections `listener` accepts. Called once. */
+  start(listener: ClientListener): void;
+  /** Records the app's application state and pushes it to every registered client. */
+  setApplicationState(state: ApplicationState): void;
+  /** Closes every client connection (and its fd side channel). New connections are still served. */
+  closeAll(): void;
+  /** Number of open client connections. */
+  readonly connectionCount: number;
+}
+
+/** What a {@link ClientGateway} needs from the session server. */
+export interface ClientGatewayOptions {
+  logger: Logger;
+  /** The app's resource limits (returned by `session/register`). */
+  resources: Resources;
+  /** The application state until the first {@link ClientGateway.setApplicationState}. */
+  applicationState: ApplicationState;
+  /** The AV shared memory while the app is Active, `undefined` otherwise. */
+  avMemory(): AvMemory | undefined;
+  /** When set, only clients whose SO_PEERCRED uid is listed may connect. */
+  allowedUids?: readonly number[];
+  /**
+   * Reads the peer uid of a connected Unix socket fd (SO_PEERCRED); needed with `allowedUids`.
+   * An OS boundary, hence injectable.
+   */
+  peerUid?: (fd: number) => number;
+}

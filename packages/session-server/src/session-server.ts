@@ -1,0 +1,294 @@
+import {
+  type ApplicationState,
+  ControlChannelEvents,
+  ControlChannelMethods,
+  type Empty,
+  MethodRouter,
+  RialtoError,
+  type RpcPeer,
+  type SessionServerState,
+  type SetConfigurationParams,
+  type StateChangedEvent,
+  toRialtoError,
+} from "@rialto/protocol";
+import type { Logger } from "pino";
+import { type AllocateSharedMemory, AvMemory } from "./av-memory.ts";
+import {
+  type ClientGateway,
+  createClientGateway,
+  type ResourceOwner,
+} from "./client-gateway/index.ts";
+import { type ClientListener, openClientListener } from "./client-listener.ts";
+import { SessionServerExitCode } from "./exit-codes.ts";
+
+/** Options of {@link SessionServer}. */
+export interface SessionServerOptions {
+  logger: Logger;
+  /** The app announced in joined mode; SetConfiguration must then name the same app. */
+  appId?: string;
+  /** Creates the AV memfd (an OS boundary); default a sealed memfd via @rialto/shm. */
+  allocateSharedMemory?: AllocateSharedMemory;
+  /** Owners of media resources (pipelines, key sessions, web audio) freed on Inactive. */
+  resourceOwners?: readonly ResourceOwner[];
+  /** How long the last control event may take to reach the OS before exiting, ms; default 2000. */
+  flushTimeoutMs?: number;
+}
+
+/** Longest reason sent with a state change (DiagnosticText on the wire). */
+const MAX_REASON_LENGTH = 1024;
+
+/**
+ * The session server's state machine (SPEC 3, 5): serves the control channel's methods, owns
+ * the client listener, the client gateway and the AV shared memory, and decides when the
+ * process exits ({@link exitCode}). State changes run one at a time in arrival order; each
+ * request is checked against the state the queued changes lead to, answered at once with `{}`
+ * or `INVALID_STATE`, and its outcome reported later with `control/stateChanged`.
+ */
+export class SessionServer implements AsyncDisposable {
+  /** Handlers of the control channel's methods (`control/*`). */
+  readonly router: MethodRouter<RpcPeer>;
+  readonly #logger: Logger;
+  readonly #options: SessionServerOptions;
+  readonly #exit = Promise.withResolvers<number>();
+  #state: SessionServerState = "Uninitialised";
+  /** The state once every accepted change has run; requests are checked against it. */
+  #planned: SessionServerState = "Uninitialised";
+  #queue: Promise<void> = Promise.resolve();
+  #control: RpcPeer | undefined;
+  #config: SetConfigurationParams | undefined;
+  #listener: ClientListener | undefined;
+  #gateway: ClientGateway | undefined;
+  #memory: AvMemory | undefined;
+  /** Set by a stop from outside the queue (signal, lost channel): queued work bails out. */
+  #stopping = false;
+  /** Set once the final cleanup began. */
+  #exiting = false;
+
+  constructor(options: SessionServerOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+    this.router = new MethodRouter<RpcPeer>()
+      .handle(ControlChannelMethods.setConfiguration, (params) => this.#setConfiguration(params))
+      .handle(ControlChannelMethods.setState, ({ state }) => {
+        const method = "control/setState";
+        if (state === "NotRunning") {
+          const from: SessionServerState[] = ["Uninitialised", "Inactive", "Active"];
+          return this.#accept(method, state, from, () =>
+            this.#cleanUpAndExit(SessionServerExitCode.Stopped, { state }),
+          );
+        }
+        if (state === "Active")
+          return this.#accept(method, state, ["Inactive"], () => this.#activate());
+        return this.#accept(method, state, ["Active"], () => this.#deactivate());
+      })
+      .handle(ControlChannelMethods.setLogLevel, ({ level }) => {
+        this.#logger.level = level;
+        this.#logger.info({ level }, "log level changed");
+        return {};
+      })
+      .handle(ControlChannelMethods.ping, ({ id }) => {
+        this.#logger.debug({ id }, "control ping");
+        return { id };
+      });
+  }
+
+  /** The state last reported to the manager. */
+  get state(): SessionServerState {
+    return this.#state;
+  }
+
+  /** The client socket path once configured. */
+  get socketPath(): string | undefined {
+    return this.#config?.socketPath;
+  }
+
+  /** Resolves with the process exit code once the session server has cleaned up and stopped. */
+  get exitCode(): Promise<number> {
+    return this.#exit.promise;
+  }
+
+  /** Starts using `control` as the control channel: reports `Uninitialised`, its first message. */
+  attachControl(control: RpcPeer): void {
+    this.#control = control;
+    this.#report({ state: "Uninitialised" });
+  }
+
+  /**
+   * Stops from outside the state machine (signal, lost control channel): lets the running change
+   * bail out, frees everything, closes clients and the socket, resolves {@link exitCode} with
+   * `code`. No state is reported. Idempotent.
+   */
+  async stop(code: number, reason: string): Promise<void> {
+    if (this.#stopping || this.#exiting) return;
+    this.#stopping = true;
+    this.#logger.warn({ reason, exitCode: code }, "stopping");
+    await this.#queue;
+    await this.#cleanUpAndExit(code, undefined);
+  }
+
+  /** Reports Error with `reason`, cleans up and exits 1 at once (internal faults). Idempotent. */
+  async crash(reason: string): Promise<void> {
+    if (this.#stopping || this.#exiting) return;
+    this.#stopping = true;
+    await this.#cleanUpAndExit(SessionServerExitCode.Error, {
+      state: "Error",
+      reason: clip(reason),
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop(SessionServerExitCode.Terminated, "disposed");
+  }
+
+  #setConfiguration(params: SetConfigurationParams): Empty {
+    const method = "control/setConfiguration";
+    const announced = this.#options.appId;
+    if (
+      announced !== undefined &&
+      params.appId !== announced &&
+      this.#planned === "Uninitialised"
+    ) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `"${method}": app "${params.appId}" is not "${announced}", the app this session server announced`,
+      );
+    }
+    return this.#accept(method, params.targetState, ["Uninitialised"], () =>
+      this.#configure(params),
+    );
+  }
+
+  /** Admits a state change if the planned state allows it and queues its work. */
+  #accept(
+    method: string,
+    target: SessionServerState,
+    from: readonly SessionServerState[],
+    work: () => Promise<void> | void,
+  ): Empty {
+    if (this.#stopping || this.#exiting || !from.includes(this.#planned)) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `"${method}" to ${target} is not allowed in state ${this.#exiting ? this.#state : this.#planned}`,
+      );
+    }
+    this.#planned = target;
+    this.#logger.info({ method, target }, "state change accepted");
+    this.#queue = this.#queue
+      .then(work)
+      .catch((error) =>
+        this.#fail(`"${method}" to ${target} failed: ${toRialtoError(error).message}`),
+      );
+    return {};
+  }
+
+  async #configure(params: SetConfigurationParams): Promise<void> {
+    this.#config = params;
+    if (this.#options.appId === undefined) this.#logger.setBindings({ appId: params.appId });
+    this.#logger.level = params.logLevel;
+    this.#listener = await openClientListener(params.socketPath, params.socketPermissions);
+    if (this.#stopping) return;
+    this.#gateway = createClientGateway({
+      logger: this.#logger,
+      resources: params.resources,
+      applicationState: "Inactive",
+      avMemory: () => this.#memory,
+      allowedUids: params.allowedUids,
+    });
+    this.#gateway.start(this.#listener);
+    this.#logger.info({ socketPath: params.socketPath }, "listening for clients");
+    if (params.targetState === "Active") {
+      this.#activate();
+    } else {
+      this.#report({ state: "Inactive" });
+    }
+  }
+
+  #activate(): void {
+    const config = this.#config as SetConfigurationParams;
+    this.#memory = AvMemory.allocate(config.resources, this.#options.allocateSharedMemory);
+    this.#logger.info({ bytes: this.#memory.size }, "AV shared memory allocated");
+    this.#tellClients("Running");
+    this.#report({ state: "Active" });
+  }
+
+  async #deactivate(): Promise<void> {
+    await this.#releaseResources();
+    if (this.#stopping) return;
+    this.#freeMemory();
+    this.#tellClients("Inactive");
+    this.#report({ state: "Inactive" });
+  }
+
+  async #releaseResources(): Promise<void> {
+    for (const owner of this.#options.resourceOwners ?? []) await owner.releaseAllResources();
+    await this.#gateway?.releaseAllResources();
+  }
+
+  #freeMemory(): void {
+    if (this.#memory === undefined) return;
+    this.#memory.close();
+    this.#memory = undefined;
+    this.#logger.info("AV shared memory freed");
+  }
+
+  #tellClients(state: ApplicationState): void {
+    this.#gateway?.setApplicationState(state);
+  }
+
+  async #fail(reason: string): Promise<void> {
+    this.#logger.error({ reason }, "state change failed");
+    // A stop from outside is already cleaning up; it reports nothing, and neither do we.
+    if (this.#stopping || this.#exiting) return;
+    await this.#cleanUpAndExit(SessionServerExitCode.Error, {
+      state: "Error",
+      reason: clip(reason),
+    });
+  }
+
+  /**
+   * The end of every path: the cleanup of Active → Inactive (resources, shared memory), then
+   * clients told Unknown and closed, the socket files removed, `event` reported and flushed.
+   */
+  async #cleanUpAndExit(code: number, event: StateChangedEvent | undefined): Promise<void> {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    try {
+      await this.#releaseResources();
+    } catch (error) {
+      this.#logger.error(
+        { err: toRialtoError(error) },
+        "releasing resources failed while stopping",
+      );
+    }
+    this.#freeMemory();
+    this.#tellClients("Unknown");
+    this.#gateway?.closeAll();
+    this.#listener?.close();
+    if (event !== undefined) this.#report(event);
+    await this.#flushControl();
+    this.#control?.close();
+    this.#logger.info({ exitCode: code }, "session server exiting");
+    this.#exit.resolve(code);
+  }
+
+  #report(event: StateChangedEvent): void {
+    this.#state = event.state;
+    if (event.state === "Error" || event.state === "NotRunning") this.#planned = event.state;
+    this.#logger.info(event, "state changed");
+    this.#control?.emit(ControlChannelEvents.stateChanged, event);
+  }
+
+  /** Waits until the control channel handed every queued byte to the OS (bounded). */
+  async #flushControl(): Promise<void> {
+    const deadline = performance.now() + (this.#options.flushTimeoutMs ?? 2000);
+    while ((this.#control?.transport?.bufferedBytes ?? 0) > 0 && performance.now() < deadline) {
+      await Bun.sleep(5);
+    }
+  }
+}
+
+function clip(reason: string): string {
+  return reason.length > MAX_REASON_LENGTH
+    ? `${reason.slice(0, MAX_REASON_LENGTH - 3)}...`
+    : reason;
+}

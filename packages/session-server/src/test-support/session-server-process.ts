@@ -1,0 +1,184 @@
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  ControlChannelEvents,
+  ControlChannelMethods,
+  connectFd,
+  DEFAULT_PLAYBACK_OPTIONS,
+  DEFAULT_RESOURCES,
+  RpcPeer,
+  type SessionServerState,
+  type SetConfigurationParams,
+  type StateChangedEvent,
+} from "@rialto/protocol";
+import type { Subprocess } from "bun";
+import { AsyncQueue, WAIT_MS, withDeadline } from "./async-queue.ts";
+
+/** The session server's entry point, as the server manager starts it. */
+export const SESSION_SERVER_MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+
+/** One pino JSON line from the session server's stderr (or `{ raw }` when not JSON). */
+export type LogLine = Record<string, unknown>;
+
+/** Options of {@link SessionServerProcess.spawn}. */
+export interface SpawnSessionServerOptions {
+  /** Extra command-line arguments. */
+  args?: string[];
+  /** Environment of the child (default: this process's). */
+  env?: Record<string, string | undefined>;
+  /** Give the child its control channel as fd 3 (default true); false for joined mode. */
+  controlChannel?: boolean;
+}
+
+/** A SetConfiguration for the test app with the defaults a manager would resolve. */
+export function testConfiguration(
+  socketPath: string,
+  overrides: Partial<SetConfigurationParams> = {},
+): SetConfigurationParams {
+  return {
+    appId: "test-app",
+    socketPath,
+    socketPermissions: 0o660,
+    targetState: "Inactive",
+    resources: { ...DEFAULT_RESOURCES },
+    logLevel: "info",
+    playback: { ...DEFAULT_PLAYBACK_OPTIONS },
+    ...overrides,
+  };
+}
+
+/**
+ * A real session server process started the way the server manager starts it (`bun main.ts`
+ * with a socketpair on fd 3), with this test playing the manager on the control channel.
+ * Disposing closes the channel, kills the child by pid if it still runs, and removes the temp dir.
+ */
+export class SessionServerProcess implements AsyncDisposable {
+  readonly child: Subprocess<"ignore", "ignore", "pipe">;
+  /** The manager's end of the control channel (undefined in joined mode). */
+  readonly control: RpcPeer | undefined;
+  /** Every `control/stateChanged` received, in order. */
+  readonly states = new AsyncQueue<StateChangedEvent>();
+  /** Every line the child wrote to stderr, in order. */
+  readonly logs = new AsyncQueue<LogLine>();
+  /** A private temp dir for sockets; removed on dispose. */
+  readonly dir: string;
+  /** The default client socket path inside {@link dir}. */
+  readonly socketPath: string;
+
+  private constructor(
+    child: Subprocess<"ignore", "ignore", "pipe">,
+    control: RpcPeer | undefined,
+    dir: string,
+  ) {
+    this.child = child;
+    this.control = control;
+    this.dir = dir;
+    this.socketPath = join(dir, "app.sock");
+    void this.#readLogs();
+  }
+
+  /** Starts `bun main.ts` with a control channel on fd 3 (unless `controlChannel` is false). */
+  static async spawn(options: SpawnSessionServerOptions = {}): Promise<SessionServerProcess> {
+    const dir = mkdtempSync(join(tmpdir(), "rialto-ss-"));
+    const withControl = options.controlChannel ?? true;
+    const child = Bun.spawn({
+      cmd: [process.execPath, SESSION_SERVER_MAIN, ...(options.args ?? [])],
+      env: options.env ?? process.env,
+      stdio: withControl ? ["ignore", "ignore", "pipe", "socket-fd"] : ["ignore", "ignore", "pipe"],
+    }) as Subprocess<"ignore", "ignore", "pipe">;
+    let control: RpcPeer | undefined;
+    if (withControl) {
+      control = new RpcPeer({ name: "test-manager", timeoutMs: WAIT_MS });
+      const harness = new SessionServerProcess(child, control, dir);
+      control.on(ControlChannelEvents.stateChanged, (event) => harness.states.push(event));
+      control.attach(await connectFd(child.stdio[3] as number));
+      return harness;
+    }
+    return new SessionServerProcess(child, undefined, dir);
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** The control peer; throws in joined mode. */
+  get manager(): RpcPeer {
+    if (this.control === undefined)
+      throw new Error("this session server has no fd 3 control channel");
+    return this.control;
+  }
+
+  /** The next `control/stateChanged` (with a deadline). */
+  nextState(): Promise<StateChangedEvent> {
+    return this.states.next("control/stateChanged");
+  }
+
+  /** Takes the next state change and checks it is `state`; returns the event. */
+  async expectState(state: SessionServerState): Promise<StateChangedEvent> {
+    const event = await this.states.next(`control/stateChanged ${state}`);
+    if (event.state !== state) {
+      throw new Error(`expected state ${state}, got ${JSON.stringify(event)}`);
+    }
+    return event;
+  }
+
+  /** Sends SetConfiguration (the test defaults plus `overrides`) and waits for the reply. */
+  configure(overrides: Partial<SetConfigurationParams> = {}): Promise<unknown> {
+    return this.manager.call(
+      ControlChannelMethods.setConfiguration,
+      testConfiguration(this.socketPath, overrides),
+    );
+  }
+
+  /** Resolves with the exit code once the process ended by itself (with a deadline). */
+  waitForExit(ms = WAIT_MS): Promise<number> {
+    return withDeadline(this.child.exited, ms, `session server ${this.pid} to exit`);
+  }
+
+  /** Targets of the process's open fds (`socket:[..]`, `/memfd:rialto-av (deleted)`, ...). */
+  openFds(): string[] {
+    const dir = `/proc/${this.pid}/fd`;
+    const targets: string[] = [];
+    for (const name of readdirSync(dir)) {
+      try {
+        targets.push(readlinkSync(`${dir}/${name}`));
+      } catch {
+        // Closed between readdir and readlink.
+      }
+    }
+    return targets;
+  }
+
+  /** Lines of /proc/<pid>/maps that mention `needle`. */
+  mappings(needle: string): string[] {
+    return readFileSync(`/proc/${this.pid}/maps`, "utf8")
+      .split("\n")
+      .filter((line) => line.includes(needle));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.control?.close();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    await this.child.exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #readLogs(): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of this.child.stderr) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ raw: line });
+        }
+      }
+    }
+  }
+}
