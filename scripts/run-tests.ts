@@ -31,7 +31,7 @@ async function pump(stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream
 function count(line: string): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
   const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
-  const match = /(?:^|[\s:])(\d+) (pass|fail|error)s?\s*$/.exec(plain);
+  const match = /^\S+:test:\s+(\d+) (pass|fail|error)s?\s*$/.exec(plain);
   if (match === null) return;
   const n = Number(match[1]);
   if (match[2] === "pass") passed += n;
