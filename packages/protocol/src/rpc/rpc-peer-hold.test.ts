@@ -61,19 +61,37 @@ describe("RpcPeer hooks for retry-RPC", () => {
     answering.close();
   });
 
-  it("rejects only the calls that were already sent when asked to", async () => {
+  it("rejects every pending call on request and stays usable", async () => {
+    const [client, server] = createMemoryTransportPair();
+    const answering = new RpcPeer<unknown>({ transport: server, router: createTestRouter() });
+    const peer = new RpcPeer({ transport: client, onDisconnect: "hold" });
+    peer.pause();
+    const held = [
+      peer.call(TestMethods.echo, { text: "a" }),
+      peer.call(TestMethods.echo, { text: "b" }),
+    ];
+    expect(peer.rejectPending(new RialtoError("CONNECTION_LOST", "server forgot us"))).toBe(2);
+    for (const call of held) await expect(call).rejects.toMatchObject({ code: "CONNECTION_LOST" });
+    peer.resume();
+    expect(await peer.call(TestMethods.echo, { text: "after" })).toEqual({ text: "after" });
+    peer.close();
+    answering.close();
+  });
+
+  it("counts the calls resume sends again as retransmissions", async () => {
     const [client, server] = createMemoryTransportPair();
     recordRequests(server);
     const peer = new RpcPeer({ transport: client, onDisconnect: "hold" });
-    const sent = peer.call(TestMethods.echo, { text: "sent" });
+    const calls = [peer.call(TestMethods.echo, { text: "sent" }).catch(() => {})];
+    client.close();
     peer.pause();
-    const unsent = peer.call(TestMethods.echo, { text: "unsent" });
-    const rejected = peer.rejectSent(new RialtoError("CONNECTION_LOST", "server forgot us"));
-    expect(rejected).toBe(1);
-    await expect(sent).rejects.toMatchObject({ code: "CONNECTION_LOST" });
-    expect(peer.pendingCalls).toBe(1);
+    calls.push(peer.call(TestMethods.echo, { text: "new" }).catch(() => {}));
+    const [client2, server2] = createMemoryTransportPair();
+    recordRequests(server2);
+    peer.attach(client2);
+    expect(peer.resume()).toBe(1);
     peer.close();
-    await expect(unsent).rejects.toMatchObject({ code: "CONNECTION_LOST" });
+    await Promise.all(calls);
   });
 
   it("puts the eventAck callback's value on every request", async () => {

@@ -77,7 +77,7 @@ interface PendingCall {
   control: boolean;
   /** The transport the frame was last written to. */
   sentOn: Transport | undefined;
-  /** Written to some transport at least once (so the other side may have run it). */
+  /** Written to some transport at least once. */
   everSent: boolean;
 }
 
@@ -155,25 +155,23 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.#paused = true;
   }
 
-  /** Ends a {@link pause}: every pending call not yet written on this transport goes out, in id order. */
-  resume(): void {
+  /**
+   * Ends a {@link pause}: every pending call not yet written on this transport goes out, in id
+   * order. Returns how many of them had gone out before (retransmissions).
+   */
+  resume(): number {
     this.#paused = false;
-    this.#writePending();
+    return this.#writePending();
   }
 
   /**
-   * Rejects every pending call that was ever written (the other side may or may not have run
-   * it) with `cause`; calls never sent stay pending. Returns how many were rejected.
+   * Rejects every pending call with `cause` but stays open (retry-RPC: the server lost this
+   * client's state, so held calls cannot be answered exactly once). Returns how many.
    */
-  rejectSent(cause: RialtoError): number {
-    let rejected = 0;
-    for (const [id, call] of [...this.#pending]) {
-      if (!call.everSent) continue;
-      this.#settle(id);
-      call.reject(this.#callError(call.method, cause));
-      rejected++;
-    }
-    return rejected;
+  rejectPending(cause: RialtoError): number {
+    const count = this.#pending.size;
+    this.#rejectAll(cause);
+    return count;
   }
 
   /**
@@ -290,18 +288,25 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     return this.#transport?.write(bytes) ?? false;
   }
 
-  #write(call: PendingCall): void {
+  /** Writes the call on the current transport unless it is already there; true when written. */
+  #write(call: PendingCall): boolean {
     const transport = this.#transport;
-    if (transport === undefined || call.sentOn === transport) return;
-    if (transport.write(call.frame)) {
-      call.sentOn = transport;
-      call.everSent = true;
-    }
+    if (transport === undefined || call.sentOn === transport) return false;
+    if (!transport.write(call.frame)) return false;
+    call.sentOn = transport;
+    call.everSent = true;
+    return true;
   }
 
-  #writePending(): void {
+  /** Writes every pending call not yet on this transport; returns how many were resent. */
+  #writePending(): number {
+    let resent = 0;
     // Map iteration follows insertion order, which is id order.
-    for (const call of this.#pending.values()) this.#write(call);
+    for (const call of this.#pending.values()) {
+      const before = call.everSent;
+      if (this.#write(call) && before) resent++;
+    }
+    return resent;
   }
 
   #lost(transport: Transport, cause: RialtoError | undefined): void {
