@@ -1,0 +1,10 @@
+export { DEMO_CLIP_PATH, DEMO_CLIP_TRACKS, demuxMp4File, loadDemoClip } from "./demo-clip.ts";
+export { demuxMp4 } from "./demux-mp4.ts";
+export type {
+  DemuxedAudioTrack,
+  DemuxedMovie,
+  DemuxedSample,
+  DemuxedTrack,
+  DemuxedVideoTrack,
+} from "./demuxed-movie.ts";
+export { trackChecksum } from "./track-checksum.ts";
