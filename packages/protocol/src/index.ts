@@ -3,6 +3,7 @@ export * from "./framing/frame-decoder.ts";
 export * from "./framing/frame-encoder.ts";
 export * from "./framing/frame-header.ts";
 export * from "./messages/index.ts";
+export * from "./retry/index.ts";
 export * from "./rpc/descriptor.ts";
 export * from "./rpc/envelope.ts";
 export * from "./rpc/memory-transport.ts";
