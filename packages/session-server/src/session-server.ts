@@ -3,6 +3,7 @@ import {
   ControlChannelEvents,
   ControlChannelMethods,
   type Empty,
+  type LogLevel,
   MethodRouter,
   RialtoError,
   type RpcPeer,
@@ -81,11 +82,7 @@ export class SessionServer implements AsyncDisposable {
           return this.#accept(method, state, ["Inactive"], () => this.#activate());
         return this.#accept(method, state, ["Active"], () => this.#deactivate());
       })
-      .handle(ControlChannelMethods.setLogLevel, ({ level }) => {
-        this.#logger.level = level;
-        this.#logger.info({ level }, "log level changed");
-        return {};
-      })
+      .handle(ControlChannelMethods.setLogLevel, ({ level }) => this.#setLogLevel(level))
       .handle(ControlChannelMethods.ping, ({ id }) => {
         this.#logger.debug({ id }, "control ping");
         return { id };
@@ -138,6 +135,20 @@ export class SessionServer implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop(SessionServerExitCode.Terminated, "disposed");
+  }
+
+  #setLogLevel(level: LogLevel): Empty {
+    const from = this.#logger.level;
+    // Logged under whichever of the two levels is more verbose, so the change always shows.
+    const quieter = this.#logger.levels.values[level] ?? Infinity;
+    if (quieter > (this.#logger.levels.values[from] ?? Infinity)) {
+      this.#logger.info({ from, to: level }, "log level changed");
+      this.#logger.level = level;
+    } else {
+      this.#logger.level = level;
+      this.#logger.info({ from, to: level }, "log level changed");
+    }
+    return {};
   }
 
   #setConfiguration(params: SetConfigurationParams): Empty {

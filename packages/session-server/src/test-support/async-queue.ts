@@ -17,6 +17,9 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
 /** Default deadline of a test wait, ms: generous, because other engineers' tests share 2 cores. */
 export const WAIT_MS = 10_000;
 
+/** Timeout of a test that drives real processes, ms (`setDefaultTimeout` in each such file). */
+export const PROCESS_TEST_TIMEOUT_MS = 30_000;
+
 /**
  * Items pushed by a callback (events, log lines), taken in order by a test with a deadline.
  * Everything pushed is also kept in {@link all}.

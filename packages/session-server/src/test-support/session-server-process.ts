@@ -2,19 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  ControlChannelEvents,
-  ControlChannelMethods,
-  connectFd,
-  DEFAULT_PLAYBACK_OPTIONS,
-  DEFAULT_RESOURCES,
-  RpcPeer,
-  type SessionServerState,
-  type SetConfigurationParams,
-  type StateChangedEvent,
-} from "@rialto/protocol";
+import { connectFd, type SetConfigurationParams } from "@rialto/protocol";
 import type { Subprocess } from "bun";
 import { AsyncQueue, WAIT_MS, withDeadline } from "./async-queue.ts";
+import { FakeManager, testConfiguration } from "./fake-manager.ts";
 
 /** The session server's entry point, as the server manager starts it. */
 export const SESSION_SERVER_MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -32,21 +23,15 @@ export interface SpawnSessionServerOptions {
   controlChannel?: boolean;
 }
 
-/** A SetConfiguration for the test app with the defaults a manager would resolve. */
-export function testConfiguration(
-  socketPath: string,
-  overrides: Partial<SetConfigurationParams> = {},
-): SetConfigurationParams {
-  return {
-    appId: "test-app",
-    socketPath,
-    socketPermissions: 0o660,
-    targetState: "Inactive",
-    resources: { ...DEFAULT_RESOURCES },
-    logLevel: "info",
-    playback: { ...DEFAULT_PLAYBACK_OPTIONS },
-    ...overrides,
-  };
+/** A private temp dir for sockets (short path: sun_path holds 107 bytes). */
+export function makeSocketDir(): string {
+  return mkdtempSync(join(tmpdir(), "rialto-ss-"));
+}
+
+/** A {@link makeSocketDir} removed (with its contents) on dispose. */
+export function socketDir(): Disposable & { path: string } {
+  const path = makeSocketDir();
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 /**
@@ -56,10 +41,8 @@ export function testConfiguration(
  */
 export class SessionServerProcess implements AsyncDisposable {
   readonly child: Subprocess<"ignore", "ignore", "pipe">;
-  /** The manager's end of the control channel (undefined in joined mode). */
-  readonly control: RpcPeer | undefined;
-  /** Every `control/stateChanged` received, in order. */
-  readonly states = new AsyncQueue<StateChangedEvent>();
+  /** The manager's end of the fd 3 control channel (undefined in joined mode). */
+  readonly control: FakeManager | undefined;
   /** Every line the child wrote to stderr, in order. */
   readonly logs = new AsyncQueue<LogLine>();
   /** A private temp dir for sockets; removed on dispose. */
@@ -69,7 +52,7 @@ export class SessionServerProcess implements AsyncDisposable {
 
   private constructor(
     child: Subprocess<"ignore", "ignore", "pipe">,
-    control: RpcPeer | undefined,
+    control: FakeManager | undefined,
     dir: string,
   ) {
     this.child = child;
@@ -81,58 +64,41 @@ export class SessionServerProcess implements AsyncDisposable {
 
   /** Starts `bun main.ts` with a control channel on fd 3 (unless `controlChannel` is false). */
   static async spawn(options: SpawnSessionServerOptions = {}): Promise<SessionServerProcess> {
-    const dir = mkdtempSync(join(tmpdir(), "rialto-ss-"));
+    const dir = makeSocketDir();
     const withControl = options.controlChannel ?? true;
     const child = Bun.spawn({
       cmd: [process.execPath, SESSION_SERVER_MAIN, ...(options.args ?? [])],
       env: options.env ?? process.env,
       stdio: withControl ? ["ignore", "ignore", "pipe", "socket-fd"] : ["ignore", "ignore", "pipe"],
     }) as Subprocess<"ignore", "ignore", "pipe">;
-    let control: RpcPeer | undefined;
-    if (withControl) {
-      control = new RpcPeer({ name: "test-manager", timeoutMs: WAIT_MS });
-      const harness = new SessionServerProcess(child, control, dir);
-      control.on(ControlChannelEvents.stateChanged, (event) => harness.states.push(event));
-      control.attach(await connectFd(child.stdio[3] as number));
-      return harness;
-    }
-    return new SessionServerProcess(child, undefined, dir);
+    if (!withControl) return new SessionServerProcess(child, undefined, dir);
+    // Listen for stateChanged before attaching: the first message may already be waiting.
+    const manager = new FakeManager();
+    manager.peer.attach(await connectFd(child.stdio[3] as number));
+    return new SessionServerProcess(child, manager, dir);
   }
 
   get pid(): number {
     return this.child.pid;
   }
 
-  /** The control peer; throws in joined mode. */
-  get manager(): RpcPeer {
-    if (this.control === undefined)
-      throw new Error("this session server has no fd 3 control channel");
+  /** The manager's end of the control channel; throws in joined mode. */
+  get manager(): FakeManager {
+    if (this.control === undefined) throw new Error("this session server has no fd 3 channel");
     return this.control;
   }
 
-  /** The next `control/stateChanged` (with a deadline). */
-  nextState(): Promise<StateChangedEvent> {
-    return this.states.next("control/stateChanged");
+  /** SetConfiguration with the test defaults (socket in {@link dir}) plus `overrides`. */
+  configuration(overrides: Partial<SetConfigurationParams> = {}): SetConfigurationParams {
+    return testConfiguration(this.socketPath, overrides);
   }
 
-  /** Takes the next state change and checks it is `state`; returns the event. */
-  async expectState(state: SessionServerState): Promise<StateChangedEvent> {
-    const event = await this.states.next(`control/stateChanged ${state}`);
-    if (event.state !== state) {
-      throw new Error(`expected state ${state}, got ${JSON.stringify(event)}`);
-    }
-    return event;
-  }
-
-  /** Sends SetConfiguration (the test defaults plus `overrides`) and waits for the reply. */
+  /** Sends {@link configuration} and waits for the reply. */
   configure(overrides: Partial<SetConfigurationParams> = {}): Promise<unknown> {
-    return this.manager.call(
-      ControlChannelMethods.setConfiguration,
-      testConfiguration(this.socketPath, overrides),
-    );
+    return this.manager.configure(this.configuration(overrides));
   }
 
-  /** Resolves with the exit code once the process ended by itself (with a deadline). */
+  /** Resolves with the exit code once the process ended (with a deadline). */
   waitForExit(ms = WAIT_MS): Promise<number> {
     return withDeadline(this.child.exited, ms, `session server ${this.pid} to exit`);
   }
@@ -159,7 +125,7 @@ export class SessionServerProcess implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.control?.close();
+    this.control?.peer.close();
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
     await this.child.exited;
     rmSync(this.dir, { recursive: true, force: true });

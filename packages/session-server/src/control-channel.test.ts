@@ -1,0 +1,108 @@
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import { existsSync } from "node:fs";
+import { ControlChannelMethods, RialtoError } from "@rialto/protocol";
+import { PROCESS_TEST_TIMEOUT_MS } from "./test-support/async-queue.ts";
+import { SessionServerProcess } from "./test-support/session-server-process.ts";
+
+async function rejection(promise: Promise<unknown>): Promise<RialtoError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof RialtoError))
+    throw new Error(`expected a RialtoError, got ${String(error)}`);
+  return error;
+}
+
+setDefaultTimeout(PROCESS_TEST_TIMEOUT_MS);
+
+describe("control channel methods (real process)", () => {
+  it("rejects SetState before configuration with INVALID_STATE and changes nothing", async () => {
+    await using server = await SessionServerProcess.spawn();
+    await server.manager.expectState("Uninitialised");
+
+    // Step 1: Active and Inactive need a configured server.
+    for (const state of ["Active", "Inactive"] as const) {
+      const error = await rejection(server.manager.setState(state));
+      expect(error.code).toBe("INVALID_STATE");
+      expect(error.message).toContain("Uninitialised");
+    }
+
+    // Step 2: it still takes its configuration, and nothing else was reported meanwhile.
+    await server.configure();
+    expect(await server.manager.nextState()).toEqual({ state: "Inactive" });
+  });
+
+  it("rejects a second SetConfiguration and same-state changes with INVALID_STATE", async () => {
+    await using server = await SessionServerProcess.spawn();
+    await server.manager.expectState("Uninitialised");
+    await server.configure();
+
+    // Step 1: a second configuration is refused even before the first one is reported.
+    const twice = await rejection(server.configure({ targetState: "Active" }));
+    expect(twice.code).toBe("INVALID_STATE");
+    await server.manager.expectState("Inactive");
+
+    // Step 2: Inactive → Inactive is not a transition.
+    expect((await rejection(server.manager.setState("Inactive"))).code).toBe("INVALID_STATE");
+
+    // Step 3: the valid path still works, and only its outcome was reported.
+    await server.manager.setState("Active");
+    expect(await server.manager.nextState()).toEqual({ state: "Active" });
+    expect(server.manager.states.pending).toHaveLength(0);
+  });
+
+  it("answers ping with the same id, before and after configuration", async () => {
+    await using server = await SessionServerProcess.spawn();
+    await server.manager.expectState("Uninitialised");
+    const ping = (id: number) => server.manager.peer.call(ControlChannelMethods.ping, { id });
+    expect(await ping(7)).toEqual({ id: 7 });
+    await server.configure();
+    await server.manager.expectState("Inactive");
+    expect(await ping(Number.MAX_SAFE_INTEGER)).toEqual({ id: Number.MAX_SAFE_INTEGER });
+  });
+
+  it("logs JSON lines to stderr with pid and appId bound, at the configured level", async () => {
+    await using server = await SessionServerProcess.spawn();
+    await server.manager.expectState("Uninitialised");
+    await server.configure({ appId: "logging-app", logLevel: "debug" });
+    await server.manager.expectState("Inactive");
+
+    const line = await server.logs.waitFor((l) => l.msg === "listening for clients", "log line");
+    expect(line.pid).toBe(server.pid);
+    expect(line.appId).toBe("logging-app");
+    expect(line.socketPath).toBe(server.socketPath);
+    // Debug was enabled by SetConfiguration: a ping leaves a debug line.
+    await server.manager.peer.call(ControlChannelMethods.ping, { id: 1 });
+    const debug = await server.logs.waitFor((l) => l.msg === "control ping", "debug line");
+    expect(debug).toMatchObject({ level: 20, id: 1, appId: "logging-app" });
+  });
+
+  it("changes the log level at run time with SetLogLevel", async () => {
+    await using server = await SessionServerProcess.spawn();
+    await server.manager.expectState("Uninitialised");
+    await server.configure({ logLevel: "info" });
+    await server.manager.expectState("Inactive");
+    const ping = (id: number) => server.manager.peer.call(ControlChannelMethods.ping, { id });
+
+    // Step 1: at info, a ping leaves no debug line.
+    await ping(1);
+    // Step 2: at debug it does; lines arrive in order, so ping 1's line would have come first.
+    expect(
+      await server.manager.peer.call(ControlChannelMethods.setLogLevel, { level: "debug" }),
+    ).toEqual({});
+    await ping(2);
+    const debug = await server.logs.waitFor((l) => l.msg === "control ping", "debug ping line");
+    expect(debug.id).toBe(2);
+    // Step 3: back to warn: even info lines stop (the NotRunning report is logged at info).
+    await server.manager.peer.call(ControlChannelMethods.setLogLevel, { level: "warn" });
+    await server.manager.setState("NotRunning");
+    await server.manager.expectState("NotRunning");
+    expect(await server.waitForExit()).toBe(0);
+    await server.logs.waitFor((l) => l.msg === "log level changed" && l.level === 30, "level line");
+    expect(
+      server.logs.pending.filter((l) => typeof l.level === "number" && (l.level as number) < 40),
+    ).toEqual([]);
+    expect(existsSync(server.socketPath)).toBe(false);
+  });
+});

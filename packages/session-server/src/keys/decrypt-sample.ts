@@ -1,0 +1,203 @@
+import { createDecipheriv } from "node:crypto";
+import { describeValue, type PlaybackErrorKind, RialtoError } from "@rialto/protocol";
+import { KEY_BYTES, toHex } from "./key-bytes.ts";
+import type { KeyStore } from "./media-keys.ts";
+
+/** AES block size in bytes. */
+const BLOCK = 16;
+
+/** Largest crypt or skip block count of a pattern (a 4-bit field in `tenc`). */
+const MAX_PATTERN_BLOCKS = 15;
+
+/** One subsample: clear bytes, then encrypted bytes. */
+export interface SampleSubsample {
+  readonly clearBytes: number;
+  readonly encryptedBytes: number;
+}
+
+/**
+ * How one sample is encrypted: a plain structure, the same shape as `FrameEncryption` of
+ * @rialto/shm (which is assignable to it), so frames read from shared memory go straight in.
+ */
+export interface SampleEncryption {
+  /** `cenc` (AES-128-CTR) or `cbcs` (AES-128-CBC with pattern). */
+  readonly cipherMode: string;
+  /** The key session named by the frame, looked in first (see {@link KeyStore.findKey}). */
+  readonly keySessionId?: number;
+  /** The 16-byte key id. */
+  readonly keyId: Uint8Array;
+  /** 16 bytes, or 8 bytes (zero-padded on the right to 16). */
+  readonly iv: Uint8Array;
+  /** Clear/encrypted pairs covering the whole sample; empty = the whole sample is encrypted. */
+  readonly subsamples: readonly SampleSubsample[];
+  /** `cbcs` pattern, crypt:skip 16-byte blocks (0..15 each); absent or 0:0 = every full block. */
+  readonly pattern?: { readonly cryptByteBlock: number; readonly skipByteBlock: number };
+}
+
+/** Kind of playback error a failed decryption turns into (in `details.playbackError`). */
+export const DECRYPTION_PLAYBACK_ERROR: PlaybackErrorKind = "Decryption";
+
+/** A run of ciphertext bytes inside the sample: [start, end). */
+type ByteRange = readonly [start: number, end: number];
+
+function invalid(message: string): never {
+  throw new RialtoError("INVALID_ARGUMENT", `decryptSample: ${message}`, {
+    details: { playbackError: DECRYPTION_PLAYBACK_ERROR },
+  });
+}
+
+/**
+ * Decrypts one sample into `output` (default: a new buffer) and returns the decrypted bytes
+ * (`output.subarray(0, data.byteLength)`). `data` is only read (it may be shared memory the client
+ * can still write); the key id and IV are copied before use. Schemes (ISO/IEC 23001-7):
+ *
+ * - `cenc`: AES-128-CTR; the encrypted parts of all subsamples form one key stream (the counter
+ *   continues across them, mid-block included).
+ * - `cbcs`: AES-128-CBC restarted with the constant IV at every subsample; in each encrypted
+ *   part, of every `crypt + skip` full blocks the first `crypt` are encrypted (chained across the
+ *   skipped ones); a partial trailing block stays clear.
+ *
+ * Errors are `RialtoError` with `details.playbackError = "Decryption"`: `NOT_FOUND` when no open
+ * key session holds the key id, `INVALID_ARGUMENT` for a malformed description (subsamples not
+ * summing to the sample size, a bad IV, key id or pattern, an unknown scheme).
+ */
+export function decryptSample(
+  data: Uint8Array,
+  encryption: SampleEncryption,
+  keys: KeyStore,
+  output: Uint8Array = new Uint8Array(data.byteLength),
+): Uint8Array {
+  const { cipherMode } = encryption;
+  if (cipherMode !== "cenc" && cipherMode !== "cbcs") {
+    invalid(`cipher mode ${describeValue(cipherMode)} is not cenc or cbcs`);
+  }
+  if (output.byteLength < data.byteLength) {
+    invalid(
+      `output of ${output.byteLength} bytes is smaller than the ${data.byteLength}-byte sample`,
+    );
+  }
+  const keyId = encryption.keyId.slice();
+  if (keyId.byteLength !== KEY_BYTES) invalid(`key id is ${keyId.byteLength} bytes, not 16`);
+  const iv = paddedIv(encryption.iv);
+  const parts = subsampleParts(encryption.subsamples, data.byteLength);
+  const pattern = patternOf(cipherMode, encryption.pattern);
+  const key = keys.findKey(keyId, encryption.keySessionId);
+  if (key === undefined) {
+    throw new RialtoError(
+      "NOT_FOUND",
+      `decryptSample: no usable key for key id ${toHex(keyId)} (key session ${describeValue(encryption.keySessionId)})`,
+      { details: { playbackError: DECRYPTION_PLAYBACK_ERROR, keyId: toHex(keyId) } },
+    );
+  }
+
+  const result = output.subarray(0, data.byteLength);
+  result.set(data);
+  if (cipherMode === "cenc") {
+    decryptRuns("aes-128-ctr", key, iv, result, parts);
+  } else {
+    for (const part of parts)
+      decryptRuns("aes-128-cbc", key, iv, result, patternRuns(part, pattern));
+  }
+  return result;
+}
+
+function paddedIv(source: Uint8Array): Uint8Array {
+  if (source.byteLength !== 8 && source.byteLength !== BLOCK) {
+    invalid(`IV is ${source.byteLength} bytes, not 8 or 16`);
+  }
+  const iv = new Uint8Array(BLOCK);
+  iv.set(source);
+  return iv;
+}
+
+/** The encrypted part of every subsample, in order. */
+function subsampleParts(subsamples: readonly SampleSubsample[], size: number): ByteRange[] {
+  if (subsamples.length === 0) return [[0, size]];
+  const parts: ByteRange[] = [];
+  let at = 0;
+  for (const [index, { clearBytes, encryptedBytes }] of subsamples.entries()) {
+    if (!isCount(clearBytes) || !isCount(encryptedBytes)) {
+      invalid(`subsample ${index} (${clearBytes}, ${encryptedBytes}) is not two byte counts`);
+    }
+    at += clearBytes;
+    parts.push([at, at + encryptedBytes]);
+    at += encryptedBytes;
+  }
+  if (at !== size) invalid(`subsamples cover ${at} bytes; the sample has ${size}`);
+  return parts;
+}
+
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** crypt:skip in blocks; 0 skip = every full block encrypted. */
+function patternOf(
+  cipherMode: "cenc" | "cbcs",
+  pattern: SampleEncryption["pattern"],
+): { crypt: number; skip: number } {
+  const crypt = pattern?.cryptByteBlock ?? 0;
+  const skip = pattern?.skipByteBlock ?? 0;
+  if (cipherMode === "cenc") {
+    if (crypt !== 0 || skip !== 0)
+      invalid(`pattern ${crypt}:${skip} with cenc (cens) is not supported`);
+    return { crypt: 0, skip: 0 };
+  }
+  const valid = (value: number) =>
+    Number.isInteger(value) && value >= 0 && value <= MAX_PATTERN_BLOCKS;
+  if (!valid(crypt) || !valid(skip) || (crypt === 0 && skip !== 0)) {
+    invalid(`pattern ${crypt}:${skip} is not crypt 1..15 : skip 0..15 (or 0:0)`);
+  }
+  return crypt === 0 || skip === 0 ? { crypt: 1, skip: 0 } : { crypt, skip };
+}
+
+/** The encrypted full blocks of one cbcs part, as runs. */
+function patternRuns([start, end]: ByteRange, { crypt, skip }: { crypt: number; skip: number }) {
+  const fullEnd = start + Math.floor((end - start) / BLOCK) * BLOCK;
+  if (skip === 0) return fullEnd > start ? [[start, fullEnd] as const] : [];
+  const runs: ByteRange[] = [];
+  for (let at = start; at < fullEnd; at += (crypt + skip) * BLOCK) {
+    runs.push([at, Math.min(at + crypt * BLOCK, fullEnd)]);
+  }
+  return runs;
+}
+
+/**
+ * Decrypts `runs` of `buffer` in place as one cipher stream: gathered into one contiguous
+ * ciphertext, decrypted with one call, scattered back.
+ */
+function decryptRuns(
+  algorithm: "aes-128-ctr" | "aes-128-cbc",
+  key: Uint8Array,
+  iv: Uint8Array,
+  buffer: Uint8Array,
+  runs: readonly ByteRange[],
+): void {
+  const total = runs.reduce((sum, [start, end]) => sum + (end - start), 0);
+  if (total === 0) return;
+  const first = runs[0] as ByteRange;
+  let ciphertext: Uint8Array;
+  if (runs.length === 1) {
+    ciphertext = buffer.subarray(first[0], first[1]);
+  } else {
+    ciphertext = new Uint8Array(total);
+    let at = 0;
+    for (const [start, end] of runs) {
+      ciphertext.set(buffer.subarray(start, end), at);
+      at += end - start;
+    }
+  }
+  const decipher = createDecipheriv(algorithm, key, iv).setAutoPadding(false);
+  const plaintext = decipher.update(ciphertext);
+  if (plaintext.byteLength !== total || decipher.final().byteLength !== 0) {
+    throw new RialtoError(
+      "INTERNAL",
+      `decryptSample: ${algorithm} gave ${plaintext.byteLength} bytes for ${total}`,
+    );
+  }
+  let at = 0;
+  for (const [start, end] of runs) {
+    buffer.set(plaintext.subarray(at, at + end - start), start);
+    at += end - start;
+  }
+}

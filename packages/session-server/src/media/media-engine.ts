@@ -1,0 +1,127 @@
+import type {
+  AnyEvent,
+  Easing,
+  LoadParams,
+  MediaSource,
+  PayloadOf,
+  PlaybackOptions,
+  PlaybackState,
+  SourceId,
+  SourceStats,
+} from "@rialto/protocol";
+import type { MediaFrame, MediaKind } from "@rialto/shm";
+
+/**
+ * Sends one wire event to the client that owns the pipeline; payloads are complete wire payloads
+ * (they carry the pipelineId). `RpcPeer.emit` has this shape.
+ */
+export type EmitEvent = <E extends AnyEvent>(event: E, payload: PayloadOf<E>) => void;
+
+/** What a pipeline asks of its data side: up to `frameCount` frames of one source. */
+export interface DataRequest {
+  /** The source the frames are for. */
+  readonly sourceId: SourceId;
+  /** Its media kind (which region of the AV partition it uses). */
+  readonly kind: MediaKind;
+  /** Frames wanted: 3 while prerolling or paused, 24 while playing. */
+  readonly frameCount: number;
+}
+
+/**
+ * The pipeline's side of the world: wire events for the client, and the data side that turns
+ * {@link PipelineListener.needData} into needMediaData/haveData over shared memory.
+ */
+export interface PipelineListener {
+  /** Every pipeline event except `needMediaData` (the data side sends that one). */
+  readonly emit: EmitEvent;
+  /**
+   * The pipeline wants frames of one source. At most one request per source is outstanding: the
+   * next comes only after {@link Pipeline.pushFrames} or {@link Pipeline.endOfStream} answered
+   * this one, or {@link PipelineListener.cancelData} voided it. Called synchronously from
+   * pipeline methods: do not call back into the pipeline from here.
+   */
+  needData(request: DataRequest): void;
+  /** The outstanding request of `sourceId` is void (seek, flush, stop, removal): drop it. */
+  cancelData(sourceId: SourceId): void;
+}
+
+/**
+ * Turns an encrypted frame into clear bytes, or throws (a `RialtoError` whose
+ * `details.playbackError` names the playback error kind, else `Decryption` is reported).
+ * Decryption itself is media-keys work; the engine only calls this hook before rendering.
+ */
+export type FrameDecryptor = (frame: MediaFrame) => Uint8Array;
+
+/** What a pipeline is created with. */
+export interface CreatePipelineOptions {
+  /** The wire handle, copied into every event payload. */
+  readonly pipelineId: number;
+  /** Clock (`realtime` | `freerun`) and sink (`null` | `checksum`) of this pipeline. */
+  readonly playback: PlaybackOptions;
+  /** Where events and data requests go. */
+  readonly listener: PipelineListener;
+  /** Decrypts encrypted frames; without it an encrypted frame fails with `playbackError`. */
+  readonly decrypt?: FrameDecryptor;
+}
+
+/**
+ * One media pipeline (Rialto's MediaPipeline, SPEC 6 and 9): the methods mirror `PipelineMethods`
+ * of @rialto/protocol; the events are `PipelineEvents`. Methods throw `RialtoError`:
+ * `INVALID_STATE` when the call does not fit the state, `NOT_FOUND` for an unknown source,
+ * `INVALID_ARGUMENT` for a bad value. See README.md for states and timing rules.
+ */
+export interface Pipeline extends AsyncDisposable {
+  /** The wire handle. */
+  readonly id: number;
+  /** The playback state last reported with `pipeline/playbackState`. */
+  readonly state: PlaybackState;
+  /** Records what is played (MSE only); allowed before any source is attached. */
+  load(params: Omit<LoadParams, "pipelineId">): void;
+  /** Attaches a source (one per media kind) before `allSourcesAttached`; returns its id. */
+  attachSource(source: MediaSource): SourceId;
+  /** Detaches a source and voids its data request. */
+  removeSource(sourceId: SourceId): void;
+  /** Every source is attached: prerolling starts (3-frame requests to every source). */
+  allSourcesAttached(): void;
+  /** Plays: `Playing` now, or as soon as prerolling ends. */
+  play(): void;
+  /** Pauses; the position stays where it is. */
+  pause(): void;
+  /** Stops for good: queues dropped, requests voided, state `Stopped`. */
+  stop(): void;
+  /** Sets the rate: > 0 .. 64, 1 is normal speed. */
+  setPlaybackRate(rate: number): void;
+  /** Seeks: `Seeking`, every queue flushed, `SeekDone`, then frames from `positionNs` on. */
+  setPosition(positionNs: number): void;
+  /** The current position in nanoseconds. */
+  getPosition(): number;
+  /** Flushes one source (queue and request); `sourceFlushed` follows. */
+  flush(sourceId: SourceId, resetTime: boolean): void;
+  /** Sets the volume (0 .. 1), at once or as a ramp of `durationMs` (default 0) shaped by `easing`. */
+  setVolume(volume: number, durationMs?: number, easing?: Easing): void;
+  /** The volume now (mid-ramp values included). */
+  getVolume(): number;
+  /** Mutes or unmutes one source, or the whole pipeline when `sourceId` is undefined. */
+  setMute(sourceId: SourceId | undefined, mute: boolean): void;
+  /** Whether a source (or, with undefined, the pipeline) is muted. */
+  getMute(sourceId?: SourceId): boolean;
+  /** Frames for one source, answering its data request (any order; queued by timestamp). */
+  pushFrames(sourceId: SourceId, frames: readonly MediaFrame[]): void;
+  /** The source has no more frames (until a seek or flush), answering its data request. */
+  endOfStream(sourceId: SourceId): void;
+  /** Rendering counters of one source. */
+  getStats(sourceId: SourceId): SourceStats;
+  /** Releases timers and voids requests; no event follows. Idempotent. */
+  destroy(): void;
+}
+
+/**
+ * A playback back end: the virtual engine by default (no media hardware needed); a GStreamer
+ * back end would implement the same interface.
+ */
+export interface MediaEngine {
+  /** Short name for logs, e.g. `virtual`. */
+  readonly name: string;
+  /** Creates a pipeline in state `Idle`. */
+  createPipeline(options: CreatePipelineOptions): Pipeline;
+}
