@@ -24,9 +24,12 @@ export interface RetryClientOptions {
   connect(): Promise<Transport>;
   /**
    * The registration params of every (re)connection, without `clientId` (the retry client adds
-   * it). Called once per registration, so it can open a fresh fd side channel each time.
+   * it). Called once per registration; `fresh` when the server will assign a new id (first
+   * connection, or after it forgot this client), e.g. to open a new fd side channel.
    */
-  registration(): Omit<RegisterParams, "clientId"> | Promise<Omit<RegisterParams, "clientId">>;
+  registration(
+    fresh: boolean,
+  ): Omit<RegisterParams, "clientId"> | Promise<Omit<RegisterParams, "clientId">>;
   /** Default call deadline in ms (default 3000). */
   timeoutMs?: number;
   /** Redial schedule (default: at once, then 100 ms doubling, 8 retries). */
@@ -233,7 +236,7 @@ export class RetryClient implements AsyncDisposable {
 
   async #register(): Promise<void> {
     const fresh = this.#clientId === undefined;
-    const base = await this.#options.registration();
+    const base = await this.#options.registration(fresh);
     // A new client id numbers its events from 1 again.
     if (fresh) this.#events.reset();
     const params = fresh ? base : { ...base, clientId: this.#clientId };
