@@ -6,3 +6,4 @@ export * from "./registered-client.ts";
 export * from "./reply-cache.ts";
 export * from "./retry-client.ts";
 export * from "./retry-server.ts";
+export * from "./rpc-environment.ts";
