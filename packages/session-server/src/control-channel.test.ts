@@ -1,18 +1,9 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync } from "node:fs";
-import { ControlChannelMethods, RialtoError } from "@rialto/protocol";
+import { ControlChannelMethods } from "@rialto/protocol";
 import { PROCESS_TEST_TIMEOUT_MS } from "./test-support/async-queue.ts";
+import { rejectionOf } from "./test-support/rejection.ts";
 import { SessionServerProcess } from "./test-support/session-server-process.ts";
-
-async function rejection(promise: Promise<unknown>): Promise<RialtoError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof RialtoError))
-    throw new Error(`expected a RialtoError, got ${String(error)}`);
-  return error;
-}
 
 setDefaultTimeout(PROCESS_TEST_TIMEOUT_MS);
 
@@ -23,7 +14,7 @@ describe("control channel methods (real process)", () => {
 
     // Step 1: Active and Inactive need a configured server.
     for (const state of ["Active", "Inactive"] as const) {
-      const error = await rejection(server.manager.setState(state));
+      const error = await rejectionOf(server.manager.setState(state));
       expect(error.code).toBe("INVALID_STATE");
       expect(error.message).toContain("Uninitialised");
     }
@@ -39,12 +30,12 @@ describe("control channel methods (real process)", () => {
     await server.configure();
 
     // Step 1: a second configuration is refused even before the first one is reported.
-    const twice = await rejection(server.configure({ targetState: "Active" }));
+    const twice = await rejectionOf(server.configure({ targetState: "Active" }));
     expect(twice.code).toBe("INVALID_STATE");
     await server.manager.expectState("Inactive");
 
     // Step 2: Inactive → Inactive is not a transition.
-    expect((await rejection(server.manager.setState("Inactive"))).code).toBe("INVALID_STATE");
+    expect((await rejectionOf(server.manager.setState("Inactive"))).code).toBe("INVALID_STATE");
 
     // Step 3: the valid path still works, and only its outcome was reported.
     await server.manager.setState("Active");
@@ -63,10 +54,10 @@ describe("control channel methods (real process)", () => {
   });
 
   it("logs JSON lines to stderr with pid and appId bound, at the configured level", async () => {
-    await using server = await SessionServerProcess.spawn();
-    await server.manager.expectState("Uninitialised");
-    await server.configure({ appId: "logging-app", logLevel: "debug" });
-    await server.manager.expectState("Inactive");
+    await using server = await SessionServerProcess.configured({
+      appId: "logging-app",
+      logLevel: "debug",
+    });
 
     const line = await server.logs.waitFor((l) => l.msg === "listening for clients", "log line");
     expect(line.pid).toBe(server.pid);
@@ -79,10 +70,7 @@ describe("control channel methods (real process)", () => {
   });
 
   it("changes the log level at run time with SetLogLevel", async () => {
-    await using server = await SessionServerProcess.spawn();
-    await server.manager.expectState("Uninitialised");
-    await server.configure({ logLevel: "info" });
-    await server.manager.expectState("Inactive");
+    await using server = await SessionServerProcess.configured({ logLevel: "info" });
     const ping = (id: number) => server.manager.peer.call(ControlChannelMethods.ping, { id });
 
     // Step 1: at info, a ping leaves no debug line.

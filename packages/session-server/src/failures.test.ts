@@ -88,12 +88,8 @@ describe("failure branches (real process)", () => {
   });
 
   it("cleans up and exits non-zero when the manager's channel closes", async () => {
-    await using server = await SessionServerProcess.spawn();
-    await server.manager.expectState("Uninitialised");
-    await server.configure({ targetState: "Active" });
-    await server.manager.expectState("Active");
-    await using client = await TestClient.connect(server.socketPath);
-    await client.register();
+    await using server = await SessionServerProcess.configured({ targetState: "Active" });
+    await using client = await TestClient.registered(server.socketPath);
 
     // Step 1: the manager dies (its end of the socketpair closes).
     server.manager.peer.close();
@@ -106,10 +102,7 @@ describe("failure branches (real process)", () => {
   });
 
   it("cleans up and exits 143 on SIGTERM", async () => {
-    await using server = await SessionServerProcess.spawn();
-    await server.manager.expectState("Uninitialised");
-    await server.configure({ targetState: "Active" });
-    await server.manager.expectState("Active");
+    await using server = await SessionServerProcess.configured({ targetState: "Active" });
 
     server.child.kill("SIGTERM");
     expect(await server.waitForExit()).toBe(SessionServerExitCode.Terminated);

@@ -88,13 +88,8 @@ describe("session server lifecycle (real process, fd 3 control channel)", () => 
   });
 
   it("tells clients Inactive on Active → Inactive and frees its mapping", async () => {
-    await using server = await SessionServerProcess.spawn();
-    await server.manager.expectState("Uninitialised");
-    await server.configure({ targetState: "Active" });
-    await server.manager.expectState("Active");
-    await using client = await TestClient.connect(server.socketPath);
-    await client.register();
-    expect(await client.states.next("Running")).toBe("Running");
+    await using server = await SessionServerProcess.configured({ targetState: "Active" });
+    await using client = await TestClient.registered(server.socketPath);
     await client.getSharedMemory();
 
     // Step 1: SetState(Inactive) → the client hears Inactive, the manager hears Inactive.
@@ -110,12 +105,8 @@ describe("session server lifecycle (real process, fd 3 control channel)", () => 
   });
 
   it("switches Inactive ↔ Active repeatedly without leaking fds or mappings", async () => {
-    await using server = await SessionServerProcess.spawn();
-    await server.manager.expectState("Uninitialised");
-    await server.configure();
-    await server.manager.expectState("Inactive");
-    await using client = await TestClient.connect(server.socketPath);
-    await client.register();
+    await using server = await SessionServerProcess.configured();
+    await using client = await TestClient.registered(server.socketPath);
 
     const cycle = async () => {
       await server.manager.setState("Active");
@@ -139,13 +130,8 @@ describe("session server lifecycle (real process, fd 3 control channel)", () => 
   });
 
   it("on NotRunning from Active closes clients, removes its sockets and exits 0 by itself", async () => {
-    await using server = await SessionServerProcess.spawn();
-    await server.manager.expectState("Uninitialised");
-    await server.configure({ targetState: "Active" });
-    await server.manager.expectState("Active");
-    await using client = await TestClient.connect(server.socketPath);
-    await client.register();
-    expect(await client.states.next("Running")).toBe("Running");
+    await using server = await SessionServerProcess.configured({ targetState: "Active" });
+    await using client = await TestClient.registered(server.socketPath);
 
     // Step 1: SetState(NotRunning) is answered, then NotRunning is reported.
     expect(await server.manager.setState("NotRunning")).toEqual({});

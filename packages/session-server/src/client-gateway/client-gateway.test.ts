@@ -1,29 +1,15 @@
 import { describe, expect, it } from "bun:test";
-import { PROTOCOL_VERSION, RialtoError, SessionMethods } from "@rialto/protocol";
+import { PROTOCOL_VERSION, type RialtoError, SessionMethods } from "@rialto/protocol";
 import { WAIT_MS, withDeadline } from "../test-support/async-queue.ts";
 import { InProcessSessionServer } from "../test-support/in-process-session-server.ts";
+import { rejectionOf } from "../test-support/rejection.ts";
 import { TestClient } from "../test-support/test-client.ts";
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof RialtoError))
-    throw new Error(`expected a RialtoError, got ${String(error)}`);
-  return error.code;
+  return (await rejectionOf(promise)).code;
 }
 
-/** An in-process session server configured with `overrides` and in the reported target state. */
-async function configured(
-  overrides: Parameters<InProcessSessionServer["configuration"]>[0] = {},
-): Promise<InProcessSessionServer> {
-  const server = await InProcessSessionServer.start();
-  await server.manager.expectState("Uninitialised");
-  await server.manager.configure(server.configuration(overrides));
-  await server.manager.expectState(overrides.targetState ?? "Inactive");
-  return server;
-}
+const configured = InProcessSessionServer.configured;
 
 describe("client gateway: session/* methods", () => {
   it("refuses a client of another protocol major with INCOMPATIBLE_VERSION", async () => {
@@ -98,8 +84,7 @@ describe("client gateway: session/* methods", () => {
 
   it("releases a client's resources on request", async () => {
     await using server = await configured({ targetState: "Active" });
-    await using client = await TestClient.connect(server.socketPath);
-    await client.register();
+    await using client = await TestClient.registered(server.socketPath);
     const { memory } = await client.getSharedMemory();
     expect(await client.peer.call(SessionMethods.releaseResources, {})).toEqual({});
     memory.close();

@@ -45,6 +45,23 @@ export class InProcessSessionServer implements AsyncDisposable {
     return new InProcessSessionServer(running, manager, dir);
   }
 
+  /** Given an in-process session server configured with `overrides`, in its target state. */
+  static async configured(
+    overrides: Partial<SetConfigurationParams> = {},
+    options: Omit<RunSessionServerOptions, "control" | "logger"> = {},
+  ): Promise<InProcessSessionServer> {
+    const server = await InProcessSessionServer.start(options);
+    try {
+      await server.manager.expectState("Uninitialised");
+      await server.manager.configure(server.configuration(overrides));
+      await server.manager.expectState(overrides.targetState ?? "Inactive");
+    } catch (error) {
+      await server[Symbol.asyncDispose]();
+      throw error;
+    }
+    return server;
+  }
+
   /** SetConfiguration with the test defaults (socket in {@link dir}) plus `overrides`. */
   configuration(overrides: Partial<SetConfigurationParams> = {}): SetConfigurationParams {
     return testConfiguration(this.socketPath, overrides);

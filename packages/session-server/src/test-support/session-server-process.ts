@@ -78,6 +78,25 @@ export class SessionServerProcess implements AsyncDisposable {
     return new SessionServerProcess(child, manager, dir);
   }
 
+  /**
+   * Given a session server configured with `overrides` (socket in its temp dir): spawned, its
+   * Uninitialised taken, SetConfiguration sent and the target state reported.
+   */
+  static async configured(
+    overrides: Partial<SetConfigurationParams> = {},
+  ): Promise<SessionServerProcess> {
+    const server = await SessionServerProcess.spawn();
+    try {
+      await server.manager.expectState("Uninitialised");
+      await server.configure(overrides);
+      await server.manager.expectState(overrides.targetState ?? "Inactive");
+    } catch (error) {
+      await server[Symbol.asyncDispose]();
+      throw error;
+    }
+    return server;
+  }
+
   get pid(): number {
     return this.child.pid;
   }

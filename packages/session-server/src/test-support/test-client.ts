@@ -34,6 +34,8 @@ export class TestClient implements AsyncDisposable {
   readonly errors = new AsyncQueue<RialtoError>();
   /** Resolves when the connection closed. */
   readonly closed: Promise<void>;
+  /** The result of {@link registered}'s registration. */
+  registration: RegisterResult | undefined;
   readonly #memories: SharedMemory[] = [];
 
   private constructor(sideChannel: SideChannelConnection | undefined) {
@@ -58,6 +60,30 @@ export class TestClient implements AsyncDisposable {
       client.peer.attach(await connectUnix(socketPath));
     } catch (error) {
       side?.channel.close();
+      throw error;
+    }
+    return client;
+  }
+
+  /**
+   * Given a registered client: connected (with a side channel unless disabled), registered, and
+   * the first `session/applicationState` push taken (it must match the register result).
+   */
+  static async registered(
+    socketPath: string,
+    options: TestClientOptions = {},
+  ): Promise<TestClient> {
+    const client = await TestClient.connect(socketPath, options);
+    try {
+      client.registration = await client.register();
+      const pushed = await client.states.next("the first session/applicationState");
+      if (pushed !== client.registration.applicationState) {
+        throw new Error(
+          `first push ${pushed} differs from ${client.registration.applicationState}`,
+        );
+      }
+    } catch (error) {
+      await client[Symbol.asyncDispose]();
       throw error;
     }
     return client;
