@@ -72,7 +72,7 @@ export function keyIdsFromInitData(type: InitDataType, initData: Uint8Array): Ui
       if (initData.byteLength !== KEY_BYTES) {
         invalid(method, `webm init data is ${initData.byteLength} bytes, not a 16-byte key id`);
       }
-      return [initData.slice()];
+      return [new Uint8Array(initData)];
     }
   }
 }

@@ -76,7 +76,7 @@ export function decryptSample(
       `output of ${output.byteLength} bytes is smaller than the ${data.byteLength}-byte sample`,
     );
   }
-  const keyId = encryption.keyId.slice();
+  const keyId = new Uint8Array(encryption.keyId);
   if (keyId.byteLength !== KEY_BYTES) invalid(`key id is ${keyId.byteLength} bytes, not 16`);
   const iv = paddedIv(encryption.iv);
   const parts = subsampleParts(encryption.subsamples, data.byteLength);

@@ -79,7 +79,7 @@ export function parsePsshBoxes(initData: Uint8Array, maxKeyIds = 128): PsshBox[]
       keyIdCount += count;
       if (keyIdCount > maxKeyIds) invalid(`lists more than ${maxKeyIds} key ids`);
       for (let index = 0; index < count; index++) {
-        keyIds.push(initData.slice(cursor, cursor + KEY_BYTES));
+        keyIds.push(new Uint8Array(initData.subarray(cursor, cursor + KEY_BYTES)));
         cursor += KEY_BYTES;
       }
     }
@@ -91,7 +91,7 @@ export function parsePsshBoxes(initData: Uint8Array, maxKeyIds = 128): PsshBox[]
         `box at offset ${at} (size ${size}) has data size ${dataSize}; ${end - cursor} remain`,
       );
     }
-    boxes.push({ version, systemId, keyIds, data: initData.slice(cursor, end) });
+    boxes.push({ version, systemId, keyIds, data: new Uint8Array(initData.subarray(cursor, end)) });
     at = end;
   }
   return boxes;
