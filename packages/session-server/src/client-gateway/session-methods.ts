@@ -1,6 +1,7 @@
 import {
   type ApplicationState,
   assertCompatibleVersion,
+  encodeFdTag,
   MethodRouter,
   PROTOCOL_VERSION,
   type Resources,
@@ -13,7 +14,6 @@ import type { FdChannel } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientPeer, ClientSession } from "./client-session.ts";
-import { encodeFdTag } from "./fd-tag.ts";
 
 /** What the session methods need from the gateway that serves them. */
 export interface GatewayContext {

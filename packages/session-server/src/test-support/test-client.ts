@@ -1,6 +1,7 @@
 import {
   type ApplicationState,
   connectUnix,
+  decodeFdTag,
   PROTOCOL_VERSION,
   type RegisterParams,
   type RegisterResult,
@@ -11,7 +12,6 @@ import {
   type SharedMemoryInfo,
 } from "@rialto/protocol";
 import { connectSideChannel, SharedMemory, type SideChannelConnection } from "@rialto/shm";
-import { decodeFdTag } from "../client-gateway/fd-tag.ts";
 import { sideChannelPath } from "../client-listener.ts";
 import { AsyncQueue, WAIT_MS } from "./async-queue.ts";
 
