@@ -51,6 +51,7 @@ export class SessionServer implements AsyncDisposable {
   readonly #logger: Logger;
   readonly #options: SessionServerOptions;
   readonly #exit = Promise.withResolvers<number>();
+  readonly #resourceOwners: ResourceOwner[];
   #state: SessionServerState = "Uninitialised";
   /** The state once every accepted change has run; requests are checked against it. */
   #planned: SessionServerState = "Uninitialised";
@@ -68,6 +69,7 @@ export class SessionServer implements AsyncDisposable {
   constructor(options: SessionServerOptions) {
     this.#options = options;
     this.#logger = options.logger;
+    this.#resourceOwners = [...(options.resourceOwners ?? [])];
     this.router = new MethodRouter<RpcPeer>()
       .handle(ControlChannelMethods.setConfiguration, (params) => this.#setConfiguration(params))
       .handle(ControlChannelMethods.setState, ({ state }) => {
@@ -102,6 +104,14 @@ export class SessionServer implements AsyncDisposable {
   /** Resolves with the process exit code once the session server has cleaned up and stopped. */
   get exitCode(): Promise<number> {
     return this.#exit.promise;
+  }
+
+  /**
+   * Adds an owner of media resources (pipelines, key sessions, web-audio players): it is asked
+   * to free everything on Active → Inactive and before stopping, before the shared memory goes.
+   */
+  addResourceOwner(owner: ResourceOwner): void {
+    this.#resourceOwners.push(owner);
   }
 
   /** Starts using `control` as the control channel: reports `Uninitialised`, its first message. */
@@ -231,7 +241,7 @@ export class SessionServer implements AsyncDisposable {
   }
 
   async #releaseResources(): Promise<void> {
-    for (const owner of this.#options.resourceOwners ?? []) await owner.releaseAllResources();
+    for (const owner of this.#resourceOwners) await owner.releaseAllResources();
     await this.#gateway?.releaseAllResources();
   }
 
