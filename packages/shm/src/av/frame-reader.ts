@@ -87,65 +87,100 @@ class TableParser {
     const entry = FRAME_TABLE_HEADER_SIZE + index * FRAME_ENTRY_SIZE;
     const kind = view.getUint8(entry + FRAME_ENTRY_KIND);
     const flags = view.getUint8(entry + FRAME_ENTRY_FLAGS);
-    if ((flags & ~FRAME_FLAGS_KNOWN) !== 0)
+    if ((flags & ~FRAME_FLAGS_KNOWN) !== 0) {
       bad(`frame ${index}: unknown flags 0x${flags.toString(16)}`);
-    if (view.getUint16(entry + FRAME_ENTRY_RESERVED, true) !== 0)
+    }
+    if (view.getUint16(entry + FRAME_ENTRY_RESERVED, true) !== 0) {
       bad(`frame ${index}: reserved field is not 0`);
+    }
     const timestampNs = readSafeInt64(view, entry + FRAME_ENTRY_TIMESTAMP);
     if (timestampNs === undefined) bad(`frame ${index}: timestamp is not a safe integer`);
     const durationNs = readSafeInt64(view, entry + FRAME_ENTRY_DURATION);
-    if (durationNs === undefined || durationNs < 0)
+    if (durationNs === undefined || durationNs < 0) {
       bad(`frame ${index}: duration ${durationNs} is not >= 0`);
+    }
+    const sourceId = view.getUint32(entry + FRAME_ENTRY_SOURCE_ID, true);
     const param1 = view.getUint32(entry + FRAME_ENTRY_PARAM_1, true);
     const param2 = view.getUint32(entry + FRAME_ENTRY_PARAM_2, true);
-    const base = {
-      sourceId: view.getUint32(entry + FRAME_ENTRY_SOURCE_ID, true),
-      timestampNs,
-      durationNs,
-      data: this.slice(
-        "data",
-        index,
-        view.getUint32(entry + FRAME_ENTRY_DATA_OFFSET, true),
-        view.getUint32(entry + FRAME_ENTRY_DATA_LENGTH, true),
-      ),
-      ...this.#optional(index, flags, entry),
-    };
-    if (base.encryption !== undefined)
-      checkSubsamples(index, base.encryption, base.data.byteLength);
-    if (kind === FRAME_KIND_AUDIO)
-      return { kind: "audio", ...base, sampleRate: param1, channels: param2 };
-    if (kind === FRAME_KIND_VIDEO) return { kind: "video", ...base, width: param1, height: param2 };
-    if (kind !== FRAME_KIND_SUBTITLE) bad(`frame ${index}: unknown media kind ${kind}`);
-    if (param1 !== 0 || param2 !== 0)
-      bad(`frame ${index}: subtitle frame has audio/video parameters`);
-    return { kind: "subtitle", ...base };
+    const data = this.slice(
+      "data",
+      index,
+      view.getUint32(entry + FRAME_ENTRY_DATA_OFFSET, true),
+      view.getUint32(entry + FRAME_ENTRY_DATA_LENGTH, true),
+    );
+    const codecData = this.#codecData(index, flags, entry);
+    const encryption = this.#encryptionOf(index, flags, entry, data.byteLength);
+    // One literal per kind, with every key present, keeps frames a single shape for the JIT.
+    switch (kind) {
+      case FRAME_KIND_AUDIO:
+        return {
+          kind: "audio",
+          sourceId,
+          timestampNs,
+          durationNs,
+          data,
+          codecData,
+          encryption,
+          sampleRate: param1,
+          channels: param2,
+        };
+      case FRAME_KIND_VIDEO:
+        return {
+          kind: "video",
+          sourceId,
+          timestampNs,
+          durationNs,
+          data,
+          codecData,
+          encryption,
+          width: param1,
+          height: param2,
+        };
+      case FRAME_KIND_SUBTITLE:
+        if (param1 !== 0 || param2 !== 0)
+          bad(`frame ${index}: subtitle frame has audio/video parameters`);
+        return { kind: "subtitle", sourceId, timestampNs, durationNs, data, codecData, encryption };
+      default:
+        return bad(`frame ${index}: unknown media kind ${kind}`);
+    }
   }
 
-  #optional(
+  #codecData(index: number, flags: number, entry: number): Uint8Array | undefined {
+    const offset = this.#view.getUint32(entry + FRAME_ENTRY_CODEC_OFFSET, true);
+    const length = this.#view.getUint32(entry + FRAME_ENTRY_CODEC_LENGTH, true);
+    if ((flags & FRAME_FLAG_CODEC_DATA) !== 0)
+      return this.slice("codec data", index, offset, length);
+    if (offset !== 0 || length !== 0)
+      bad(`frame ${index}: codec data fields set without the codec-data flag`);
+    return undefined;
+  }
+
+  #encryptionOf(
     index: number,
     flags: number,
     entry: number,
-  ): { codecData?: Uint8Array; encryption?: FrameEncryption } {
-    const view = this.#view;
-    const codecOffset = view.getUint32(entry + FRAME_ENTRY_CODEC_OFFSET, true);
-    const codecLength = view.getUint32(entry + FRAME_ENTRY_CODEC_LENGTH, true);
-    const cryptoOffset = view.getUint32(entry + FRAME_ENTRY_CRYPTO_OFFSET, true);
-    const cryptoLength = view.getUint32(entry + FRAME_ENTRY_CRYPTO_LENGTH, true);
-    const result: { codecData?: Uint8Array; encryption?: FrameEncryption } = {};
-    if ((flags & FRAME_FLAG_CODEC_DATA) !== 0) {
-      result.codecData = this.slice("codec data", index, codecOffset, codecLength);
-    } else if (codecOffset !== 0 || codecLength !== 0) {
-      bad(`frame ${index}: codec data fields set without the codec-data flag`);
+    dataLength: number,
+  ): FrameEncryption | undefined {
+    const offset = this.#view.getUint32(entry + FRAME_ENTRY_CRYPTO_OFFSET, true);
+    const length = this.#view.getUint32(entry + FRAME_ENTRY_CRYPTO_LENGTH, true);
+    if ((flags & FRAME_FLAG_ENCRYPTED) === 0) {
+      if (offset !== 0 || length !== 0)
+        bad(`frame ${index}: encryption fields set without the encrypted flag`);
+      return undefined;
     }
-    if ((flags & FRAME_FLAG_ENCRYPTED) !== 0) {
-      result.encryption = this.#encryption(
-        index,
-        this.slice("encryption record", index, cryptoOffset, cryptoLength),
+    const encryption = this.#encryption(
+      index,
+      this.slice("encryption record", index, offset, length),
+    );
+    if (encryption.subsamples.length > 0) {
+      const covered = encryption.subsamples.reduce(
+        (sum, s) => sum + s.clearBytes + s.encryptedBytes,
+        0,
       );
-    } else if (cryptoOffset !== 0 || cryptoLength !== 0) {
-      bad(`frame ${index}: encryption fields set without the encrypted flag`);
+      if (covered !== dataLength)
+        bad(`frame ${index}: subsamples cover ${covered} bytes of ${dataLength}`);
     }
-    return result;
+    return encryption;
   }
 
   #encryption(index: number, record: Uint8Array): FrameEncryption {
@@ -189,16 +224,6 @@ class TableParser {
         : { pattern: { cryptByteBlock, skipByteBlock } }),
     };
   }
-}
-
-function checkSubsamples(index: number, encryption: FrameEncryption, dataLength: number): void {
-  if (encryption.subsamples.length === 0) return;
-  const covered = encryption.subsamples.reduce(
-    (sum, s) => sum + s.clearBytes + s.encryptedBytes,
-    0,
-  );
-  if (covered !== dataLength)
-    bad(`frame ${index}: subsamples cover ${covered} bytes of ${dataLength}`);
 }
 
 /**
