@@ -12,7 +12,7 @@ import {
 import type { Logger } from "pino";
 import type { AllocateSharedMemory } from "./av-memory.ts";
 import { CONTROL_CHANNEL_FD, type ControlEndpoint } from "./cli-arguments.ts";
-import type { ResourceOwner } from "./client-gateway/index.ts";
+import type { CreateClientGateway, ResourceOwner } from "./client-gateway/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { createSessionServerLogger } from "./logger.ts";
 import { SessionServer } from "./session-server.ts";
@@ -35,6 +35,8 @@ export interface RunSessionServerOptions {
   allocateSharedMemory?: AllocateSharedMemory;
   /** Owners of media resources freed on Inactive (the media code registers here). */
   resourceOwners?: readonly ResourceOwner[];
+  /** Builds the client gateway on SetConfiguration; default the minimal gateway. */
+  createClientGateway?: CreateClientGateway;
 }
 
 /** A started session server. */
@@ -65,6 +67,7 @@ export async function runSessionServer(
     appId,
     allocateSharedMemory: options.allocateSharedMemory,
     resourceOwners: options.resourceOwners,
+    createClientGateway: options.createClientGateway,
   });
   const peer = new RpcPeer({
     name: "session-server/control",

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "bun:test";
 import { existsSync } from "node:fs";
-import type { ResourceOwner } from "./client-gateway/index.ts";
+import {
+  type ClientGatewayOptions,
+  createClientGateway,
+  type ResourceOwner,
+} from "./client-gateway/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { InProcessSessionServer } from "./test-support/in-process-session-server.ts";
 import { TestClient } from "./test-support/test-client.ts";
@@ -69,5 +73,33 @@ describe("SessionServer state machine (in process)", () => {
     await using client = await TestClient.registered(server.socketPath);
     const { memory } = await client.getSharedMemory();
     expect(memory.size).toBeGreaterThan(0);
+  });
+
+  it("builds the client gateway it is given from the configuration", async () => {
+    const seen: ClientGatewayOptions[] = [];
+    await using server = await InProcessSessionServer.configured(
+      {
+        clientGracePeriodMs: 1500,
+        playback: { clock: "freerun", sink: "checksum" },
+        allowedUids: [0, 1],
+      },
+      {
+        createClientGateway: (options) => {
+          seen.push(options);
+          return createClientGateway(options);
+        },
+      },
+    );
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      clientGracePeriodMs: 1500,
+      playback: { clock: "freerun", sink: "checksum" },
+      allowedUids: [0, 1],
+      applicationState: "Inactive",
+    });
+    expect(seen[0]?.avMemory()).toBeUndefined();
+    await server.manager.setState("Active");
+    await server.manager.expectState("Active");
+    expect(seen[0]?.avMemory()?.size).toBeGreaterThan(0);
   });
 });

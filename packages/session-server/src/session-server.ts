@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import { type AllocateSharedMemory, AvMemory } from "./av-memory.ts";
 import {
   type ClientGateway,
+  type CreateClientGateway,
   createClientGateway,
   type ResourceOwner,
 } from "./client-gateway/index.ts";
@@ -31,6 +32,8 @@ export interface SessionServerOptions {
   allocateSharedMemory?: AllocateSharedMemory;
   /** Owners of media resources (pipelines, key sessions, web audio) freed on Inactive. */
   resourceOwners?: readonly ResourceOwner[];
+  /** Builds the client gateway on SetConfiguration; default the minimal one-RpcPeer-per-connection gateway. */
+  createClientGateway?: CreateClientGateway;
   /** How long the last control event may take to reach the OS before exiting, ms; default 2000. */
   flushTimeoutMs?: number;
 }
@@ -208,9 +211,12 @@ export class SessionServer implements AsyncDisposable {
     this.#logger.level = params.logLevel;
     this.#listener = await openClientListener(params.socketPath, params.socketPermissions);
     if (this.#stopping) return;
-    this.#gateway = createClientGateway({
+    const createGateway = this.#options.createClientGateway ?? createClientGateway;
+    this.#gateway = createGateway({
       logger: this.#logger,
       resources: params.resources,
+      playback: params.playback,
+      clientGracePeriodMs: params.clientGracePeriodMs,
       applicationState: "Inactive",
       avMemory: () => this.#memory,
       allowedUids: params.allowedUids,

@@ -1,4 +1,4 @@
-import type { ApplicationState, Resources } from "@rialto/protocol";
+import type { ApplicationState, PlaybackOptions, Resources } from "@rialto/protocol";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientListener } from "../client-listener.ts";
@@ -29,11 +29,18 @@ export interface ClientGateway extends ResourceOwner, AsyncDisposable {
   readonly connectionCount: number;
 }
 
-/** What a {@link ClientGateway} needs from the session server. */
+/** What a {@link ClientGateway} needs from the session server (built from SetConfiguration). */
 export interface ClientGatewayOptions {
   logger: Logger;
   /** The app's resource limits (returned by `session/register`). */
   resources: Resources;
+  /** The app's renderer clock and sink (SetConfiguration's `playback`). */
+  playback?: PlaybackOptions;
+  /**
+   * How long a disconnected client's state is kept for a reconnect, ms (SetConfiguration's
+   * `clientGracePeriodMs`; undefined: the gateway's default). The minimal gateway keeps none.
+   */
+  clientGracePeriodMs?: number;
   /** The application state until the first {@link ClientGateway.setApplicationState}. */
   applicationState: ApplicationState;
   /** The AV shared memory while the app is Active, `undefined` otherwise. */
@@ -46,3 +53,6 @@ export interface ClientGatewayOptions {
    */
   peerUid?: (fd: number) => number;
 }
+
+/** Builds the client gateway when the session server is configured. */
+export type CreateClientGateway = (options: ClientGatewayOptions) => ClientGateway;

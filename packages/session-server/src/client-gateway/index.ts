@@ -1,2 +1,7 @@
-export type { ClientGateway, ClientGatewayOptions, ResourceOwner } from "./client-gateway.ts";
+export type {
+  ClientGateway,
+  ClientGatewayOptions,
+  CreateClientGateway,
+  ResourceOwner,
+} from "./client-gateway.ts";
 export { createClientGateway } from "./rpc-client-gateway.ts";
