@@ -1,0 +1,186 @@
+import {
+  type ApplicationState,
+  encodeJsonFrame,
+  FrameType,
+  MethodRouter,
+  type Resources,
+  RetryServer,
+  RialtoError,
+  type RpcEnvironment,
+  readRpcEnvironment,
+  SessionEvents,
+  type SocketTransport,
+  TestMethods,
+  toRialtoError,
+} from "@rialto/protocol";
+import type { FdChannel } from "@rialto/shm";
+import type { Logger } from "pino";
+import type { AvMemory } from "../av-memory.ts";
+import type { ClientGateway, ClientGatewayOptions } from "../client-gateway/client-gateway.ts";
+import { peerUid } from "../client-gateway/peer-uid.ts";
+import type { ClientListener } from "../client-listener.ts";
+import { ClientState } from "./client-state.ts";
+import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
+import { PipelineBook } from "./pipeline-book.ts";
+import { addPipelineHandlers } from "./pipeline-handlers.ts";
+import { addSessionHandlers } from "./session-handlers.ts";
+import { addShmPoolHandlers } from "./shm-pool-handlers.ts";
+
+/** Options of {@link createClientSessions}. */
+export interface ClientSessionsOptions extends ClientGatewayOptions {
+  /** Grace period and shm RPC limits; default read from the environment (`readRpcEnvironment`). */
+  environment?: RpcEnvironment;
+  /** How long an unacknowledged reply is cached, ms (default 120000). */
+  replyTtlMs?: number;
+  /**
+   * Also serve `test/echo`, `test/blob` and `test/sleep` (large and slow calls for end-to-end tests of the
+   * shm pool). Default: `RIALTO_ENABLE_TEST_METHODS=1` in the environment.
+   */
+  testMethods?: boolean;
+}
+
+/**
+ * The session server's clients over retry-RPC (SPEC 7): behind the {@link ClientGateway}
+ * interface, so the state machine drives it exactly like the minimal gateway.
+ */
+export function createClientSessions(options: ClientSessionsOptions): ClientGateway {
+  return new ClientSessions(options);
+}
+
+/**
+ * Every client of the app: a {@link RetryServer} gives each one an id, a reply cache and
+ * sequenced events across reconnects; its {@link ClientState} (side channel, pipelines, shm
+ * pool) lives until its grace period after a disconnect ends, or the session server stops.
+ * Its media resources are freed earlier on `session/releaseResources` and when the app goes
+ * Inactive.
+ */
+class ClientSessions implements ClientGateway, ClientsContext {
+  readonly logger: Logger;
+  readonly resources: Resources;
+  readonly pipelines: PipelineBook;
+  readonly shmMsgTimeoutMs: number;
+  readonly shmMaxConcurrentInvocations: number;
+  applicationState: ApplicationState;
+  readonly #options: ClientSessionsOptions;
+  readonly #server: RetryServer<ClientState>;
+  #listener: ClientListener | undefined;
+
+  constructor(options: ClientSessionsOptions) {
+    const environment = options.environment ?? readRpcEnvironment();
+    this.#options = options;
+    this.logger = options.logger;
+    this.resources = options.resources;
+    this.applicationState = options.applicationState;
+    this.pipelines = new PipelineBook(options.resources.maxPlaybackSessions);
+    this.shmMsgTimeoutMs = environment.shmMsgTimeoutMs;
+    this.shmMaxConcurrentInvocations = environment.shmMaxConcurrentInvocations;
+    const testMethods = options.testMethods ?? process.env.RIALTO_ENABLE_TEST_METHODS === "1";
+    this.#server = new RetryServer<ClientState>({
+      name: "session-server/clients",
+      router: this.#createRouter(testMethods),
+      createSession: () => new ClientState(),
+      releaseSession: (client, reason) => {
+        this.releaseClientResources(client);
+        client.session.close();
+        this.logger.info({ clientId: client.id, reason }, "client released");
+      },
+      graceMs: environment.clientGraceMs,
+      replyTtlMs: options.replyTtlMs,
+      onError: (error, client) =>
+        this.logger.debug({ err: error, clientId: client?.id }, "client sent something malformed"),
+    });
+  }
+
+  get connectionCount(): number {
+    return this.#server.connectionCount;
+  }
+
+  start(listener: ClientListener): void {
+    if (this.#listener !== undefined) {
+      throw new RialtoError("INVALID_STATE", "client sessions already started");
+    }
+    this.#listener = listener;
+    listener.onConnection((transport) => this.#accept(transport));
+  }
+
+  avMemory(): AvMemory | undefined {
+    return this.#options.avMemory();
+  }
+
+  claimSideChannel(token: Uint8Array): FdChannel | undefined {
+    return this.#listener?.claimSideChannel(token);
+  }
+
+  setApplicationState(state: ApplicationState): void {
+    this.applicationState = state;
+    this.#server.broadcast(SessionEvents.applicationState, { state });
+  }
+
+  releaseClientResources(client: Client): void {
+    const pipelines = this.pipelines.releaseAll(client.session.pipelines);
+    client.session.holdsSharedMemory = false;
+    if (pipelines > 0) {
+      this.logger.info({ clientId: client.id, pipelines }, "client resources released");
+    }
+  }
+
+  releaseAllResources(): void {
+    for (const client of this.#server.clients.values()) this.releaseClientResources(client);
+  }
+
+  closeAll(): void {
+    this.#server.releaseAll("closed");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#server.close();
+  }
+
+  #createRouter(testMethods: boolean): ClientRouter {
+    const router = new MethodRouter<Client>();
+    addSessionHandlers(router, this);
+    addPipelineHandlers(router, this);
+    addShmPoolHandlers(router, this);
+    if (testMethods) {
+      router
+        .handle(TestMethods.echo, ({ text }) => ({ text }))
+        .handle(TestMethods.blob, ({ bytes }) => ({ text: "x".repeat(bytes) }))
+        .handle(TestMethods.sleep, async ({ ms }) => {
+          await Bun.sleep(ms);
+          return { ms };
+        });
+    }
+    return router;
+  }
+
+  #accept(transport: SocketTransport): void {
+    const denied = this.#checkPeer(transport);
+    if (denied !== undefined) {
+      this.logger.warn({ reason: denied.message }, "client connection refused");
+      transport.write(encodeJsonFrame(FrameType.Notice, { error: denied.toWire() }));
+      transport.close(denied);
+      return;
+    }
+    this.#server.accept(transport);
+  }
+
+  /** The reason to refuse this connection, if `allowedUids` excludes its peer. */
+  #checkPeer(transport: SocketTransport): RialtoError | undefined {
+    const allowed = this.#options.allowedUids;
+    if (allowed === undefined) return undefined;
+    let uid: number;
+    try {
+      uid = (this.#options.peerUid ?? peerUid)(transport.fd);
+    } catch (error) {
+      return new RialtoError(
+        "PERMISSION_DENIED",
+        `cannot check the client's uid: ${toRialtoError(error).message}`,
+      );
+    }
+    if (allowed.includes(uid)) return undefined;
+    return new RialtoError(
+      "PERMISSION_DENIED",
+      `uid ${uid} may not connect to this app's session server`,
+    );
+  }
+}

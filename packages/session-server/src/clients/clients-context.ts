@@ -1,0 +1,33 @@
+import type { ApplicationState, MethodRouter, RegisteredClient, Resources } from "@rialto/protocol";
+import type { FdChannel } from "@rialto/shm";
+import type { Logger } from "pino";
+import type { AvMemory } from "../av-memory.ts";
+import type { ClientState } from "./client-state.ts";
+import type { PipelineBook } from "./pipeline-book.ts";
+
+/** A registered client as the handlers see it. */
+export type Client = RegisteredClient<ClientState>;
+
+/** The router every client method is registered on. */
+export type ClientRouter = MethodRouter<Client>;
+
+/** What the client method handlers need from the client sessions that serve them. */
+export interface ClientsContext {
+  readonly logger: Logger;
+  /** The app's resource limits. */
+  readonly resources: Resources;
+  /** The app's application state now. */
+  readonly applicationState: ApplicationState;
+  /** The app's playback sessions over every client. */
+  readonly pipelines: PipelineBook;
+  /** Bound of one shm pool call, ms. */
+  readonly shmMsgTimeoutMs: number;
+  /** Pool calls per client and service that may run at once. */
+  readonly shmMaxConcurrentInvocations: number;
+  /** The AV shared memory while the app is Active. */
+  avMemory(): AvMemory | undefined;
+  /** The side-channel connection that presented `token`, now owned by the caller. */
+  claimSideChannel(token: Uint8Array): FdChannel | undefined;
+  /** Frees the client's pipelines (later also key sessions and players); it keeps its id. */
+  releaseClientResources(client: Client): void;
+}
