@@ -6,6 +6,7 @@ import { SharedMemory } from "../memory/shared-memory.ts";
 import { ShmPool } from "../pool/shm-pool.ts";
 import { withDeadline } from "../test-support/deadline.ts";
 import { AS_NOBODY, canSwitchUser, NOBODY } from "../test-support/os-probes.ts";
+import { stageForOtherUser } from "../test-support/other-user.ts";
 import { PeerProcess } from "../test-support/peer-process.ts";
 import { FdChannel } from "./fd-channel.ts";
 import { SideChannelAcceptor } from "./side-channel-handshake.ts";
@@ -116,7 +117,7 @@ describe("fd passing to an unrelated process of another user", () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "shm-xuser-"));
-    chmodSync(dir, 0o711);
+    chmodSync(dir, 0o755);
   });
 
   afterEach(() => {
@@ -159,8 +160,9 @@ describe("fd passing to an unrelated process of another user", () => {
     chmodSync(dataPath, 0o666);
     try {
       // Step 2: an unrelated client connects the side channel, then presents its token.
-      const script = new URL("../test-support/unrelated-peer.ts", import.meta.url).pathname;
-      const command = [process.execPath, script, sidePath, dataPath];
+      const entry = new URL("../test-support/unrelated-peer.ts", import.meta.url).pathname;
+      const { bun, script } = await stageForOtherUser(entry, dir);
+      const command = [bun, script, sidePath, dataPath];
       const child = Bun.spawn({
         cmd: canSwitchUser ? [...AS_NOBODY, ...command] : command,
         stdio: ["ignore", "inherit", "inherit"],
@@ -168,7 +170,14 @@ describe("fd passing to an unrelated process of another user", () => {
       });
       try {
         // Step 4: the client mapped the memfd, read it, and could not shrink it.
-        const report = await withDeadline(result.promise, 10_000, "the unrelated client's report");
+        const exitedEarly = child.exited.then((code) =>
+          Promise.reject(new Error(`client exited with ${code}`)),
+        );
+        const report = await withDeadline(
+          Promise.race([result.promise, exitedEarly]),
+          10_000,
+          "the client's report",
+        );
         const expectedUid = canSwitchUser ? NOBODY : process.getuid?.();
         expect(report).toEqual({
           type: "result",
@@ -187,5 +196,5 @@ describe("fd passing to an unrelated process of another user", () => {
     } finally {
       server.stop(true);
     }
-  });
+  }, 20_000);
 });
