@@ -47,16 +47,18 @@ describe("client gateway: session/* methods", () => {
     expect(await codeOf(client.register({ fdToken: "ab".repeat(16) }))).toBe("INVALID_ARGUMENT");
   });
 
-  it("serves ping before registration but nothing else", async () => {
+  it("refuses session methods before registration with INVALID_STATE", async () => {
     await using server = await configured({ targetState: "Active" });
     await using client = await TestClient.connect(server.socketPath);
-    expect(await client.peer.call(SessionMethods.ping, { value: -5 })).toEqual({ value: -5 });
     expect(await codeOf(client.peer.call(SessionMethods.getSharedMemory, {}))).toBe(
       "INVALID_STATE",
     );
     expect(await codeOf(client.peer.call(SessionMethods.releaseResources, {}))).toBe(
       "INVALID_STATE",
     );
+    // Registering afterwards still works on the same connection.
+    await client.register();
+    expect(await client.peer.call(SessionMethods.ping, { value: -5 })).toEqual({ value: -5 });
   });
 
   it("cannot hand shared memory to a client registered without a side channel", async () => {
