@@ -1,1 +1,14 @@
-export {};
+export type { AppPhase, TerminationKind, TerminationReason } from "./app-phase.ts";
+export type {
+  AppSnapshot,
+  MonitorCallback,
+  MonitorHandle,
+  MonitorOptions,
+} from "./monitor-hub.ts";
+export type { ServerManagerOptions } from "./options.ts";
+export { defaultRuntimeDir } from "./runtime-dir.ts";
+export {
+  type PreloadedServerInfo,
+  ServerManager,
+  type ServerManagerEvents,
+} from "./server-manager.ts";

@@ -1,0 +1,150 @@
+import {
+  ControlChannelMethods,
+  ControlSocketEvents,
+  ControlSocketMethods,
+  listenUnix,
+  MethodRouter,
+  RialtoError,
+  RpcPeer,
+  type UnixListener,
+} from "@rialto/protocol";
+import type { Logger } from "pino";
+import type { MonitorHandle } from "../monitor-hub.ts";
+import type { ServerManager } from "../server-manager.ts";
+
+/** What the daemon remembers about one control-socket connection. */
+interface Connection {
+  /** Set while the connection is a monitor (`monitor/announce` until `monitor/quit`). */
+  monitor: MonitorHandle | undefined;
+  /** Set once a session server joined through this connection (`control/announce`). */
+  joinedAppId: string | undefined;
+  /** Resolves when the connection closes (a joined session server's channel ends with it). */
+  closed: PromiseWithResolvers<RialtoError | undefined>;
+}
+
+type ControlPeer = RpcPeer<Connection>;
+
+/** Options of {@link startControlServer}. */
+export interface ControlServerOptions {
+  /** Path of the control socket. */
+  path: string;
+  /** File mode of the socket; default 0o600 (only the daemon's user). */
+  mode?: number;
+  logger: Logger;
+}
+
+/** The daemon's listening control socket; see {@link startControlServer}. */
+export interface ControlServer extends AsyncDisposable {
+  readonly path: string;
+  /** Open connections (rialtoctl, monitors, joined session servers). */
+  readonly connections: number;
+  /** Stops accepting and removes the socket file; open connections stay until the daemon exits. */
+  close(): void;
+}
+
+/**
+ * Serves `manager` on a Unix control socket (SPEC 3.2): one `manager/*` method per call of SPEC
+ * 3.1, the monitor messages of SPEC 4 (`monitor/announce` sends the state list before its reply,
+ * so a monitor must listen for `monitor/message` before announcing), and `control/announce` for a
+ * session server started from a shell. A connection that closes stops being a monitor.
+ */
+export async function startControlServer(
+  manager: ServerManager,
+  options: ControlServerOptions,
+): Promise<ControlServer> {
+  const router = createControlRouter(manager);
+  const peers = new Set<ControlPeer>();
+  const listener: UnixListener = await listenUnix(
+    options.path,
+    (transport) => {
+      const connection: Connection = {
+        monitor: undefined,
+        joinedAppId: undefined,
+        closed: Promise.withResolvers<RialtoError | undefined>(),
+      };
+      const peer: ControlPeer = new RpcPeer<Connection>({
+        name: "control-socket",
+        router,
+        data: connection,
+        onError: (error) => options.logger.warn({ err: error }, "control socket peer misbehaved"),
+        onTransportClose: (cause) => {
+          peers.delete(peer);
+          connection.monitor?.close();
+          connection.monitor = undefined;
+          connection.closed.resolve(cause);
+        },
+      });
+      peers.add(peer);
+      peer.attach(transport);
+    },
+    { mode: options.mode ?? 0o600 },
+  );
+  return {
+    path: listener.path,
+    get connections() {
+      return peers.size;
+    },
+    close: () => listener.close(),
+    [Symbol.asyncDispose]: async () => listener.close(),
+  };
+}
+
+function createControlRouter(manager: ServerManager): MethodRouter<ControlPeer> {
+  const M = ControlSocketMethods;
+  return new MethodRouter<ControlPeer>()
+    .handle(M.initiateApplication, async ({ appId, state, config }) => {
+      await manager.initiateApplication(appId, state, config);
+      return {};
+    })
+    .handle(M.changeSessionServerState, async ({ appId, state }) => {
+      await manager.changeSessionServerState(appId, state);
+      return {};
+    })
+    .handle(M.getAppConnectionInfo, ({ appId }) => ({
+      socketPath: manager.getAppConnectionInfo(appId),
+    }))
+    .handle(M.getState, ({ appId }) => {
+      const state = manager.getState(appId);
+      return state === undefined ? {} : { state };
+    })
+    .handle(M.listApplications, () => ({ applications: manager.listApplications() }))
+    .handle(M.setLogLevel, async ({ level, appId }) => {
+      await manager.setLogLevel(level, appId);
+      return {};
+    })
+    .handle(M.monitorAnnounce, ({ appId }, peer) => {
+      // A second announce on one connection replaces the first (no duplicate deliveries).
+      peer.data.monitor?.close();
+      peer.data.monitor = manager.addMonitor(
+        (message) => peer.emit(ControlSocketEvents.monitorMessage, message),
+        { appId },
+      );
+      return {};
+    })
+    .handle(M.monitorQuit, (_params, peer) => {
+      peer.data.monitor?.close();
+      peer.data.monitor = undefined;
+      return {};
+    })
+    .handle(M.monitorReset, (_params, peer) => {
+      if (peer.data.monitor === undefined) {
+        throw new RialtoError(
+          "INVALID_STATE",
+          "monitor/reset: this connection is not a monitor (send monitor/announce first)",
+        );
+      }
+      peer.data.monitor.reset();
+      return {};
+    })
+    .handle(ControlChannelMethods.announce, async (params, peer) => {
+      if (peer.data.joinedAppId !== undefined) {
+        throw new RialtoError(
+          "INVALID_STATE",
+          `control/announce: this connection already serves app "${peer.data.joinedAppId}"`,
+        );
+      }
+      await manager.adoptSessionServer(peer as RpcPeer<unknown>, params, peer.data.closed.promise);
+      peer.data.joinedAppId = params.appId;
+      return {};
+    });
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bun
+import { toRialtoError } from "@rialto/protocol";
+import pino from "pino";
+import { ServerManager } from "../server-manager.ts";
+import { startControlServer } from "./control-server.ts";
+import { DAEMON_USAGE, parseDaemonArguments } from "./daemon-arguments.ts";
+
+/**
+ * `rialto-server-manager` (SPEC 3.2): runs a {@link ServerManager} behind a control socket until
+ * SIGTERM or SIGINT, which stop every app cleanly (no process left) and exit 0. Exit 2 on bad
+ * arguments, 1 when the daemon cannot start (e.g. the control socket is in use).
+ */
+export async function main(
+  argv: readonly string[] = process.argv.slice(2),
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  let args: ReturnType<typeof parseDaemonArguments>;
+  try {
+    args = parseDaemonArguments(argv, env);
+  } catch (error) {
+    process.stderr.write(
+      `rialto-server-manager: ${toRialtoError(error).message}\n${DAEMON_USAGE}\n`,
+    );
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${DAEMON_USAGE}\n`);
+    return 0;
+  }
+  const logger = pino(
+    { name: "rialto-server-manager", level: args.options.logLevel ?? "info" },
+    pino.destination({ fd: 2, sync: true }),
+  );
+  let manager: ServerManager;
+  try {
+    manager = new ServerManager({ ...args.options, logger });
+  } catch (error) {
+    process.stderr.write(`rialto-server-manager: ${toRialtoError(error).message}\n`);
+    return 2;
+  }
+  let control: Awaited<ReturnType<typeof startControlServer>>;
+  try {
+    control = await startControlServer(manager, { path: args.controlSocket, logger });
+  } catch (error) {
+    await manager.close();
+    process.stderr.write(`rialto-server-manager: ${toRialtoError(error).message}\n`);
+    return 1;
+  }
+  logger.info({ controlSocket: control.path, runtimeDir: manager.runtimeDir }, "listening");
+  const stopped = Promise.withResolvers<NodeJS.Signals>();
+  process.once("SIGTERM", () => stopped.resolve("SIGTERM"));
+  process.once("SIGINT", () => stopped.resolve("SIGINT"));
+  const signal = await stopped.promise;
+  logger.info({ signal }, "stopping every app");
+  control.close();
+  await manager.close();
+  logger.info("stopped");
+  return 0;
+}
+
+if (import.meta.main) process.exit(await main());

@@ -1,0 +1,168 @@
+import { describe, expect, it } from "bun:test";
+import { RialtoError } from "@rialto/protocol";
+import {
+  createTestManager,
+  processGone,
+  REAL_SESSION_SERVER,
+  SILENT_SESSION_SERVER,
+  waitFor,
+} from "./test-support/harness.ts";
+
+function pidOf(manager: { listApplications(): { appId: string; pid?: number }[] }, appId: string) {
+  return manager.listApplications().find((app) => app.appId === appId)?.pid;
+}
+
+describe("ServerManager failures", () => {
+  it("kills a session server that never sends its first message and reports Error (READY timeout)", async () => {
+    await using t = createTestManager({
+      sessionServerCommand: SILENT_SESSION_SERVER,
+      readyTimeoutMs: 300,
+    });
+    // Step 1: the spawn succeeds, so the call resolves OK.
+    await t.manager.initiateApplication("mute", "Inactive");
+    const pid = pidOf(t.manager, "mute") as number;
+    // Step 2: the READY timer expires: Error, the process is killed, the app forgotten.
+    await t.waitForState("mute", "NotRunning");
+    expect(t.statesOf("mute")).toEqual(["Error", "NotRunning"]);
+    expect(processGone(pid)).toBe(true);
+    expect(t.manager.getTerminationReason("mute")).toMatchObject({
+      kind: "ready-timeout",
+      exit: { exitCode: null, signal: "SIGKILL" },
+    });
+    expect(t.eventsOf("mute")).toEqual([
+      "start_request:Inactive",
+      "started",
+      "open_error:Error",
+      "state_changed:Error",
+      "stopped_by_server",
+      "state_changed:NotRunning",
+      "removed",
+    ]);
+  });
+
+  it("restarts a crashed Inactive app with the same config and socket (restartOnFailure)", async () => {
+    await using t = createTestManager();
+    await t.manager.initiateApplication("app1", "Active", {
+      resources: { maxPlaybackSessions: 2 },
+    });
+    await t.waitForState("app1", "Active");
+    const socketPath = t.manager.getAppConnectionInfo("app1");
+    const firstPid = pidOf(t.manager, "app1") as number;
+    // Step 1: the session server dies without being asked to.
+    process.kill(firstPid, "SIGKILL");
+    // Step 2: Error, then a new process configured like the first one.
+    await t.waitForState("app1", "Active", 2);
+    expect(t.statesOf("app1")).toEqual([
+      "Uninitialised",
+      "Active",
+      "Error",
+      "Uninitialised",
+      "Active",
+    ]);
+    const secondPid = pidOf(t.manager, "app1") as number;
+    expect(secondPid).not.toBe(firstPid);
+    expect(processGone(firstPid)).toBe(true);
+    expect(t.manager.getAppConnectionInfo("app1")).toBe(socketPath);
+    expect(t.eventsOf("app1").slice(5)).toEqual([
+      "state_changed:Error",
+      "stopped_by_itself",
+      "restarted:Active",
+      "start_request:Active",
+      "started",
+      "ready:Uninitialised",
+      "state_changed:Uninitialised",
+      "state_changed:Active",
+    ]);
+  });
+
+  it("forgets a crashed app when restartOnFailure is off", async () => {
+    await using t = createTestManager({ restartOnFailure: false });
+    await t.manager.initiateApplication("app1", "Inactive");
+    await t.waitForState("app1", "Inactive");
+    const pid = pidOf(t.manager, "app1") as number;
+    process.kill(pid, "SIGKILL");
+    await t.waitForState("app1", "NotRunning");
+    expect(t.statesOf("app1")).toEqual(["Uninitialised", "Inactive", "Error", "NotRunning"]);
+    expect(t.manager.getState("app1")).toBeUndefined();
+    expect(t.manager.getTerminationReason("app1")).toMatchObject({
+      kind: "crashed",
+      exit: { signal: "SIGKILL" },
+    });
+    expect(t.eventsOf("app1").slice(-4)).toEqual([
+      "state_changed:Error",
+      "stopped_by_itself",
+      "state_changed:NotRunning",
+      "removed",
+    ]);
+  });
+
+  it("kills a hung session server after the unanswered pings and restarts it on the same socket", async () => {
+    await using t = createTestManager({ healthCheckIntervalMs: 100, failedPingsBeforeRecovery: 3 });
+    await t.manager.initiateApplication("app1", "Inactive");
+    await t.waitForState("app1", "Inactive");
+    const socketPath = t.manager.getAppConnectionInfo("app1");
+    const hungPid = pidOf(t.manager, "app1") as number;
+    // Step 1: the process stops answering (a stopped process answers nothing, like a deadlock).
+    process.kill(hungPid, "SIGSTOP");
+    // Step 2: three pings go unanswered: Error, killed, restarted with the same socket.
+    await t.waitForState("app1", "Inactive", 2);
+    expect(processGone(hungPid)).toBe(true);
+    expect(t.statesOf("app1")).toEqual([
+      "Uninitialised",
+      "Inactive",
+      "Error",
+      "Uninitialised",
+      "Inactive",
+    ]);
+    expect(t.manager.getAppConnectionInfo("app1")).toBe(socketPath);
+    expect(pidOf(t.manager, "app1")).not.toBe(hungPid);
+    expect(t.eventsOf("app1")).toContain("stopped_by_server");
+    expect(t.eventsOf("app1")).toContain("restarted:Inactive");
+  });
+
+  it("rejects with SPAWN_FAILED when the session server cannot be started", async () => {
+    await using t = createTestManager({
+      sessionServerCommand: ["/nonexistent/rialto-session-server"],
+    });
+    let error: unknown;
+    await t.manager.initiateApplication("app1", "Inactive").catch((caught) => {
+      error = caught;
+    });
+    expect(error).toBeInstanceOf(RialtoError);
+    expect((error as RialtoError).code).toBe("SPAWN_FAILED");
+    expect(t.manager.getState("app1")).toBeUndefined();
+    expect(t.eventsOf("app1")).toEqual([
+      "start_request:Inactive",
+      "open_error",
+      "state_changed:NotRunning",
+      "removed",
+    ]);
+  });
+
+  it("reports Error when the session server exits before its first message", async () => {
+    await using t = createTestManager({
+      sessionServerCommand: [...REAL_SESSION_SERVER, "--no-such-option"],
+    });
+    await t.manager.initiateApplication("app1", "Inactive");
+    await t.waitForState("app1", "NotRunning");
+    expect(t.statesOf("app1")).toEqual(["Error", "NotRunning"]);
+    expect(t.manager.getTerminationReason("app1")).toMatchObject({
+      kind: "crashed",
+      exit: { exitCode: 2 },
+    });
+    expect(t.eventsOf("app1")).toContain("open_error:Error");
+    expect(t.eventsOf("app1")).toContain("stopped_by_itself");
+  });
+
+  it("does not restart an app that fails while it is being configured", async () => {
+    await using t = createTestManager();
+    // The session server cannot create its socket in a directory that does not exist.
+    await t.manager.initiateApplication("app1", "Inactive", {
+      sessionManagementSocketName: `${t.runtimeDir}/missing/dir.sock`,
+    });
+    await t.waitForState("app1", "NotRunning");
+    expect(t.statesOf("app1")).toEqual(["Uninitialised", "Error", "NotRunning"]);
+    expect(t.manager.getTerminationReason("app1")?.kind).toBe("configuration-failed");
+    await waitFor("no app left", () => t.manager.listApplications().length === 0);
+  });
+});

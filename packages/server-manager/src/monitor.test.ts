@@ -1,0 +1,94 @@
+import { describe, expect, it } from "bun:test";
+import type { MonitorMessage } from "@rialto/protocol";
+import { createTestManager } from "./test-support/harness.ts";
+
+describe("monitors (in-process)", () => {
+  it("gets the state list, the end marker, then the events of every app", async () => {
+    await using t = createTestManager();
+    const { manager } = t;
+    await manager.initiateApplication("app1", "Active");
+    await t.waitForState("app1", "Active");
+    // Step 1: a new monitor receives the snapshot before addMonitor returns.
+    const messages: MonitorMessage[] = [];
+    const monitor = manager.addMonitor((message) => messages.push(message));
+    expect(messages).toEqual([
+      { type: "client_state", appId: "app1", isStarted: true, state: "Active" },
+      { type: "client_state_end", count: 1 },
+    ]);
+    // Step 2: then the events, in order.
+    await manager.initiateApplication("app2", "Inactive");
+    await t.waitForState("app2", "Inactive");
+    await manager.changeSessionServerState("app2", "NotRunning");
+    await t.waitForState("app2", "NotRunning");
+    expect(messages.slice(2) as unknown[]).toEqual(
+      [
+        "start_request:Inactive",
+        "started",
+        "ready:Uninitialised",
+        "state_changed:Uninitialised",
+        "state_changed:Inactive",
+        "stop_request:NotRunning",
+        "stopped_by_server",
+        "state_changed:NotRunning",
+        "removed",
+      ].map((text) => {
+        const [event, state] = text.split(":");
+        return state === undefined
+          ? { type: "client_event", appId: "app2", event }
+          : { type: "client_event", appId: "app2", event, state };
+      }),
+    );
+    // Step 3: reset() resends the list; close() stops the messages.
+    messages.length = 0;
+    monitor.reset();
+    expect(messages).toEqual([
+      { type: "client_state", appId: "app1", isStarted: true, state: "Active" },
+      { type: "client_state_end", count: 1 },
+    ]);
+    monitor.close();
+    expect(monitor.isOpen).toBe(false);
+    await manager.changeSessionServerState("app1", "Inactive");
+    await t.waitForState("app1", "Inactive");
+    expect(messages).toHaveLength(2);
+    // The state_request event went to the other monitor only.
+    expect(t.eventsOf("app1")).toContain("state_request:Inactive");
+  });
+
+  it("never tells a monitor about its own app", async () => {
+    await using t = createTestManager();
+    const { manager } = t;
+    await manager.initiateApplication("app1", "Inactive");
+    await manager.initiateApplication("app2", "Inactive");
+    await t.waitForState("app1", "Inactive");
+    await t.waitForState("app2", "Inactive");
+    const messages: MonitorMessage[] = [];
+    manager.addMonitor((message) => messages.push(message), { appId: "app1" });
+    await manager.changeSessionServerState("app1", "Active");
+    await manager.changeSessionServerState("app2", "Active");
+    await t.waitForState("app2", "Active");
+    expect(messages.some((message) => "appId" in message && message.appId === "app1")).toBe(false);
+    expect(messages[0]).toEqual({
+      type: "client_state",
+      appId: "app2",
+      isStarted: true,
+      state: "Inactive",
+    });
+    expect(messages[1]).toEqual({ type: "client_state_end", count: 1 });
+    expect(messages.at(-1)).toEqual({
+      type: "client_event",
+      appId: "app2",
+      event: "state_changed",
+      state: "Active",
+    });
+  });
+
+  it("keeps delivering to other monitors when one callback throws", async () => {
+    await using t = createTestManager();
+    t.manager.addMonitor(() => {
+      throw new Error("broken monitor");
+    });
+    await t.manager.initiateApplication("app1", "Inactive");
+    await t.waitForState("app1", "Inactive");
+    expect(t.eventsOf("app1")).toContain("state_changed:Inactive");
+  });
+});

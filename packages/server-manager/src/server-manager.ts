@@ -1,0 +1,412 @@
+import { EventEmitter } from "node:events";
+import {
+  type AppConfig,
+  type ApplicationInfo,
+  assertCompatibleVersion,
+  type ControlAnnounceParams,
+  compileValidator,
+  describeValue,
+  LogLevel,
+  type RequestedState,
+  RialtoError,
+  type RpcPeer,
+  type SessionServerState,
+  type TargetState,
+} from "@rialto/protocol";
+import type { Logger } from "pino";
+import { assertAppId, resolveAppConfig, validateAppConfig } from "./app-config.ts";
+import type { TerminationReason } from "./app-phase.ts";
+import { AppSupervisor, type SupervisorContext } from "./app-supervisor.ts";
+import { HealthCheck, type PingTarget } from "./health-check.ts";
+import {
+  type AppSnapshot,
+  type MonitorCallback,
+  type MonitorHandle,
+  MonitorHub,
+  type MonitorOptions,
+} from "./monitor-hub.ts";
+import { type ResolvedOptions, resolveOptions, type ServerManagerOptions } from "./options.ts";
+import { PreloadedPool } from "./preloaded-pool.ts";
+import { ensureRuntimeDir } from "./runtime-dir.ts";
+import { isAlive, SessionServer, type SessionServerListener } from "./session-server.ts";
+import { WorkQueue } from "./work-queue.ts";
+
+/** Events of {@link ServerManager}. */
+export interface ServerManagerEvents {
+  /** An app's session server reached `state` (SPEC 3); NotRunning means the app is forgotten. */
+  stateChanged: [appId: string, state: SessionServerState];
+}
+
+/** A preloaded session server waiting for an app. */
+export interface PreloadedServerInfo {
+  pid: number;
+  /** Whether its first message (Uninitialised) arrived, so an app can take it. */
+  ready: boolean;
+}
+
+const logLevelValidator = compileValidator(LogLevel);
+const TERMINATIONS_KEPT = 1024;
+
+/**
+ * Starts, configures, watches and stops one session server per app on behalf of the platform's
+ * application manager (SPEC 3, 3.1). Every call that changes an app goes through one work
+ * queue, so calls are applied in the order they were made, each against the state the previous
+ * one produced. State changes are announced as `stateChanged(appId, state)` events and to monitors.
+ */
+export class ServerManager extends EventEmitter<ServerManagerEvents> implements AsyncDisposable {
+  readonly #options: ResolvedOptions;
+  readonly #logger: Logger;
+  readonly #apps = new Map<string, AppSupervisor>();
+  readonly #terminations = new Map<string, TerminationReason>();
+  readonly #queue = new WorkQueue();
+  readonly #hub: MonitorHub;
+  readonly #pool: PreloadedPool;
+  readonly #health: HealthCheck;
+  readonly #context: SupervisorContext;
+  #logLevel: LogLevel;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+
+  /**
+   * Checks the options (INVALID_ARGUMENT naming the first bad one), creates the runtime dir
+   * (0700), starts the preloaded servers and the health check.
+   */
+  constructor(options?: ServerManagerOptions) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#logger = this.#options.logger;
+    this.#logLevel = this.#options.logLevel;
+    ensureRuntimeDir(this.#options.runtimeDir);
+    const manager = this;
+    this.#context = {
+      options: this.#options,
+      logger: this.#logger,
+      get closing() {
+        return manager.#closing;
+      },
+      notifyState: (appId, state) => this.#emitState(appId, state),
+      monitor: (appId, event, state) => this.#hub.event(appId, event, state),
+      takePreloaded: (listener) => this.#pool.take(listener),
+      spawn: (env, listener) => this.#spawn(env, listener),
+      requestRestart: (app) => this.#restart(app),
+      forget: (app) => this.#forget(app),
+    };
+    this.#hub = new MonitorHub(() => this.#snapshot(), this.#logger);
+    this.#pool = new PreloadedPool({
+      size: this.#options.preloadedServers,
+      readyTimeoutMs: this.#options.readyTimeoutMs,
+      stopTimeoutMs: this.#options.stopTimeoutMs,
+      spawn: (listener) => this.#spawn({}, listener),
+      logger: this.#logger.child({ component: "preloaded-pool" }),
+    });
+    this.#health = new HealthCheck({
+      intervalMs: this.#options.healthCheckIntervalMs,
+      failedPingsBeforeRecovery: this.#options.failedPingsBeforeRecovery,
+      targets: () => this.#pingTargets(),
+      logger: this.#logger.child({ component: "health-check" }),
+    });
+    this.#pool.fill();
+    this.#health.start();
+  }
+
+  /** The runtime dir in use (generated client sockets, the daemon's control socket). */
+  get runtimeDir(): string {
+    return this.#options.runtimeDir;
+  }
+
+  /** True once {@link close} was called. */
+  get isClosed(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Starts a session server for `appId` and brings it to `state` (SPEC 3 sequence 1). Resolves
+   * once the process is spawned (or a preloaded one taken) and the READY timer runs; the states
+   * follow as `stateChanged` (Uninitialised, then `state`, or Error). Rejects INVALID_ARGUMENT
+   * (app id, state, config), APP_EXISTS, SPAWN_FAILED, INVALID_STATE after close.
+   */
+  async initiateApplication(appId: string, state: TargetState, config?: AppConfig): Promise<void> {
+    const method = "initiateApplication";
+    this.#assertOpen(method);
+    assertAppId(appId, method);
+    if (state !== "Inactive" && state !== "Active") {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${method}: state ${describeValue(state)} must be "Inactive" or "Active"`,
+      );
+    }
+    const appConfig = validateAppConfig(config, method);
+    return this.#queue.enqueue((hold) => {
+      this.#assertOpen(method);
+      const existing = this.#apps.get(appId);
+      if (existing !== undefined) {
+        throw new RialtoError(
+          "APP_EXISTS",
+          `${method}: app "${appId}" already exists (state ${existing.state})`,
+        );
+      }
+      const resolved = resolveAppConfig(appId, appConfig, {
+        runtimeDir: this.#options.runtimeDir,
+        logLevel: this.#logLevel,
+      });
+      this.#assertSocketFree(resolved.socketPath, method);
+      const app = new AppSupervisor(this.#context, appId, resolved, state);
+      this.#apps.set(appId, app);
+      app.launch(false);
+      hold(app.whenSettled(), this.#settleDeadlineMs());
+    });
+  }
+
+  /**
+   * Moves an app to another state (SPEC 3 sequences 2-4). Resolves with the session server's
+   * OK to SetState; the new state follows as `stateChanged`. `NotRunning` stops the app: it is
+   * forgotten once its process exited (then `stateChanged(appId, "NotRunning")`). Rejects
+   * INVALID_ARGUMENT, UNKNOWN_APP, INVALID_STATE (not running, already in that state, stopping).
+   */
+  async changeSessionServerState(appId: string, state: RequestedState): Promise<void> {
+    const method = "changeSessionServerState";
+    this.#assertOpen(method);
+    assertAppId(appId, method);
+    if (state !== "Inactive" && state !== "Active" && state !== "NotRunning") {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${method}: state ${describeValue(state)} must be "Inactive", "Active" or "NotRunning"`,
+      );
+    }
+    return this.#queue.enqueue(async (hold) => {
+      this.#assertOpen(method);
+      const app = this.#app(appId, method);
+      try {
+        await app.changeState(state, method);
+      } finally {
+        hold(app.whenSettled(), this.#settleDeadlineMs());
+      }
+    });
+  }
+
+  /** The socket path the app's client connects to. Throws UNKNOWN_APP, INVALID_ARGUMENT. */
+  getAppConnectionInfo(appId: string): string {
+    assertAppId(appId, "getAppConnectionInfo");
+    return this.#app(appId, "getAppConnectionInfo").config.socketPath;
+  }
+
+  /** The app's state, or undefined when the app is unknown. Throws INVALID_ARGUMENT for a bad id. */
+  getState(appId: string): SessionServerState | undefined {
+    assertAppId(appId, "getState");
+    return this.#apps.get(appId)?.state;
+  }
+
+  /** Every known app, in the order they were started. */
+  listApplications(): ApplicationInfo[] {
+    return [...this.#apps.values()].map((app) => {
+      const info: ApplicationInfo = {
+        appId: app.appId,
+        state: app.state,
+        socketPath: app.config.socketPath,
+      };
+      if (app.server?.isRunning) info.pid = app.server.pid;
+      return info;
+    });
+  }
+
+  /** The preloaded session servers (SPEC 3), ready or still starting. */
+  listPreloadedServers(): PreloadedServerInfo[] {
+    const ready = new Set(this.#pool.readyServers);
+    return this.#pool.servers.map((server) => ({ pid: server.pid, ready: ready.has(server) }));
+  }
+
+  /**
+   * Why the app's last session server ended (e.g. `{kind: "hung"}`), also after the app was
+   * forgotten; undefined when it never ended or the app is unknown.
+   */
+  getTerminationReason(appId: string): TerminationReason | undefined {
+    return this.#apps.get(appId)?.termination ?? this.#terminations.get(appId);
+  }
+
+  /**
+   * Changes the log level of one app's session server, or (without `appId`) of the manager,
+   * every running app and every app started later. Rejects INVALID_ARGUMENT, UNKNOWN_APP.
+   */
+  async setLogLevel(level: LogLevel, appId?: string): Promise<void> {
+    const method = "setLogLevel";
+    this.#assertOpen(method);
+    if (!logLevelValidator.check(level)) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${method}: level ${describeValue(level)} must be one of fatal, error, warn, info, debug, trace, silent`,
+      );
+    }
+    if (appId !== undefined) assertAppId(appId, method);
+    return this.#queue.enqueue(async () => {
+      if (appId !== undefined) {
+        await this.#app(appId, method).setLogLevel(level);
+        return;
+      }
+      this.#logLevel = level;
+      this.#logger.level = level;
+      const results = await Promise.allSettled(
+        [...this.#apps.values()].map((app) => app.setLogLevel(level)),
+      );
+      const failure = results.find((result) => result.status === "rejected");
+      if (failure !== undefined) throw failure.reason;
+    });
+  }
+
+  /**
+   * Registers a monitor (SPEC 4): `callback` gets one `client_state` per app and
+   * `client_state_end` before this returns, then every `client_event`. With `options.appId`
+   * the monitor is never told about that app.
+   */
+  addMonitor(callback: MonitorCallback, options?: MonitorOptions): MonitorHandle {
+    this.#assertOpen("addMonitor");
+    return this.#hub.add(callback, options);
+  }
+
+  /**
+   * Adopts a session server started from outside that called `control/announce` on the daemon's
+   * control socket (monitor event `joined`). `channel` becomes its control channel; it is
+   * configured like a spawned one with target Inactive. Rejects INCOMPATIBLE_VERSION,
+   * APP_EXISTS, INVALID_ARGUMENT (no such process).
+   */
+  async adoptSessionServer(
+    channel: RpcPeer<unknown>,
+    announce: ControlAnnounceParams,
+    channelClosed: Promise<RialtoError | undefined>,
+  ): Promise<void> {
+    const method = "control/announce";
+    this.#assertOpen(method);
+    assertAppId(announce.appId, method);
+    assertCompatibleVersion(announce.protocolVersion);
+    if (!isAlive(announce.pid)) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${method}: process ${announce.pid} does not exist`,
+      );
+    }
+    return this.#queue.enqueue((hold) => {
+      this.#assertOpen(method);
+      if (this.#apps.has(announce.appId)) {
+        throw new RialtoError("APP_EXISTS", `${method}: app "${announce.appId}" already exists`);
+      }
+      const config = resolveAppConfig(
+        announce.appId,
+        {},
+        { runtimeDir: this.#options.runtimeDir, logLevel: this.#logLevel },
+      );
+      const app = new AppSupervisor(this.#context, announce.appId, config, "Inactive", true);
+      this.#apps.set(announce.appId, app);
+      app.adopt(SessionServer.join(channel, announce.pid, channelClosed, app));
+      hold(app.whenSettled(), this.#settleDeadlineMs());
+    });
+  }
+
+  /**
+   * Stops every app (SetState(NotRunning); SIGTERM, then SIGKILL for those that do not exit within
+   * `stopTimeoutMs`), terminates the preloaded servers, and resolves once every process is
+   * reaped. Later calls reject INVALID_STATE. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#shutdown();
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closing = true;
+    this.#health.stop();
+    const pool = this.#pool.close();
+    await this.#queue.enqueue(async () => {
+      await Promise.all([...this.#apps.values()].map((app) => app.shutdown()));
+    });
+    await pool;
+    this.#hub.closeAll();
+  }
+
+  #restart(app: AppSupervisor): void {
+    this.#queue
+      .enqueue((hold) => {
+        if (this.#apps.get(app.appId) !== app || app.phase !== "launching") return;
+        if (this.#closing) return app.stop();
+        app.launch(true);
+        hold(app.whenSettled(), this.#settleDeadlineMs());
+      })
+      .catch((error) => this.#logger.error({ err: error, appId: app.appId }, "restart failed"));
+  }
+
+  #forget(app: AppSupervisor): void {
+    if (this.#apps.get(app.appId) === app) this.#apps.delete(app.appId);
+    if (app.termination === undefined) return;
+    this.#terminations.delete(app.appId);
+    this.#terminations.set(app.appId, app.termination);
+    if (this.#terminations.size > TERMINATIONS_KEPT) {
+      const oldest = this.#terminations.keys().next().value;
+      if (oldest !== undefined) this.#terminations.delete(oldest);
+    }
+  }
+
+  #spawn(env: Record<string, string>, listener: SessionServerListener): SessionServer {
+    return SessionServer.spawn(
+      { command: this.#options.sessionServerCommand, env: { ...this.#options.env, ...env } },
+      listener,
+    );
+  }
+
+  #emitState(appId: string, state: SessionServerState): void {
+    try {
+      this.emit("stateChanged", appId, state);
+    } catch (error) {
+      this.#logger.error({ err: error, appId, state }, "a stateChanged listener threw");
+    }
+  }
+
+  #snapshot(): AppSnapshot[] {
+    return [...this.#apps.values()].map((app) => ({
+      appId: app.appId,
+      isStarted: app.server?.isRunning ?? false,
+      state: app.state,
+    }));
+  }
+
+  *#pingTargets(): Iterable<PingTarget> {
+    for (const app of this.#apps.values()) {
+      if (app.server !== undefined && app.isPingable) {
+        yield { server: app.server, hung: (server) => app.hung(server) };
+      }
+    }
+    for (const server of this.#pool.readyServers) {
+      yield { server, hung: (hung) => this.#pool.hung(hung) };
+    }
+  }
+
+  #app(appId: string, method: string): AppSupervisor {
+    const app = this.#apps.get(appId);
+    if (app === undefined)
+      throw new RialtoError("UNKNOWN_APP", `${method}: unknown app "${appId}"`);
+    return app;
+  }
+
+  #assertOpen(method: string): void {
+    if (this.#closing)
+      throw new RialtoError("INVALID_STATE", `${method}: the server manager is closed`);
+  }
+
+  #assertSocketFree(socketPath: string, method: string): void {
+    for (const app of this.#apps.values()) {
+      if (app.config.socketPath === socketPath) {
+        throw new RialtoError(
+          "INVALID_ARGUMENT",
+          `${method}: socket ${socketPath} is already used by app "${app.appId}"`,
+        );
+      }
+    }
+  }
+
+  /** The longest a queued call waits for the previous one's state change to settle. */
+  #settleDeadlineMs(): number {
+    const { readyTimeoutMs, transitionTimeoutMs, stopTimeoutMs } = this.#options;
+    return readyTimeoutMs + transitionTimeoutMs + 2 * stopTimeoutMs + 1000;
+  }
+}

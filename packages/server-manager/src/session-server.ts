@@ -1,0 +1,314 @@
+import { existsSync, readFileSync } from "node:fs";
+import {
+  ControlChannelEvents,
+  ControlChannelMethods,
+  connectFd,
+  type LogLevel,
+  type RequestedState,
+  RialtoError,
+  RpcPeer,
+  type SessionServerState,
+  type SetConfigurationParams,
+} from "@rialto/protocol";
+
+/** How a session server process ended; both fields are null for a joined process (not our child). */
+export interface ExitInfo {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** What a {@link SessionServer} reports to whoever owns it (an app, or the preloaded pool). */
+export interface SessionServerListener {
+  /** A `control/stateChanged` event arrived. */
+  stateChanged(server: SessionServer, state: SessionServerState, reason?: string): void;
+  /** The control channel closed while the process was still known to run. */
+  channelLost(server: SessionServer, cause?: RialtoError): void;
+  /** The process is gone (reaped, or for a joined process: no longer exists). */
+  exited(server: SessionServer, exit: ExitInfo): void;
+}
+
+/** The OS side of a session server: its pid, its end, and a way to signal it. */
+interface ProcessHandle {
+  readonly pid: number;
+  readonly exited: Promise<ExitInfo>;
+  signal(signal: NodeJS.Signals): void;
+  /** Starts watching a process we did not spawn (called once its channel closed). */
+  watch?(): void;
+}
+
+/** Options for spawning a session server. */
+export interface SpawnOptions {
+  command: readonly string[];
+  env: Record<string, string>;
+}
+
+const JOINED_POLL_MS = 20;
+let nextServerId = 1;
+
+/**
+ * One session server process and its control channel (SPEC 3): spawned by us with a socketpair
+ * end as fd 3, or started from a shell and joined through the daemon's control socket. Owns the
+ * process until it is gone: {@link ensureExit} escalates from waiting to SIGTERM to SIGKILL, and
+ * a spawned child is always reaped (no zombies).
+ */
+export class SessionServer implements AsyncDisposable {
+  /** Unique per manager process; names the server in logs. */
+  readonly id = nextServerId++;
+  /** True when the process was started from outside and announced itself. */
+  readonly joined: boolean;
+  readonly channel: RpcPeer<unknown>;
+  /** Health-check bookkeeping: an unanswered ping, and how many in a row went unanswered. */
+  readonly health = { outstanding: false, failed: 0 };
+  readonly #process: ProcessHandle;
+  #listener: SessionServerListener | undefined;
+  #exit: ExitInfo | undefined;
+  #signalled = false;
+  #channelOpen = true;
+  #messages = 0;
+
+  private constructor(
+    channel: RpcPeer<unknown>,
+    process: ProcessHandle,
+    joined: boolean,
+    channelClosed: Promise<RialtoError | undefined>,
+  ) {
+    this.channel = channel;
+    this.#process = process;
+    this.joined = joined;
+    channel.on(ControlChannelEvents.stateChanged, ({ state, reason }) => {
+      this.#messages++;
+      this.#listener?.stateChanged(this, state, reason);
+    });
+    channelClosed.then((cause) => {
+      this.#channelOpen = false;
+      this.#process.watch?.();
+      if (this.#exit === undefined) this.#listener?.channelLost(this, cause);
+    });
+    process.exited.then((exit) => {
+      this.#exit = exit;
+      this.channel.close(new RialtoError("CONNECTION_LOST", `session server ${this.pid} exited`));
+      this.#listener?.exited(this, exit);
+    });
+  }
+
+  /**
+   * Spawns `command` with the control channel as its fd 3 and returns at once (the channel
+   * opens in the background). Throws SPAWN_FAILED when the process cannot be started; a process
+   * that starts and dies, or whose channel cannot be opened, is reported through
+   * {@link SessionServerListener.exited}.
+   */
+  static spawn(options: SpawnOptions, listener: SessionServerListener): SessionServer {
+    let child: Bun.Subprocess<"ignore", "inherit", "inherit">;
+    try {
+      child = Bun.spawn({
+        cmd: [...options.command],
+        env: options.env,
+        stdio: ["ignore", "inherit", "inherit", "socket-fd"],
+      });
+    } catch (error) {
+      throw new RialtoError(
+        "SPAWN_FAILED",
+        `cannot spawn session server ${JSON.stringify(options.command[0])}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const process: ProcessHandle = {
+      pid: child.pid,
+      exited: child.exited.then(() => ({
+        exitCode: child.exitCode,
+        signal: child.signalCode === null ? null : String(child.signalCode),
+      })),
+      signal: (signal) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      },
+    };
+    const closed = Promise.withResolvers<RialtoError | undefined>();
+    const channel = new RpcPeer<unknown>({
+      name: `session-server ${child.pid}`,
+      onTransportClose: closed.resolve,
+    });
+    const server = new SessionServer(channel, process, false, closed.promise);
+    server.#listener = listener;
+    const fd = child.stdio[3];
+    const opened =
+      typeof fd === "number"
+        ? connectFd(fd)
+        : Promise.reject(new Error("Bun.spawn returned no socket for stdio[3]"));
+    opened.then(
+      (transport) => channel.attach(transport),
+      (error: unknown) => {
+        closed.resolve(
+          new RialtoError("CONNECTION_LOST", `control channel of ${child.pid}: ${String(error)}`),
+        );
+        process.signal("SIGKILL");
+      },
+    );
+    return server;
+  }
+
+  /**
+   * Adopts a session server started from outside that announced itself on `channel` (the
+   * daemon's control socket connection). Its end is detected when the channel closes and `pid`
+   * no longer exists.
+   */
+  static join(
+    channel: RpcPeer<unknown>,
+    pid: number,
+    channelClosed: Promise<RialtoError | undefined>,
+    listener: SessionServerListener,
+  ): SessionServer {
+    const server = new SessionServer(channel, joinedProcess(pid), true, channelClosed);
+    server.#listener = listener;
+    return server;
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#process.pid;
+  }
+
+  /** Whether the process still runs (as far as we know). */
+  get isRunning(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** Whether the control channel is open. */
+  get isConnected(): boolean {
+    return this.#channelOpen && this.#exit === undefined;
+  }
+
+  /** Whether the first `stateChanged` (the READY message) has arrived. */
+  get hasSpoken(): boolean {
+    return this.#messages > 0;
+  }
+
+  /** True once we sent the process a signal (its exit is then our doing). */
+  get signalled(): boolean {
+    return this.#signalled;
+  }
+
+  /** How the process ended, once it did. */
+  get exitInfo(): ExitInfo | undefined {
+    return this.#exit;
+  }
+
+  /** Resolves when the process is gone. */
+  get exited(): Promise<ExitInfo> {
+    return this.#process.exited;
+  }
+
+  /** Hands the server to a new owner (a preloaded server taken by an app). */
+  bind(listener: SessionServerListener | undefined): void {
+    this.#listener = listener;
+  }
+
+  /** `control/setConfiguration`. */
+  configure(params: SetConfigurationParams, timeoutMs: number): Promise<unknown> {
+    return this.channel.call(ControlChannelMethods.setConfiguration, params, { timeoutMs });
+  }
+
+  /** `control/setState`. */
+  setState(state: RequestedState, timeoutMs: number): Promise<unknown> {
+    return this.channel.call(ControlChannelMethods.setState, { state }, { timeoutMs });
+  }
+
+  /** `control/setLogLevel`. */
+  setLogLevel(level: LogLevel, timeoutMs: number): Promise<unknown> {
+    return this.channel.call(ControlChannelMethods.setLogLevel, { level }, { timeoutMs });
+  }
+
+  /** `control/ping`; resolves with the echoed id. */
+  async ping(id: number, timeoutMs: number): Promise<number> {
+    return (await this.channel.call(ControlChannelMethods.ping, { id }, { timeoutMs })).id;
+  }
+
+  /** Sends SIGKILL now. */
+  kill(): void {
+    this.#signal("SIGKILL");
+  }
+
+  /**
+   * Makes sure the process ends: waits `graceMs` for it to exit by itself, then sends SIGTERM,
+   * waits `graceMs` again, then SIGKILL. Resolves once it is gone (reaped).
+   */
+  async ensureExit(graceMs: number): Promise<ExitInfo> {
+    if (this.#exit !== undefined) return this.#exit;
+    if (await this.#exitWithin(graceMs)) return this.exited;
+    this.#signal("SIGTERM");
+    if (await this.#exitWithin(graceMs)) return this.exited;
+    this.#signal("SIGKILL");
+    return this.exited;
+  }
+
+  /** Terminates the process (SIGTERM, then SIGKILL after `graceMs`) and waits for it. */
+  async terminate(graceMs: number): Promise<ExitInfo> {
+    if (this.#exit !== undefined) return this.#exit;
+    this.#signal("SIGTERM");
+    if (await this.#exitWithin(graceMs)) return this.exited;
+    this.#signal("SIGKILL");
+    return this.exited;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.terminate(1000);
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    if (this.#exit !== undefined) return;
+    this.#signalled = true;
+    this.#process.signal(signal);
+    this.#process.watch?.();
+  }
+
+  #exitWithin(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.#process.exited.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
+
+function joinedProcess(pid: number): ProcessHandle {
+  const exited = Promise.withResolvers<ExitInfo>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let gone = false;
+  const check = () => {
+    if (gone || isAlive(pid)) return;
+    gone = true;
+    clearInterval(timer);
+    exited.resolve({ exitCode: null, signal: null });
+  };
+  return {
+    pid,
+    exited: exited.promise,
+    signal: (signal) => {
+      if (gone) return;
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone: the watcher reports it.
+      }
+    },
+    watch: () => {
+      if (timer !== undefined || gone) return;
+      timer = setInterval(check, JOINED_POLL_MS);
+      check();
+    },
+  };
+}
+
+/** True while `pid` exists and is not a zombie (a zombie has exited; its parent reaps it). */
+export function isAlive(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  try {
+    const text = readFileSync(stat, "utf8");
+    // The state follows the command name, which is in parentheses and may contain spaces.
+    return text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,111 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { MonitorMessage, SessionServerState } from "@rialto/protocol";
+import pino from "pino";
+import type { ServerManagerOptions } from "../options.ts";
+import { ServerManager } from "../server-manager.ts";
+
+/** The real session server's entry point. */
+export const SESSION_SERVER_MAIN = fileURLToPath(
+  new URL("../../../session-server/src/main.ts", import.meta.url),
+);
+
+/** The real session server, quiet until configured. */
+export const REAL_SESSION_SERVER: readonly string[] = [
+  process.execPath,
+  SESSION_SERVER_MAIN,
+  "--log-level",
+  "error",
+];
+
+/** A session server that never sends its first message. */
+export const SILENT_SESSION_SERVER: readonly string[] = [
+  process.execPath,
+  fileURLToPath(new URL("./silent-session-server.ts", import.meta.url)),
+];
+
+/** Generous for a 2-core machine shared with other test runs; failures still show up fast. */
+export const STARTUP_TIMEOUT_MS = 10_000;
+
+/** Polls `check` every 10 ms until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false,
+  timeoutMs = STARTUP_TIMEOUT_MS,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
+/** True when no process with `pid` exists any more, zombies included (a zombie still has /proc/<pid>). */
+export function processGone(pid: number): boolean {
+  return !existsSync(`/proc/${pid}`);
+}
+
+/** A ServerManager under test with everything it announced recorded. */
+export interface TestManager extends AsyncDisposable {
+  manager: ServerManager;
+  runtimeDir: string;
+  /** Every `stateChanged(appId, state)`, in order. */
+  states: [string, SessionServerState][];
+  /** Every message of an in-process monitor registered at creation. */
+  monitor: MonitorMessage[];
+  /** The states of one app, in order. */
+  statesOf(appId: string): SessionServerState[];
+  /** The monitor events of one app as `event` or `event:state`, in order. */
+  eventsOf(appId: string): string[];
+  /** Waits until `appId` announced `state` (at least `count` times). */
+  waitForState(appId: string, state: SessionServerState, count?: number): Promise<void>;
+}
+
+/**
+ * A manager running the real session server in a fresh runtime dir, with quiet logs, no health
+ * check and generous timeouts unless `overrides` say otherwise. Disposing closes it and removes
+ * the runtime dir.
+ */
+export function createTestManager(overrides: ServerManagerOptions = {}): TestManager {
+  const runtimeDir = mkdtempSync("/tmp/rsm-");
+  const manager = new ServerManager({
+    runtimeDir,
+    readyTimeoutMs: STARTUP_TIMEOUT_MS,
+    transitionTimeoutMs: STARTUP_TIMEOUT_MS,
+    healthCheckIntervalMs: 0,
+    stopTimeoutMs: 1000,
+    sessionServerCommand: REAL_SESSION_SERVER,
+    logLevel: "error",
+    logger: pino({ level: "error" }),
+    ...overrides,
+  });
+  const states: [string, SessionServerState][] = [];
+  const monitor: MonitorMessage[] = [];
+  manager.on("stateChanged", (appId, state) => states.push([appId, state]));
+  manager.addMonitor((message) => monitor.push(message));
+  return {
+    manager,
+    runtimeDir,
+    states,
+    monitor,
+    statesOf: (appId) => states.filter(([id]) => id === appId).map(([, state]) => state),
+    eventsOf: (appId) =>
+      monitor.flatMap((message) =>
+        message.type === "client_event" && message.appId === appId
+          ? [message.state === undefined ? message.event : `${message.event}:${message.state}`]
+          : [],
+      ),
+    waitForState: async (appId, state, count = 1) => {
+      await waitFor(`${appId} to become ${state}`, () => {
+        return states.filter(([id, s]) => id === appId && s === state).length >= count;
+      });
+    },
+    [Symbol.asyncDispose]: async () => {
+      await manager.close();
+      rmSync(runtimeDir, { recursive: true, force: true });
+    },
+  };
+}
