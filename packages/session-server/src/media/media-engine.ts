@@ -105,8 +105,12 @@ export interface Pipeline extends AsyncDisposable {
   setMute(sourceId: SourceId | undefined, mute: boolean): void;
   /** Whether a source (or, with undefined, the pipeline) is muted. */
   getMute(sourceId?: SourceId): boolean;
-  /** Frames for one source, answering its data request (any order; queued by timestamp). */
-  pushFrames(sourceId: SourceId, frames: readonly MediaFrame[]): void;
+  /**
+   * Frames for one source, answering its data request (any order; queued by timestamp). With
+   * `endOfStream` (default false) they are the source's last: as if {@link Pipeline.endOfStream}
+   * followed, without a data request in between.
+   */
+  pushFrames(sourceId: SourceId, frames: readonly MediaFrame[], endOfStream?: boolean): void;
   /** The source has no more frames (until a seek or flush), answering its data request. */
   endOfStream(sourceId: SourceId): void;
   /** Rendering counters of one source. */

@@ -57,7 +57,7 @@ describe("a freerun pipeline", () => {
     const [video = 0] = h.attach("video");
     const frames = makeFrames("video", video, 3);
     h.push(video, frames.toReversed());
-    h.pipeline.endOfStream(video);
+    h.end(video);
     h.pipeline.play();
     h.runUntilSettled();
     expect(h.pipeline.getStats(video).checksum).toBe(sha256Of(frames));
@@ -108,7 +108,7 @@ describe("prerolling and data requests", () => {
   it("counts a source at end of stream as prerolled and does not wait for subtitles", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);
     const [video = 0, audio = 0] = h.attach("video", "audio", "subtitle");
-    h.pipeline.endOfStream(audio);
+    h.end(audio);
     h.push(video, makeFrames("video", video, 1));
     expect(h.pipeline.state).toBe("Paused");
   });
@@ -180,7 +180,7 @@ describe("encrypted frames", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM, { decrypt: () => clear });
     const [video = 0] = h.attach("video");
     h.push(video, makeFrames("video", video, 1).map(encrypted));
-    h.pipeline.endOfStream(video);
+    h.end(video);
     h.pipeline.play();
     h.runUntilSettled();
     const expected = new Bun.CryptoHasher("sha256").update(clear).digest("hex");
@@ -203,7 +203,7 @@ describe("encrypted frames", () => {
     const [video = 0] = h.attach("video");
     const frames = makeFrames("video", video, 2);
     h.push(video, [encrypted(frames[0] as MediaFrame), frames[1] as MediaFrame]);
-    h.pipeline.endOfStream(video);
+    h.end(video);
     h.pipeline.play();
     h.runUntilSettled();
     expect(h.named("pipeline/playbackError")).toEqual([

@@ -245,12 +245,13 @@ export class VirtualPipeline implements Pipeline {
     return sourceId === undefined ? this.#muted : this.#source("getMute", sourceId).muted;
   }
 
-  pushFrames(sourceId: SourceId, frames: readonly MediaFrame[]): void {
+  pushFrames(sourceId: SourceId, frames: readonly MediaFrame[], endOfStream = false): void {
     this.#usable("pushFrames");
     const source = this.#source("pushFrames", sourceId);
     if (source.eos) this.#refuse("pushFrames", `has source ${sourceId} at end of stream`);
     source.enqueue(frames, this.#startNs);
     source.requestPending = false;
+    source.eos = endOfStream;
     if (source.queued > 0) source.underflowReported = false;
     this.#dataChanged();
   }

@@ -124,6 +124,12 @@ export class PipelineHarness {
     this.pipeline.pushFrames(sourceId, frames);
   }
 
+  /** Answers the source's outstanding request with end of stream. */
+  end(sourceId: SourceId): void {
+    this.#pending.delete(sourceId);
+    this.pipeline.endOfStream(sourceId);
+  }
+
   /** Answers every outstanding request of a scripted source; returns how many it answered. */
   serve(): number {
     let answered = 0;
@@ -131,10 +137,8 @@ export class PipelineHarness {
       const script = this.#scripts.get(sourceId);
       if (script === undefined) continue;
       answered++;
-      if (script.length === 0) {
-        this.#pending.delete(sourceId);
-        this.pipeline.endOfStream(sourceId);
-      } else {
+      if (script.length === 0) this.end(sourceId);
+      else {
         this.push(sourceId, script.splice(0, request.frameCount));
       }
     }
