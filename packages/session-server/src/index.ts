@@ -19,6 +19,7 @@ export { type ClientListener, openClientListener, sideChannelPath } from "./clie
 export { SessionServerExitCode } from "./exit-codes.ts";
 export { createSessionServerLogger, type SessionServerLoggerOptions } from "./logger.ts";
 export { main, runMainAndExit } from "./main.ts";
+export * from "./media/index.ts";
 export {
   ANNOUNCE_TIMEOUT_MS,
   type RunningSessionServer,
