@@ -147,8 +147,9 @@ async function startChild(
       const answer = new Promise<Uint32Array>((resolve) => waiting.push(resolve));
       message[0] = type;
       message[1] = argument;
-      if (socket.write(new Uint8Array(message.buffer)) !== MESSAGE_SIZE)
+      if (socket.write(new Uint8Array(message.buffer)) !== MESSAGE_SIZE) {
         throw new Error("short write");
+      }
       return answer;
     },
     async close() {
@@ -191,8 +192,9 @@ async function measureShm(
     const answer = await outstanding[index];
     outstanding[index] = undefined;
     if (answer === undefined) return;
-    if (answer[3] !== 0 || answer[2] !== framesPerBatch)
+    if (answer[3] !== 0 || answer[2] !== framesPerBatch) {
       throw new Error(`child answered ${answer.join(",")}`);
+    }
     read += answer[1] ?? 0;
   };
   const start = Bun.nanoseconds();
@@ -218,8 +220,9 @@ function measureInProcess(region: Uint8Array, sources: MediaFrame[], total: numb
     const writer = new FrameWriter(region, { maxFrames: MAX_FRAMES });
     while (writer.write(sources[next % SOURCES] as MediaFrame) === "ok") next++;
     const seen = consumeFrames(region);
-    if (seen.bad !== 0 || seen.frames !== writer.frameCount)
+    if (seen.bad !== 0 || seen.frames !== writer.frameCount) {
       throw new Error("in-process read failed");
+    }
     read += seen.bytes;
   }
   return read / (Bun.nanoseconds() - start);
@@ -361,6 +364,6 @@ async function runParent(): Promise<void> {
 }
 
 const childAt = process.argv.indexOf("--child");
-if (childAt >= 0)
+if (childAt >= 0) {
   await runChild(process.argv[childAt + 1] ?? "", process.argv[childAt + 2] ?? "[]");
-else await runParent();
+} else await runParent();

@@ -137,8 +137,9 @@ class TableParser {
           height: param2,
         };
       case FRAME_KIND_SUBTITLE:
-        if (param1 !== 0 || param2 !== 0)
+        if (param1 !== 0 || param2 !== 0) {
           bad(`frame ${index}: subtitle frame has audio/video parameters`);
+        }
         return { kind: "subtitle", sourceId, timestampNs, durationNs, data, codecData, encryption };
       default:
         return bad(`frame ${index}: unknown media kind ${kind}`);
@@ -148,10 +149,12 @@ class TableParser {
   #codecData(index: number, flags: number, entry: number): Uint8Array | undefined {
     const offset = this.#view.getUint32(entry + FRAME_ENTRY_CODEC_OFFSET, true);
     const length = this.#view.getUint32(entry + FRAME_ENTRY_CODEC_LENGTH, true);
-    if ((flags & FRAME_FLAG_CODEC_DATA) !== 0)
+    if ((flags & FRAME_FLAG_CODEC_DATA) !== 0) {
       return this.slice("codec data", index, offset, length);
-    if (offset !== 0 || length !== 0)
+    }
+    if (offset !== 0 || length !== 0) {
       bad(`frame ${index}: codec data fields set without the codec-data flag`);
+    }
     return undefined;
   }
 
@@ -164,8 +167,9 @@ class TableParser {
     const offset = this.#view.getUint32(entry + FRAME_ENTRY_CRYPTO_OFFSET, true);
     const length = this.#view.getUint32(entry + FRAME_ENTRY_CRYPTO_LENGTH, true);
     if ((flags & FRAME_FLAG_ENCRYPTED) === 0) {
-      if (offset !== 0 || length !== 0)
+      if (offset !== 0 || length !== 0) {
         bad(`frame ${index}: encryption fields set without the encrypted flag`);
+      }
       return undefined;
     }
     const encryption = this.#encryption(
@@ -177,25 +181,30 @@ class TableParser {
         (sum, s) => sum + s.clearBytes + s.encryptedBytes,
         0,
       );
-      if (covered !== dataLength)
+      if (covered !== dataLength) {
         bad(`frame ${index}: subsamples cover ${covered} bytes of ${dataLength}`);
+      }
     }
     return encryption;
   }
 
   #encryption(index: number, record: Uint8Array): FrameEncryption {
-    if (record.byteLength < CRYPTO_HEADER_SIZE)
+    if (record.byteLength < CRYPTO_HEADER_SIZE) {
       bad(`frame ${index}: encryption record of ${record.byteLength} bytes is too short`);
+    }
     const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
     const mode = view.getUint8(CRYPTO_CIPHER_MODE);
-    if (mode !== CIPHER_MODE_CENC && mode !== CIPHER_MODE_CBCS)
+    if (mode !== CIPHER_MODE_CENC && mode !== CIPHER_MODE_CBCS) {
       bad(`frame ${index}: unknown cipher mode ${mode}`);
+    }
     const keyIdLength = view.getUint8(CRYPTO_KEY_ID_LENGTH);
     const ivLength = view.getUint8(CRYPTO_IV_LENGTH);
-    if (ivLength !== 8 && ivLength !== 16)
+    if (ivLength !== 8 && ivLength !== 16) {
       bad(`frame ${index}: IV length ${ivLength} is not 8 or 16`);
-    if (view.getUint8(CRYPTO_RESERVED) !== 0)
+    }
+    if (view.getUint8(CRYPTO_RESERVED) !== 0) {
       bad(`frame ${index}: encryption reserved field is not 0`);
+    }
     const cryptByteBlock = view.getUint8(CRYPTO_CRYPT_BLOCKS);
     const skipByteBlock = view.getUint8(CRYPTO_SKIP_BLOCKS);
     const count = view.getUint16(CRYPTO_SUBSAMPLE_COUNT, true);
@@ -240,12 +249,14 @@ export function readFrames(region: Uint8Array, options: ReadFramesOptions): Medi
       `maxFrames ${options.maxFrames} is not a non-negative integer`,
     );
   }
-  if (region.byteLength < FRAME_TABLE_HEADER_SIZE)
+  if (region.byteLength < FRAME_TABLE_HEADER_SIZE) {
     bad(`region of ${region.byteLength} bytes has no table header`);
+  }
   const view = new DataView(region.buffer, region.byteOffset, region.byteLength);
   const magic = view.getUint32(FRAME_TABLE_MAGIC_OFFSET, true);
-  if (magic !== FRAME_TABLE_MAGIC)
+  if (magic !== FRAME_TABLE_MAGIC) {
     bad(`table magic 0x${magic.toString(16)} is not 0x${FRAME_TABLE_MAGIC.toString(16)}`);
+  }
   const version = view.getUint16(FRAME_TABLE_VERSION_OFFSET, true);
   if (version !== FRAME_TABLE_VERSION) {
     throw new ShmError(
@@ -257,11 +268,13 @@ export function readFrames(region: Uint8Array, options: ReadFramesOptions): Medi
   const count = view.getUint32(FRAME_TABLE_COUNT_OFFSET, true);
   const capacity = view.getUint32(FRAME_TABLE_CAPACITY_OFFSET, true);
   const dataStart = FRAME_TABLE_HEADER_SIZE + capacity * FRAME_ENTRY_SIZE;
-  if (dataStart > region.byteLength)
+  if (dataStart > region.byteLength) {
     bad(`table capacity ${capacity} does not fit a ${region.byteLength}-byte region`);
+  }
   if (count > capacity) bad(`frame count ${count} exceeds the table capacity ${capacity}`);
-  if (count > options.maxFrames)
+  if (count > options.maxFrames) {
     bad(`frame count ${count} exceeds the ${options.maxFrames} frames requested`);
+  }
   const parser = new TableParser(region, view, dataStart);
   const frames: MediaFrame[] = [];
   for (let index = 0; index < count; index++) frames.push(parser.frame(index));

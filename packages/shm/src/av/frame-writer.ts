@@ -63,26 +63,32 @@ function invalid(message: string): never {
 }
 
 function checkU32(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > MAX_U32)
+  if (!Number.isInteger(value) || value < 0 || value > MAX_U32) {
     invalid(`${name} ${value} is not a u32`);
+  }
 }
 
 function checkU8(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > 0xff)
+  if (!Number.isInteger(value) || value < 0 || value > 0xff) {
     invalid(`${name} ${value} is not a u8`);
+  }
 }
 
 function encryptionRecordSize(encryption: FrameEncryption, dataLength: number): number {
   const { cipherMode, keyId, iv, subsamples, pattern } = encryption;
-  if (cipherMode !== "cenc" && cipherMode !== "cbcs")
+  if (cipherMode !== "cenc" && cipherMode !== "cbcs") {
     invalid(`cipher mode "${cipherMode}" is not cenc or cbcs`);
+  }
   checkU32("key session id", encryption.keySessionId);
-  if (keyId.byteLength > CRYPTO_MAX_KEY_ID_LENGTH)
+  if (keyId.byteLength > CRYPTO_MAX_KEY_ID_LENGTH) {
     invalid(`key id of ${keyId.byteLength} bytes is too long`);
-  if (iv.byteLength !== 8 && iv.byteLength !== 16)
+  }
+  if (iv.byteLength !== 8 && iv.byteLength !== 16) {
     invalid(`IV of ${iv.byteLength} bytes is not 8 or 16`);
-  if (subsamples.length > CRYPTO_MAX_SUBSAMPLES)
+  }
+  if (subsamples.length > CRYPTO_MAX_SUBSAMPLES) {
     invalid(`${subsamples.length} subsamples are too many`);
+  }
   checkU8("pattern crypt blocks", pattern?.cryptByteBlock ?? 0);
   checkU8("pattern skip blocks", pattern?.skipByteBlock ?? 0);
   let covered = 0;
@@ -107,8 +113,9 @@ function validateFrame(frame: MediaFrame): void {
     invalid(`frame kind "${(frame as { kind: unknown }).kind}" is not audio, video or subtitle`);
   }
   checkU32("source id", frame.sourceId);
-  if (!Number.isSafeInteger(frame.timestampNs))
+  if (!Number.isSafeInteger(frame.timestampNs)) {
     invalid(`timestamp ${frame.timestampNs} ns is not a safe integer`);
+  }
   if (!Number.isSafeInteger(frame.durationNs) || frame.durationNs < 0) {
     invalid(`duration ${frame.durationNs} ns is not a non-negative safe integer`);
   }

@@ -143,8 +143,9 @@ describe("fd passing to an unrelated process of another user", () => {
             const message = JSON.parse(line) as { type: string; token?: string };
             if (message.type === "hello") {
               const channel = acceptor.claim(Uint8Array.fromHex(message.token ?? ""));
-              if (channel === undefined)
+              if (channel === undefined) {
                 return result.reject(new Error("no side channel for the token"));
+              }
               claimedUid = channel.peerCredentials().uid;
               // Step 3: fds on the side channel first, then the notification on the data socket.
               channel.sendFds([memory.fd], encode("av-buffer"));

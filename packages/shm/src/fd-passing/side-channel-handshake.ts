@@ -95,8 +95,9 @@ export class SideChannelAcceptor implements Disposable {
       );
     }
     const now = this.#now();
-    for (const channel of this.#listener.acceptPending())
+    for (const channel of this.#listener.acceptPending()) {
       this.#pending.push({ channel, since: now });
+    }
     this.#pending = this.#pending.filter(
       (pending) => this.#identify(pending) && this.#fresh(pending, now),
     );

@@ -133,8 +133,9 @@ export class BlockAllocator {
     let previousFree = false;
     for (let block = this.#heapStart; block < this.#heapEnd; ) {
       const { size, allocated } = this.#readHeader(block);
-      if (!allocated && previousFree)
+      if (!allocated && previousFree) {
         this.#corrupt(`free blocks at ${block} and before it are not merged`);
+      }
       if (!allocated) free.push(block);
       blocks.push({
         offset: block + BLOCK_HEADER_SIZE,
@@ -162,8 +163,9 @@ export class BlockAllocator {
     const word = this.#view.getUint32(block + BLOCK_SIZE_WORD_OFFSET, true);
     const check = this.#view.getUint32(block + BLOCK_CHECK_OFFSET, true);
     const size = word & ~(BLOCK_ALIGN - 1);
-    if (check !== (word ^ block ^ BLOCK_MAGIC) >>> 0)
+    if (check !== (word ^ block ^ BLOCK_MAGIC) >>> 0) {
       this.#corrupt(`block ${block} has no valid header`);
+    }
     if (size < BLOCK_MIN_SIZE || block + size > this.#heapEnd) {
       this.#corrupt(`block ${block} has size ${size}, outside the heap`);
     }

@@ -129,8 +129,9 @@ describe("ShmPool", () => {
                   (spans[i - 1] as readonly [number, number])[1],
                 );
             }
-            for (const { view, stamp: expected } of live)
+            for (const { view, stamp: expected } of live) {
               expect(view.every((byte) => byte === expected)).toBe(true);
+            }
             const blocks = pool.blocks();
             expect(blocks.filter((block) => block.allocated)).toHaveLength(live.length);
           }

@@ -9,8 +9,9 @@ import { libc } from "../libc.ts";
 import { SharedMemory } from "../memory/shared-memory.ts";
 
 const [sidePath, dataPath] = process.argv.slice(2);
-if (sidePath === undefined || dataPath === undefined)
+if (sidePath === undefined || dataPath === undefined) {
   throw new Error("usage: unrelated-peer <side> <data>");
+}
 
 const side = connectSideChannel(sidePath);
 let buffered = "";
@@ -18,8 +19,9 @@ let buffered = "";
 function onFdSent(): Record<string, unknown> {
   const record = side.channel.receive();
   const fd = record?.fds[0];
-  if (record === undefined || fd === undefined)
+  if (record === undefined || fd === undefined) {
     return { type: "result", error: "no record queued" };
+  }
   using memory = SharedMemory.fromFd(fd);
   let truncate = "allowed";
   try {
