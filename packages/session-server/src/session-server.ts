@@ -198,7 +198,7 @@ export class SessionServer implements AsyncDisposable {
     this.#planned = target;
     this.#logger.info({ method, target }, "state change accepted");
     this.#queue = this.#queue
-      .then(work)
+      .then(() => (this.#stopping ? undefined : work()))
       .catch((error) =>
         this.#fail(`"${method}" to ${target} failed: ${toRialtoError(error).message}`),
       );
