@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { RialtoError } from "@rialto/protocol";
+import { rejectionOf } from "../test-support/rejection.ts";
 import {
   clearKeyLicenseRequest,
   keyIdsFromInitData,
@@ -14,15 +14,7 @@ const KID_B = "fedcba9876543210fedcba9876543210";
 const b64url = (hex: string) => encodeBase64Url(Uint8Array.fromHex(hex));
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
-function failure(run: () => unknown): RialtoError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RialtoError) return error;
-    throw error;
-  }
-  throw new Error("expected a RialtoError");
-}
+const failure = (run: () => unknown) => rejectionOf(Promise.try(run));
 
 function commonPssh(kids: string[]): Uint8Array {
   const payload = `01000000${COMMON_SYSTEM_ID}${kids.length.toString(16).padStart(8, "0")}${kids.join("")}00000000`;
@@ -37,7 +29,7 @@ describe("decodeBase64Url16", () => {
     expect(b64url("fb".repeat(16))).toBe("-_v7-_v7-_v7-_v7-_v7-w");
   });
 
-  it("refuses padding, the standard alphabet, other lengths and stray low bits", () => {
+  it("refuses padding, the standard alphabet, other lengths and stray low bits", async () => {
     for (const text of [
       "-_v7-_v7-_v7-_v7-_v7-w==",
       "+/v7-_v7-_v7-_v7-_v7-w",
@@ -45,7 +37,7 @@ describe("decodeBase64Url16", () => {
       "-_v7-_v7-_v7-_v7-_v7-x",
       16,
     ]) {
-      expect(failure(() => decodeBase64Url16(text, "kid")).code).toBe("INVALID_ARGUMENT");
+      expect((await failure(() => decodeBase64Url16(text, "kid"))).code).toBe("INVALID_ARGUMENT");
     }
   });
 });
@@ -56,10 +48,10 @@ describe("keyIdsFromInitData", () => {
     expect(keyIdsFromInitData("cenc", initData).map((kid) => kid.toHex())).toEqual([KID_A, KID_B]);
   });
 
-  it("refuses cenc init data without a common-system key id", () => {
+  it("refuses cenc init data without a common-system key id", async () => {
     const otherSystem = commonPssh([KID_A]);
     otherSystem.set(Uint8Array.fromHex("edef8ba979d64acea3c827dcd51d21ed"), 12);
-    expect(failure(() => keyIdsFromInitData("cenc", otherSystem)).message).toContain(
+    expect((await failure(() => keyIdsFromInitData("cenc", otherSystem))).message).toContain(
       "has no key id",
     );
   });
@@ -72,7 +64,7 @@ describe("keyIdsFromInitData", () => {
     ]);
   });
 
-  it("refuses keyids init data that is not JSON, has no kids, or a bad kid", () => {
+  it("refuses keyids init data that is not JSON, has no kids, or a bad kid", async () => {
     const cases: [Uint8Array, string][] = [
       [new Uint8Array([0xff, 0xfe]), "not UTF-8 JSON"],
       [json({ kids: [] }), '"kids": 1 to 128'],
@@ -81,7 +73,7 @@ describe("keyIdsFromInitData", () => {
       [json({ kids: ["AAAA"] }), 'key id "AAAA"'],
     ];
     for (const [initData, message] of cases) {
-      const error = failure(() => keyIdsFromInitData("keyids", initData));
+      const error = await failure(() => keyIdsFromInitData("keyids", initData));
       expect([error.code, error.message]).toEqual([
         "INVALID_ARGUMENT",
         expect.stringContaining(message),
@@ -89,9 +81,9 @@ describe("keyIdsFromInitData", () => {
     }
   });
 
-  it("reads webm init data as one 16-byte key id", () => {
+  it("reads webm init data as one 16-byte key id", async () => {
     expect(keyIdsFromInitData("webm", Uint8Array.fromHex(KID_A))[0]?.toHex()).toBe(KID_A);
-    expect(failure(() => keyIdsFromInitData("webm", new Uint8Array(8))).message).toContain(
+    expect((await failure(() => keyIdsFromInitData("webm", new Uint8Array(8)))).message).toContain(
       "8 bytes",
     );
   });
@@ -119,7 +111,7 @@ describe("the ClearKey license exchange messages", () => {
     ]);
   });
 
-  it("refuses a JWK set with a wrong kty, a short key, a bad kid or no keys", () => {
+  it("refuses a JWK set with a wrong kty, a short key, a bad kid or no keys", async () => {
     const good = { kty: "oct", kid: b64url(KID_A), k: b64url("11".repeat(16)) };
     const cases: [unknown, string][] = [
       [{ keys: [{ ...good, kty: "RSA" }] }, 'JWK 0 has kty "RSA"'],
@@ -129,7 +121,7 @@ describe("the ClearKey license exchange messages", () => {
       [[good], '"keys": 1 to 128'],
     ];
     for (const [license, message] of cases) {
-      const error = failure(() => parseJwkSet(json(license)));
+      const error = await failure(() => parseJwkSet(json(license)));
       expect([error.code, error.message]).toEqual([
         "INVALID_ARGUMENT",
         expect.stringContaining(message),
@@ -137,9 +129,11 @@ describe("the ClearKey license exchange messages", () => {
     }
   });
 
-  it("takes a response as UTF-8 text or as standard base64", () => {
+  it("takes a response as UTF-8 text or as standard base64", async () => {
     expect(new TextDecoder().decode(responseBytes("{}", "utf8"))).toBe("{}");
     expect(new TextDecoder().decode(responseBytes(btoa('{"a":1}'), "base64"))).toBe('{"a":1}');
-    expect(failure(() => responseBytes("not base64!", "base64")).code).toBe("INVALID_ARGUMENT");
+    expect((await failure(() => responseBytes("not base64!", "base64"))).code).toBe(
+      "INVALID_ARGUMENT",
+    );
   });
 });

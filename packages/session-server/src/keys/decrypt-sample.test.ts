@@ -1,8 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { RialtoError } from "@rialto/protocol";
 import type { FrameEncryption } from "@rialto/shm";
 import fc from "fast-check";
+import { rejectionOf } from "../test-support/rejection.ts";
 import {
   DECRYPTION_PLAYBACK_ERROR,
   decryptSample,
@@ -18,15 +18,7 @@ function storeWith(key: Uint8Array): KeyStore {
   return { findKey: (keyId) => (Buffer.compare(keyId, KEY_ID) === 0 ? key : undefined) };
 }
 
-function thrown(run: () => unknown): RialtoError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RialtoError) return error;
-    throw error;
-  }
-  throw new Error("expected a RialtoError");
-}
+const thrown = (run: () => unknown) => rejectionOf(Promise.try(run));
 
 /** Splits `size` bytes into clear/encrypted pairs at the given cut points. */
 function subsamplesFrom(size: number, cuts: number[]) {
@@ -171,9 +163,9 @@ describe("decryptSample refusals", () => {
     expect(decryptSample(new Uint8Array(3), input, keys).byteLength).toBe(3);
   });
 
-  it("is NOT_FOUND, marked as a decryption playback error, when no session holds the key id", () => {
+  it("is NOT_FOUND, marked as a decryption playback error, when no session holds the key id", async () => {
     const otherKeyId = Uint8Array.fromHex("ffeeddccbbaa99887766554433221100");
-    const error = thrown(() =>
+    const error = await thrown(() =>
       decryptSample(new Uint8Array(32), { ...base, keyId: otherKeyId, keySessionId: 4 }, keys),
     );
     expect(error.code).toBe("NOT_FOUND");
@@ -184,18 +176,23 @@ describe("decryptSample refusals", () => {
     });
   });
 
-  it("is INVALID_ARGUMENT for subsamples that do not cover the sample exactly", () => {
+  it("is INVALID_ARGUMENT for subsamples that do not cover the sample exactly", async () => {
     const short = [{ clearBytes: 10, encryptedBytes: 20 }];
     expect(
-      thrown(() => decryptSample(new Uint8Array(31), { ...base, subsamples: short }, keys)).message,
+      (await thrown(() => decryptSample(new Uint8Array(31), { ...base, subsamples: short }, keys)))
+        .message,
     ).toContain("subsamples cover 30 bytes; the sample has 31");
     const negative = [{ clearBytes: -1, encryptedBytes: 32 }];
     expect(
-      thrown(() => decryptSample(new Uint8Array(31), { ...base, subsamples: negative }, keys)).code,
+      (
+        await thrown(() =>
+          decryptSample(new Uint8Array(31), { ...base, subsamples: negative }, keys),
+        )
+      ).code,
     ).toBe("INVALID_ARGUMENT");
   });
 
-  it("is INVALID_ARGUMENT for a bad IV, key id, scheme, pattern or a too small output", () => {
+  it("is INVALID_ARGUMENT for a bad IV, key id, scheme, pattern or a too small output", async () => {
     const data = new Uint8Array(32);
     const cases: [Partial<SampleEncryption>, string][] = [
       [{ iv: new Uint8Array(12) }, "IV is 12 bytes"],
@@ -206,13 +203,13 @@ describe("decryptSample refusals", () => {
       [{ cipherMode: "cbcs", pattern: { cryptByteBlock: 16, skipByteBlock: 0 } }, "pattern 16:0"],
     ];
     for (const [change, message] of cases) {
-      const error = thrown(() => decryptSample(data, { ...base, ...change }, keys));
+      const error = await thrown(() => decryptSample(data, { ...base, ...change }, keys));
       expect([error.code, error.message]).toEqual([
         "INVALID_ARGUMENT",
         expect.stringContaining(message),
       ]);
     }
-    const small = thrown(() => decryptSample(data, base, keys, new Uint8Array(31)));
+    const small = await thrown(() => decryptSample(data, base, keys, new Uint8Array(31)));
     expect(small.message).toContain("output of 31 bytes");
   });
 });

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import {
-  type KeyStatusesChangedEvent,
-  type LicenseRequestEvent,
-  RialtoError,
-} from "@rialto/protocol";
+import type { KeyStatusesChangedEvent, LicenseRequestEvent } from "@rialto/protocol";
+import { rejectionOf } from "../test-support/rejection.ts";
 import { encodeBase64Url } from "./key-bytes.ts";
 import { CLEAR_KEY_SYSTEM, createMediaKeys } from "./media-keys.ts";
 
@@ -17,15 +14,7 @@ const keyIds = (...kids: string[]) => json({ kids: kids.map(b64url) });
 const license = (...pairs: [kid: string, key: string][]) =>
   json({ keys: pairs.map(([kid, k]) => ({ kty: "oct", kid: b64url(kid), k: b64url(k) })) });
 
-function failure(run: () => unknown): RialtoError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof RialtoError) return error;
-    throw error;
-  }
-  throw new Error("expected a RialtoError");
-}
+const failure = (run: () => unknown) => rejectionOf(Promise.try(run));
 
 /** A ClearKey MediaKeys that records its events. */
 function givenMediaKeys() {
@@ -41,21 +30,21 @@ function givenMediaKeys() {
 }
 
 describe("createMediaKeys", () => {
-  it("refuses any key system but org.w3.clearkey with NOT_FOUND", () => {
-    const error = failure(() => createMediaKeys("com.widevine.alpha"));
+  it("refuses any key system but org.w3.clearkey with NOT_FOUND", async () => {
+    const error = await failure(() => createMediaKeys("com.widevine.alpha"));
     expect([error.code, error.message]).toEqual([
       "NOT_FOUND",
       expect.stringContaining('"com.widevine.alpha" is not supported'),
     ]);
   });
 
-  it("hands out key session ids from the allocator it is given", () => {
+  it("hands out key session ids from the allocator it is given", async () => {
     let next = 40;
     const mediaKeys = createMediaKeys(CLEAR_KEY_SYSTEM, { allocateKeySessionId: () => next++ });
     expect([mediaKeys.createKeySession(), mediaKeys.createKeySession()]).toEqual([40, 41]);
     const reused = createMediaKeys(CLEAR_KEY_SYSTEM, { allocateKeySessionId: () => 1 });
     reused.createKeySession();
-    expect(failure(() => reused.createKeySession()).code).toBe("INTERNAL");
+    expect((await failure(() => reused.createKeySession())).code).toBe("INTERNAL");
   });
 });
 
@@ -110,7 +99,7 @@ describe("a ClearKey key session", () => {
     expect(mediaKeys.findKey(kid, second)?.toHex()).toBe(KEY_1);
   });
 
-  it("releases its keys on close, reporting no keys, and is forgotten on remove", () => {
+  it("releases its keys on close, reporting no keys, and is forgotten on remove", async () => {
     const { mediaKeys, statuses } = givenMediaKeys();
     const session = mediaKeys.createKeySession();
     mediaKeys.generateRequest(session, "keyids", keyIds(KID_A));
@@ -120,40 +109,41 @@ describe("a ClearKey key session", () => {
     expect(statuses.at(-1)).toEqual({ keySessionId: session, statuses: [] });
     expect(statuses.length).toBe(2);
     expect(mediaKeys.findKey(Uint8Array.fromHex(KID_A))).toBeUndefined();
-    expect(failure(() => mediaKeys.updateSession(session, license([KID_A, KEY_1]))).code).toBe(
-      "INVALID_STATE",
-    );
+    expect(
+      (await failure(() => mediaKeys.updateSession(session, license([KID_A, KEY_1])))).code,
+    ).toBe("INVALID_STATE");
     mediaKeys.removeKeySession(session);
     expect(mediaKeys.hasKeySession(session)).toBe(false);
-    expect(failure(() => mediaKeys.closeKeySession(session)).code).toBe("NOT_FOUND");
+    expect((await failure(() => mediaKeys.closeKeySession(session))).code).toBe("NOT_FOUND");
   });
 
-  it("refuses calls out of order with INVALID_STATE and unknown sessions with NOT_FOUND", () => {
+  it("refuses calls out of order with INVALID_STATE and unknown sessions with NOT_FOUND", async () => {
     const { mediaKeys } = givenMediaKeys();
     const session = mediaKeys.createKeySession();
-    const early = failure(() => mediaKeys.updateSession(session, license([KID_A, KEY_1])));
+    const early = await failure(() => mediaKeys.updateSession(session, license([KID_A, KEY_1])));
     expect([early.code, early.message]).toEqual([
       "INVALID_STATE",
       expect.stringContaining("generateRequest first"),
     ]);
     mediaKeys.generateRequest(session, "keyids", keyIds(KID_A));
-    expect(failure(() => mediaKeys.generateRequest(session, "keyids", keyIds(KID_A))).code).toBe(
-      "INVALID_STATE",
-    );
-    expect(failure(() => mediaKeys.generateRequest(77, "keyids", keyIds(KID_A))).message).toBe(
-      "generateRequest: no key session 77",
-    );
+    expect(
+      (await failure(() => mediaKeys.generateRequest(session, "keyids", keyIds(KID_A)))).code,
+    ).toBe("INVALID_STATE");
+    expect(
+      (await failure(() => mediaKeys.generateRequest(77, "keyids", keyIds(KID_A)))).message,
+    ).toBe("generateRequest: no key session 77");
   });
 
-  it("keeps its state when init data or a license is refused", () => {
+  it("keeps its state when init data or a license is refused", async () => {
     const { mediaKeys, licenseRequests, statuses } = givenMediaKeys();
     const session = mediaKeys.createKeySession();
-    expect(failure(() => mediaKeys.generateRequest(session, "cenc", new Uint8Array(7))).code).toBe(
-      "INVALID_ARGUMENT",
-    );
+    expect(
+      (await failure(() => mediaKeys.generateRequest(session, "cenc", new Uint8Array(7)))).code,
+    ).toBe("INVALID_ARGUMENT");
     mediaKeys.generateRequest(session, "keyids", keyIds(KID_A));
     expect(
-      failure(() => mediaKeys.updateSession(session, json({ keys: [{ kty: "oct" }] }))).code,
+      (await failure(() => mediaKeys.updateSession(session, json({ keys: [{ kty: "oct" }] }))))
+        .code,
     ).toBe("INVALID_ARGUMENT");
     mediaKeys.updateSession(session, license([KID_A, KEY_1]));
     expect([licenseRequests.length, statuses.length]).toEqual([1, 1]);

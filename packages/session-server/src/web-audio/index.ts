@@ -1,0 +1,14 @@
+export {
+  MAX_PCM_CHANNELS,
+  MAX_PCM_RATE,
+  PCM_SAMPLE_SIZES,
+  type PcmFormat,
+  validatePcmConfig,
+} from "./pcm-format.ts";
+export { PcmRing, type RingSpace } from "./pcm-ring.ts";
+export {
+  DEFAULT_TICK_MS,
+  PREFERRED_FRAMES,
+  WebAudioPlayer,
+  type WebAudioPlayerOptions,
+} from "./web-audio-player.ts";
