@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Type from "typebox";
 import { RialtoError } from "../errors.ts";
+import { FrameDecoder } from "../framing/frame-decoder.ts";
 import { encodeJsonFrame } from "../framing/frame-encoder.ts";
 import { FrameType } from "../framing/frame-header.ts";
 import { DEFAULT_RESOURCES } from "../messages/common.ts";
@@ -38,10 +39,12 @@ interface TestSession {
   runs: Map<string, number>;
 }
 
-function createRouter(): MethodRouter<RegisteredClient<TestSession>> {
+/** The test server's methods; `greet` makes a first registration emit tick 0. */
+function createRouter(greet = false): MethodRouter<RegisteredClient<TestSession>> {
   return new MethodRouter<RegisteredClient<TestSession>>()
     .handle(SessionMethods.register, (params, client) => {
       assertCompatibleVersion(params.protocolVersion);
+      if (greet && params.clientId === undefined) client.emit(tick, { n: 0 });
       return {
         clientId: client.id,
         applicationState: "Running" as const,
@@ -117,11 +120,14 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       for (const cleanup of cleanups.splice(0).reverse()) cleanup();
     });
 
-    async function setUp(serverOptions: Partial<RetryServerOptions<TestSession>> = {}) {
+    async function setUp(
+      serverOptions: Partial<RetryServerOptions<TestSession>> = {},
+      greet = false,
+    ) {
       const released: { clientId: number; reason: ReleaseReason }[] = [];
       const makeServer = () =>
         new RetryServer<TestSession>({
-          router: createRouter(),
+          router: createRouter(greet),
           createSession: () => ({ runs: new Map() }),
           releaseSession: (client, reason) => {
             released.push({ clientId: client.id, reason });
@@ -232,6 +238,51 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       await expect(
         peer.call(SessionMethods.register, { protocolVersion: PROTOCOL_VERSION, clientId: 4242 }),
       ).rejects.toMatchObject({ code: "UNKNOWN_CLIENT" });
+    });
+
+    it("answers session/ping before registration (health checks) and nothing else", async () => {
+      const { world } = await setUp();
+      const [client, server] = createMemoryTransportPair();
+      world.server.accept(server);
+      const peer = new RpcPeer({ transport: client });
+      cleanups.push(() => peer.close());
+      expect(await peer.call(SessionMethods.ping, { value: -3 })).toEqual({ value: -3 });
+      expect(world.server.clients.size).toBe(0);
+    });
+
+    it("sends the register reply before the client's first event", async () => {
+      const { world } = await setUp({}, true);
+      const [client, server] = createMemoryTransportPair();
+      world.server.accept(server);
+      const frames: FrameType[] = [];
+      const decoder = new FrameDecoder();
+      client.start({
+        data: (bytes) => decoder.push(bytes, (frame) => frames.push(frame.type)),
+        close() {},
+      });
+      client.write(
+        encodeJsonFrame(FrameType.Request, {
+          id: 1,
+          method: "session/register",
+          params: { protocolVersion: PROTOCOL_VERSION },
+        }),
+      );
+      await eventually(() => frames.length === 2, "the reply and the event");
+      expect(frames).toEqual([FrameType.Response, FrameType.Event]);
+      client.close();
+    });
+
+    it("releases every client on releaseAll and keeps serving: the clients register afresh", async () => {
+      const { connect, world, released } = await setUp();
+      const registrations: number[] = [];
+      const client = await connect({
+        onRegistered: (result) => registrations.push(result.clientId),
+      });
+      world.server.releaseAll("closed");
+      expect(released).toEqual([{ clientId: 1, reason: "closed" }]);
+      await eventually(() => registrations.length === 2, "a fresh registration");
+      expect(registrations).toEqual([1, 2]);
+      expect(await client.call(TestMethods.echo, { text: "again" })).toEqual({ text: "again" });
     });
 
     it("refuses calls made before session/register with INVALID_STATE", async () => {

@@ -1,4 +1,6 @@
 import { describeValue, RialtoError, toRialtoError } from "../errors.ts";
+import { encodeJsonFrame } from "../framing/frame-encoder.ts";
+import { FrameType } from "../framing/frame-header.ts";
 import { SessionMethods } from "../messages/session.ts";
 import type { AnyEvent, PayloadOf } from "../rpc/descriptor.ts";
 import type { RequestEnvelope, ResponseEnvelope } from "../rpc/envelope.ts";
@@ -68,19 +70,21 @@ export interface RetryServerStats {
 }
 
 const REGISTER = SessionMethods.register;
+const PING = SessionMethods.ping;
 
 function errorReply(id: number, error: RialtoError): ResponseEnvelope {
   return { id, error: error.toWire() };
 }
 
-function andThen<T>(value: T | Promise<T>, next: (value: T) => T): T | Promise<T> {
+function andThen<T, U>(value: T | Promise<T>, next: (value: T) => U): U | Promise<U> {
   return value instanceof Promise ? value.then(next) : next(value);
 }
 
 /**
  * The server half of retry-RPC (SPEC 7), transport-agnostic: hand it every accepted transport.
  * Client ids are assigned on a first `session/register`; a reconnecting client registers with
- * its id again and keeps its session, reply cache and unacknowledged events. Every reply is
+ * its id again and keeps its session, reply cache and unacknowledged events (sent again right
+ * after the register reply). Before registering, a connection may only `session/ping`. Every reply is
  * cached until acknowledged, so a retransmit never runs twice (one still running on the old
  * connection is joined). A reconnect drains the old connection without waiting: its reader
  * stops at once and its running calls complete into the cache; no other client is held up.
@@ -118,6 +122,11 @@ export class RetryServer<Session> implements AsyncDisposable {
   /** Registered clients by id (connected or within their grace period). */
   get clients(): ReadonlyMap<number, RegisteredClient<Session>> {
     return this.#clients;
+  }
+
+  /** Open connections, registered or not. */
+  get connectionCount(): number {
+    return this.#connections.size;
   }
 
   /** Serves one connection; its first call must be `session/register`. */
@@ -164,6 +173,12 @@ export class RetryServer<Session> implements AsyncDisposable {
     }
   }
 
+  /** Releases every client and closes every connection; new connections are still served. */
+  releaseAll(reason: ReleaseReason = "released"): void {
+    for (const id of [...this.#clients.keys()]) this.release(id, reason);
+    for (const connection of [...this.#connections]) connection.close();
+  }
+
   /** Counters of the server and of every client. */
   stats(): RetryServerStats {
     return {
@@ -179,8 +194,7 @@ export class RetryServer<Session> implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweeper);
-    for (const connection of [...this.#connections]) connection.close();
-    for (const id of [...this.#clients.keys()]) this.release(id, "closed");
+    this.releaseAll("closed");
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -194,6 +208,8 @@ export class RetryServer<Session> implements AsyncDisposable {
     if (request.method === REGISTER.name) return this.#register(request, connection);
     const state = connection.data;
     const client = state.client;
+    if (client === undefined && request.method === PING.name)
+      return this.#pingUnregistered(request);
     if (client === undefined || state.registering) {
       return errorReply(
         request.id,
@@ -208,10 +224,22 @@ export class RetryServer<Session> implements AsyncDisposable {
     return client.handle(request, (next) => this.#options.router.dispatch(next, client));
   }
 
+  /** Health checks may ping before registering: answered at once, nothing cached. */
+  #pingUnregistered(request: RequestEnvelope): ResponseEnvelope {
+    try {
+      return {
+        id: request.id,
+        result: PING.params.assert(request.params, `"${PING.name}" params`),
+      };
+    } catch (error) {
+      return errorReply(request.id, toRialtoError(error));
+    }
+  }
+
   #register(
     request: RequestEnvelope,
     connection: Connection<Session>,
-  ): ResponseEnvelope | Promise<ResponseEnvelope> {
+  ): ResponseEnvelope | undefined | Promise<ResponseEnvelope | undefined> {
     const state = connection.data;
     if (state.client !== undefined || state.registering) {
       return errorReply(
@@ -247,28 +275,33 @@ export class RetryServer<Session> implements AsyncDisposable {
       }
     }
     state.registering = true;
-    return andThen(this.#options.router.dispatch(request, client), (response) => {
-      state.registering = false;
-      if (response.error !== undefined) {
-        if (requestedId === undefined) this.release(client.id, "refused");
-        else if (!client.connected) this.#startGrace(client);
-        return response;
-      }
-      if (client.released) {
-        return errorReply(
-          request.id,
-          new RialtoError("UNKNOWN_CLIENT", `client ${client.id} was released while registering`),
-        );
-      }
-      state.client = client;
-      if (connection.isConnected) {
+    return andThen(
+      this.#options.router.dispatch(request, client),
+      (response): ResponseEnvelope | undefined => {
+        state.registering = false;
+        if (response.error !== undefined) {
+          if (requestedId === undefined) this.release(client.id, "refused");
+          else if (!client.connected) this.#startGrace(client);
+          return response;
+        }
+        if (client.released) {
+          return errorReply(
+            request.id,
+            new RialtoError("UNKNOWN_CLIENT", `client ${client.id} was released while registering`),
+          );
+        }
+        state.client = client;
+        if (!connection.isConnected) {
+          this.#startGrace(client);
+          return undefined;
+        }
         this.#supersede(client);
+        // The reply goes out first, so that the client knows its id before its events arrive.
+        connection.writeRaw(encodeJsonFrame(FrameType.Response, response));
         client.bind(connection);
-      } else {
-        this.#startGrace(client);
-      }
-      return response;
-    });
+        return undefined;
+      },
+    );
   }
 
   #createClient(): RegisteredClient<Session> {
