@@ -47,7 +47,12 @@ function clearStalePath(path: string): void {
   if (someoneListens(path)) {
     throw new ShmError("ADDRESS_IN_USE", `"${path}" has a live listener; not replacing it`);
   }
-  unlinkSync(path);
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    // Someone else removed the stale file first; the path is free either way.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
 
 /**

@@ -104,10 +104,10 @@ describe("SharedMemory.fromFd", () => {
     return fd;
   }
 
-  it("takes the size from the memfd and can map it read-only", () => {
+  it("takes the size from the memfd, never from the peer", () => {
     using memory = SharedMemory.create(12288);
     memory.bytes[12287] = 7;
-    using peer = SharedMemory.fromFd(handOut(memory), { writable: false, expectedSize: 12288 });
+    using peer = SharedMemory.fromFd(handOut(memory), { expectedSize: 12288 });
     expect(peer.size).toBe(12288);
     expect(peer.bytes[12287]).toBe(7);
   });

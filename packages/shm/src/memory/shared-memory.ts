@@ -47,8 +47,6 @@ export interface MapSharedMemoryOptions {
   readonly requiredSeals?: number;
   /** Expected size in bytes; a memfd of any other size is refused. */
   readonly expectedSize?: number;
-  /** Map read-write (default) or read-only. */
-  readonly writable?: boolean;
 }
 
 function validateSize(size: number): void {
@@ -134,7 +132,7 @@ export class SharedMemory implements Disposable {
           `memfd fd ${fd} is ${size} bytes, expected ${options.expectedSize}`,
         );
       }
-      const buffer = libc.mapShared(fd, size, options.writable ?? true);
+      const buffer = libc.mapShared(fd, size, true);
       return new SharedMemory(fd, size, buffer, libc);
     } catch (error) {
       closeQuietly(libc, fd);

@@ -59,9 +59,6 @@ function handle(command: PeerCommand): PeerReply {
       block.set(new TextEncoder().encode(command.text));
       return { request };
     }
-    case "exit":
-      setImmediate(() => process.exit(0));
-      return {};
   }
 }
 

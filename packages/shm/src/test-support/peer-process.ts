@@ -14,8 +14,7 @@ export type PeerCommand =
       readonly offset: number;
       readonly length: number;
       readonly text: string;
-    }
-  | { readonly op: "exit" };
+    };
 
 /** What `peer-main.ts` sends back: a result object, or an error description. */
 export type PeerReply = Record<string, unknown> & {
@@ -85,11 +84,12 @@ export class PeerProcess implements AsyncDisposable {
   next(ms = 5000): Promise<PeerReply> {
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
-    const reply = new Promise<PeerReply>((resolve, reject) => {
-      this.#waiter = resolve;
-      this.#child.exited.then((code) => reject(new Error(`peer exited with code ${code}`)));
+    const { promise, resolve, reject } = Promise.withResolvers<PeerReply>();
+    this.#waiter = resolve;
+    this.#child.exited.then((code) => reject(new Error(`peer exited with code ${code}`)));
+    return withDeadline(promise, ms, "a reply from the peer process").finally(() => {
+      if (this.#waiter === resolve) this.#waiter = undefined;
     });
-    return withDeadline(reply, ms, "a reply from the peer process");
   }
 
   /** Sends a command and waits for its reply. */
