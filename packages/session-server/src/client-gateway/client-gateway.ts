@@ -15,8 +15,7 @@ export interface ResourceOwner {
 /**
  * The session server's side of its clients: accepts connections on the client listener, serves
  * the `session/*` methods and pushes `session/applicationState`. The session server drives it
- * through this interface only, so its internals (today one RpcPeer per connection; later
- * retry-RPC client sessions) can be replaced without touching the state machine.
+ * through this interface only; the retry-RPC client sessions of `src/clients/` implement it.
  */
 export interface ClientGateway extends ResourceOwner, AsyncDisposable {
   /** Starts serving the connections `listener` accepts. Called once. */
@@ -38,7 +37,7 @@ export interface ClientGatewayOptions {
   playback?: PlaybackOptions;
   /**
    * How long a disconnected client's state is kept for a reconnect, ms (SetConfiguration's
-   * `clientGracePeriodMs`; undefined: the gateway's default). The minimal gateway keeps none.
+   * `clientGracePeriodMs`; undefined: `RIALTO_CLIENT_GRACE_MS`, else 30000).
    */
   clientGracePeriodMs?: number;
   /** The application state until the first {@link ClientGateway.setApplicationState}. */

@@ -1,7 +1,7 @@
+export { createClientSessions as createClientGateway } from "../clients/client-sessions.ts";
 export type {
   ClientGateway,
   ClientGatewayOptions,
   CreateClientGateway,
   ResourceOwner,
 } from "./client-gateway.ts";
-export { createClientGateway } from "./rpc-client-gateway.ts";

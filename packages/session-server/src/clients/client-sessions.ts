@@ -28,7 +28,10 @@ import { addShmPoolHandlers } from "./shm-pool-handlers.ts";
 
 /** Options of {@link createClientSessions}. */
 export interface ClientSessionsOptions extends ClientGatewayOptions {
-  /** Grace period and shm RPC limits; default read from the environment (`readRpcEnvironment`). */
+  /**
+   * Grace period (unless `clientGracePeriodMs` is given) and shm RPC limits; default read from
+   * the environment (`readRpcEnvironment`).
+   */
   environment?: RpcEnvironment;
   /** How long an unacknowledged reply is cached, ms (default 120000). */
   replyTtlMs?: number;
@@ -84,7 +87,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
         client.session.close();
         this.logger.info({ clientId: client.id, reason }, "client released");
       },
-      graceMs: environment.clientGraceMs,
+      graceMs: options.clientGracePeriodMs ?? environment.clientGraceMs,
       replyTtlMs: options.replyTtlMs,
       onError: (error, client) =>
         this.logger.debug({ err: error, clientId: client?.id }, "client sent something malformed"),
