@@ -7,4 +7,5 @@ export type {
   DemuxedTrack,
   DemuxedVideoTrack,
 } from "./demuxed-movie.ts";
+export { toMediaFrame } from "./to-media-frame.ts";
 export { trackChecksum } from "./track-checksum.ts";
