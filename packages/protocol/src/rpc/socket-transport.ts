@@ -259,13 +259,18 @@ export async function listenUnix(
   return { path, close, [Symbol.asyncDispose]: async () => close() };
 }
 
-/** True when something accepts connections on the Unix socket at `path`. */
+/**
+ * True when something accepts connections on the Unix socket at `path`. Only "refused" or "no
+ * such file" mean nobody is there: a busy server may reset a probe connection, and that is a
+ * live server whose socket must not be taken.
+ */
 export async function isListening(path: string): Promise<boolean> {
   try {
     const socket = await Bun.connect({ unix: path, socket: { data() {} } });
     socket.end();
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return code !== "ECONNREFUSED" && code !== "ENOENT";
   }
 }
