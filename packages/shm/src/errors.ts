@@ -58,8 +58,3 @@ export class ShmError extends Error {
     this.syscall = errno?.syscall;
   }
 }
-
-/** True when `value` is a {@link ShmError}, optionally with the given code. */
-export function isShmError(value: unknown, code?: ShmErrorCode): value is ShmError {
-  return value instanceof ShmError && (code === undefined || value.code === code);
-}

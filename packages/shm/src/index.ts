@@ -26,7 +26,7 @@ export type {
   SubtitleFrame,
   VideoFrame,
 } from "./av/media-frame.ts";
-export { type ErrnoDetails, isShmError, ShmError, type ShmErrorCode } from "./errors.ts";
+export { type ErrnoDetails, ShmError, type ShmErrorCode } from "./errors.ts";
 export { closeFd, FdChannel, type FdRecord } from "./fd-passing/fd-channel.ts";
 export { FdListener, type FdListenerOptions } from "./fd-passing/fd-listener.ts";
 export {

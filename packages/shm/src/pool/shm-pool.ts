@@ -28,7 +28,7 @@ export interface ShmPoolOptions {
 }
 
 /** Checks a pool size against the documented range; throws `INVALID_ARGUMENT` otherwise. */
-export function validatePoolSize(size: number): void {
+function validatePoolSize(size: number): void {
   if (!Number.isInteger(size) || size < POOL_MIN_SIZE || size > POOL_MAX_SIZE) {
     throw new ShmError(
       "INVALID_ARGUMENT",
