@@ -9,7 +9,13 @@ import { computeAvBufferLayout, FrameWriter, type MediaFrame, type MediaKind } f
 import fc from "fast-check";
 import { PipelineService } from "./pipeline-service.ts";
 import { ManualClock } from "./test-support/manual-clock.ts";
-import { makeFrames, ms, sha256Of, sourceOf } from "./test-support/pipeline-harness.ts";
+import {
+  makeFrames,
+  ms,
+  rialtoErrorOf,
+  sha256Of,
+  sourceOf,
+} from "./test-support/pipeline-harness.ts";
 import { createVirtualEngine } from "./virtual-engine.ts";
 
 const LAYOUT = computeAvBufferLayout(
@@ -61,16 +67,6 @@ function given(options: { kinds?: MediaKind[]; running?: boolean } = {}) {
   const answer = (request: NeedMediaDataEvent, status: MediaSourceStatus, numFrames = 0) =>
     service.haveData({ pipelineId: 3, requestId: request.requestId, status, numFrames });
   return { clock, memory, needs, events, service, ids, need, write, answer };
-}
-
-function haveDataError(action: () => unknown): RialtoError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof RialtoError) return error;
-    throw error;
-  }
-  throw new Error("expected haveData to throw");
 }
 
 describe("needMediaData", () => {
@@ -204,7 +200,7 @@ describe("haveData", () => {
 
   it("refuses an answer for another pipeline", () => {
     const { service, need } = given();
-    const error = haveDataError(() =>
+    const error = rialtoErrorOf(() =>
       service.haveData({ pipelineId: 4, requestId: need().requestId, status: "Ok", numFrames: 0 }),
     );
     expect(error.message).toBe("pipeline/haveData: pipeline 4 is not pipeline 3");
@@ -218,7 +214,7 @@ describe("haveData with a bad frame table", () => {
     const first = need();
     write(first, frames);
     memory[first.region.offset] = 0; // the table magic
-    const error = haveDataError(() => answer(first, "Ok", 3));
+    const error = rialtoErrorOf(() => answer(first, "Ok", 3));
     expect(error.code).toBe("INVALID_ARGUMENT");
     expect(error.message).toStartWith(`pipeline/haveData: request ${first.requestId} (pipeline 3`);
     expect(error.message).toContain("table magic");
@@ -233,12 +229,12 @@ describe("haveData with a bad frame table", () => {
   it("refuses more frames than were requested or written", () => {
     const { clock, ids, need, write, answer } = given();
     write(need(), makeFrames("video", ids[0] ?? 0, 2));
-    expect(haveDataError(() => answer(need(), "Ok", 4)).message).toContain(
+    expect(rialtoErrorOf(() => answer(need(), "Ok", 4)).message).toContain(
       "4 frames answer a request for 3",
     );
     clock.advance(15);
     write(need(), makeFrames("video", ids[0] ?? 0, 2));
-    expect(haveDataError(() => answer(need(), "Ok", 3)).message).toContain(
+    expect(rialtoErrorOf(() => answer(need(), "Ok", 3)).message).toContain(
       "haveData says 3 frames; the table holds 2",
     );
   });
@@ -248,18 +244,18 @@ describe("haveData with a bad frame table", () => {
     write(need(), makeFrames("video", ids[0] ?? 0, 3));
     answer(need(), "Error", 3);
     clock.advance(15);
-    expect(haveDataError(() => answer(need(), "Ok", 3)).message).toContain("the table holds 0");
+    expect(rialtoErrorOf(() => answer(need(), "Ok", 3)).message).toContain("the table holds 0");
   });
 
   it("refuses a frame that names another source or kind", () => {
     const { clock, ids, need, write, answer } = given();
     write(need(), makeFrames("video", 99, 1));
-    expect(haveDataError(() => answer(need(), "Ok", 1)).message).toContain(
+    expect(rialtoErrorOf(() => answer(need(), "Ok", 1)).message).toContain(
       "frame 0 names source 99",
     );
     clock.advance(15);
     write(need(), makeFrames("audio", ids[0] ?? 0, 1));
-    expect(haveDataError(() => answer(need(), "Ok", 1)).message).toContain(
+    expect(rialtoErrorOf(() => answer(need(), "Ok", 1)).message).toContain(
       "frame 0 is audio; the source is video",
     );
   });

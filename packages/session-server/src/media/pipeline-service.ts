@@ -11,11 +11,11 @@ import {
 import {
   type AvRegion,
   FrameWriter,
-  isShmError,
   type MediaFrame,
   type MediaKind,
   type PlaybackPartition,
   readFrames,
+  ShmError,
 } from "@rialto/shm";
 import { type ClockTimer, type MediaClock, systemClock } from "./media-clock.ts";
 import type {
@@ -276,7 +276,7 @@ export class PipelineService implements AsyncDisposable {
     try {
       table = readFrames(feed.region.bytes, { maxFrames: frameCount });
     } catch (error) {
-      if (!isShmError(error)) throw toRialtoError(error);
+      if (!(error instanceof ShmError)) throw toRialtoError(error);
       refuse(error.message, error);
     }
     if (table.length < numFrames) {

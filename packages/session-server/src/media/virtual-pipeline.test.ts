@@ -5,6 +5,7 @@ import {
   makeFrames,
   ms,
   PipelineHarness,
+  rialtoErrorOf,
   sha256Of,
   sourceOf,
 } from "./test-support/pipeline-harness.ts";
@@ -13,16 +14,6 @@ const FREERUN_CHECKSUM = { clock: "freerun", sink: "checksum" } as const;
 
 function bytesOf(frames: readonly MediaFrame[]): number {
   return frames.reduce((sum, f) => sum + f.data.byteLength, 0);
-}
-
-function thrown(action: () => unknown): RialtoError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof RialtoError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to throw");
 }
 
 describe("a freerun pipeline", () => {
@@ -119,6 +110,17 @@ describe("prerolling and data requests", () => {
     for (let i = 0; i < 5; i++) h.push(audio, makeFrames("audio", audio, 1, { startNs: ms(i) }));
     expect(h.requests.filter((r) => r.sourceId === video)).toHaveLength(1);
     expect(h.requests.filter((r) => r.sourceId === audio)).toHaveLength(6);
+  });
+
+  it("takes a last batch with endOfStream and asks that source for nothing more", () => {
+    const h = new PipelineHarness(FREERUN_CHECKSUM);
+    const [video = 0] = h.attach("video");
+    h.pipeline.pushFrames(video, makeFrames("video", video, 2), true);
+    h.pipeline.play();
+    h.clock.advance(0);
+    expect(h.requests).toHaveLength(1);
+    expect(h.states()).toEqual(["Paused", "Playing", "EndOfStream"]);
+    expect(h.pipeline.getStats(video).renderedFrames).toBe(2);
   });
 
   it("stops asking while the queue holds maxQueuedFrames", () => {
@@ -227,23 +229,25 @@ describe("calls that do not fit", () => {
   it("refuses a second source of the same kind with INVALID_ARGUMENT", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);
     h.pipeline.attachSource(sourceOf("video"));
-    const error = thrown(() => h.pipeline.attachSource(sourceOf("video")));
+    const error = rialtoErrorOf(() => h.pipeline.attachSource(sourceOf("video")));
     expect(error.code).toBe("INVALID_ARGUMENT");
     expect(error.message).toBe("pipeline/attachSource: pipeline 7 already has a video source (1)");
   });
 
   it("refuses sources after allSourcesAttached, and allSourcesAttached with none", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);
-    expect(thrown(() => h.pipeline.allSourcesAttached()).code).toBe("INVALID_STATE");
+    expect(rialtoErrorOf(() => h.pipeline.allSourcesAttached()).code).toBe("INVALID_STATE");
     h.attach("video");
-    expect(thrown(() => h.pipeline.attachSource(sourceOf("audio"))).code).toBe("INVALID_STATE");
+    expect(rialtoErrorOf(() => h.pipeline.attachSource(sourceOf("audio"))).code).toBe(
+      "INVALID_STATE",
+    );
   });
 
   it("refuses a batch holding a frame of the wrong kind and queues none of it", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);
     const [video = 0] = h.attach("video");
     const batch = [...makeFrames("video", video, 2), ...makeFrames("audio", video, 1)];
-    const error = thrown(() => h.pipeline.pushFrames(video, batch));
+    const error = rialtoErrorOf(() => h.pipeline.pushFrames(video, batch));
     expect(error.code).toBe("INVALID_ARGUMENT");
     expect(error.message).toBe(
       "pipeline/pushFrames: frame 2 of source 1 is audio, the source is video",
@@ -254,19 +258,19 @@ describe("calls that do not fit", () => {
   it("answers an unknown source with NOT_FOUND", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);
     h.attach("video");
-    expect(thrown(() => h.pipeline.getStats(9)).message).toBe(
+    expect(rialtoErrorOf(() => h.pipeline.getStats(9)).message).toBe(
       "pipeline/getStats: pipeline 7 has no source 9",
     );
-    expect(thrown(() => h.pipeline.pushFrames(9, [])).code).toBe("NOT_FOUND");
+    expect(rialtoErrorOf(() => h.pipeline.pushFrames(9, [])).code).toBe("NOT_FOUND");
   });
 
   it("refuses a rate outside (0, 64] and a negative position with INVALID_ARGUMENT", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);
     h.attach("video");
     for (const rate of [0, -1, 65, Number.NaN]) {
-      expect(thrown(() => h.pipeline.setPlaybackRate(rate)).code).toBe("INVALID_ARGUMENT");
+      expect(rialtoErrorOf(() => h.pipeline.setPlaybackRate(rate)).code).toBe("INVALID_ARGUMENT");
     }
-    expect(thrown(() => h.pipeline.setPosition(-1)).code).toBe("INVALID_ARGUMENT");
+    expect(rialtoErrorOf(() => h.pipeline.setPosition(-1)).code).toBe("INVALID_ARGUMENT");
   });
 
   it("stop voids every request and refuses what follows with INVALID_STATE", () => {
@@ -275,7 +279,9 @@ describe("calls that do not fit", () => {
     h.pipeline.stop();
     expect(h.cancelled).toEqual([video, audio]);
     expect(h.states()).toEqual(["Stopped"]);
-    expect(thrown(() => h.pipeline.play()).message).toBe("pipeline/play: pipeline 7 is Stopped");
+    expect(rialtoErrorOf(() => h.pipeline.play()).message).toBe(
+      "pipeline/play: pipeline 7 is Stopped",
+    );
   });
 
   it("destroy voids requests, cancels its timers and sends no more events", () => {
@@ -289,7 +295,7 @@ describe("calls that do not fit", () => {
     expect(h.cancelled).toEqual([video]);
     expect(h.events.length).toBe(before);
     expect(h.clock.pendingTimers).toBe(0);
-    expect(thrown(() => h.pipeline.play()).code).toBe("INVALID_STATE");
+    expect(rialtoErrorOf(() => h.pipeline.play()).code).toBe("INVALID_STATE");
   });
 });
 

@@ -5,18 +5,16 @@ import {
   type LoadParams,
   MAX_FRAMES_PER_REQUEST,
   MAX_PLAYBACK_RATE,
-  MAX_VOLUME_RAMP_MS,
   type MediaSource,
   type PayloadOf,
   PipelineEvents,
-  PlaybackErrorKind,
   type PlaybackState,
   RialtoError,
   type SourceId,
   type SourceStats,
-  toRialtoError,
 } from "@rialto/protocol";
 import type { MediaFrame } from "@rialto/shm";
+import { clearBytes } from "./clear-bytes.ts";
 import { createFrameSink } from "./frame-sink.ts";
 import type { ClockTimer, MediaClock } from "./media-clock.ts";
 import type { CreatePipelineOptions, Pipeline } from "./media-engine.ts";
@@ -45,14 +43,6 @@ export const DEFAULT_VIRTUAL_TUNING: VirtualPipelineTuning = Object.freeze({
   maxLatenessNs: 20_000_000,
   positionIntervalMs: 250,
 });
-
-/** Longest message of a `playbackError` event (its wire limit). */
-const MAX_ERROR_MESSAGE = 1024;
-
-function errorKind(error: RialtoError): PlaybackErrorKind {
-  const kind = (error.details as { playbackError?: unknown } | undefined)?.playbackError;
-  return PlaybackErrorKind.enum.find((known) => known === kind) ?? "Decryption";
-}
 
 /**
  * The virtual back end's pipeline: no decoder, no output, but real scheduling. Frames are
@@ -216,18 +206,6 @@ export class VirtualPipeline implements Pipeline {
 
   setVolume(volume: number, durationMs = 0, easing: Easing = "Linear"): void {
     this.#usable("setVolume");
-    if (!(typeof volume === "number" && volume >= 0 && volume <= 1)) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `pipeline/setVolume: volume ${describeValue(volume)} is not in 0..1`,
-      );
-    }
-    if (!Number.isInteger(durationMs) || durationMs < 0 || durationMs > MAX_VOLUME_RAMP_MS) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `pipeline/setVolume: ramp of ${describeValue(durationMs)} ms is not an integer 0..${MAX_VOLUME_RAMP_MS}`,
-      );
-    }
     this.#volume.set(volume, durationMs, easing);
   }
 
@@ -466,28 +444,15 @@ export class VirtualPipeline implements Pipeline {
   }
 
   #renderFrame(source: SourceRenderer, frame: MediaFrame): void {
-    let bytes = frame.data;
-    if (frame.encryption !== undefined) {
-      try {
-        const decrypt = this.#options.decrypt;
-        if (decrypt === undefined) {
-          throw new RialtoError(
-            "INVALID_STATE",
-            `frame at ${frame.timestampNs} ns is encrypted and the pipeline has no decryptor`,
-          );
-        }
-        bytes = decrypt(frame);
-      } catch (thrown) {
-        const error = toRialtoError(thrown);
-        source.drop();
-        this.#emit(PipelineEvents.playbackError, {
-          pipelineId: this.id,
-          sourceId: source.id,
-          error: errorKind(error),
-          message: error.message.slice(0, MAX_ERROR_MESSAGE),
-        });
-        return;
-      }
+    const bytes = clearBytes(frame, this.#options.decrypt);
+    if (!(bytes instanceof Uint8Array)) {
+      source.drop();
+      this.#emit(PipelineEvents.playbackError, {
+        pipelineId: this.id,
+        sourceId: source.id,
+        ...bytes,
+      });
+      return;
     }
     source.render(frame, bytes);
     this.#time.rendered(frame.timestampNs);

@@ -1,4 +1,4 @@
-import type { Easing } from "@rialto/protocol";
+import { describeValue, type Easing, MAX_VOLUME_RAMP_MS, RialtoError } from "@rialto/protocol";
 import type { MediaClock } from "./media-clock.ts";
 
 const EASE: Record<Easing, (t: number) => number> = {
@@ -20,8 +20,23 @@ export class VolumeRamp {
     this.#clock = clock;
   }
 
-  /** Ramps from the current volume to `volume` over `durationMs` (0: at once). */
+  /**
+   * Ramps from the current volume to `volume` (0 .. 1) over `durationMs` (an integer
+   * 0 .. 60000; 0: at once). Bad values are `INVALID_ARGUMENT` naming `pipeline/setVolume`.
+   */
   set(volume: number, durationMs: number, easing: Easing): void {
+    if (!(typeof volume === "number" && volume >= 0 && volume <= 1)) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/setVolume: volume ${describeValue(volume)} is not in 0..1`,
+      );
+    }
+    if (!Number.isInteger(durationMs) || durationMs < 0 || durationMs > MAX_VOLUME_RAMP_MS) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/setVolume: ramp of ${describeValue(durationMs)} ms is not an integer 0..${MAX_VOLUME_RAMP_MS}`,
+      );
+    }
     this.#from = this.current();
     this.#to = volume;
     this.#startMs = this.#clock.now();

@@ -1,9 +1,10 @@
-import type {
-  MediaSource,
-  PlaybackOptions,
-  PlaybackState,
-  PlaybackStateEvent,
-  SourceId,
+import {
+  type MediaSource,
+  type PlaybackOptions,
+  type PlaybackState,
+  type PlaybackStateEvent,
+  RialtoError,
+  type SourceId,
 } from "@rialto/protocol";
 import type { MediaFrame, MediaKind } from "@rialto/shm";
 import type { DataRequest, FrameDecryptor, Pipeline } from "../media-engine.ts";
@@ -55,6 +56,17 @@ export function sha256Of(frames: readonly MediaFrame[]): string {
   const hasher = new Bun.CryptoHasher("sha256");
   for (const frame of frames) hasher.update(frame.data);
   return hasher.digest("hex");
+}
+
+/** The RialtoError `action` throws; no throw, or another error, fails the test. */
+export function rialtoErrorOf(action: () => unknown): RialtoError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof RialtoError) return error;
+    throw error;
+  }
+  throw new Error("expected the call to throw a RialtoError");
 }
 
 /**

@@ -1,0 +1,44 @@
+import { type PlaybackErrorKind, RialtoError, toRialtoError } from "@rialto/protocol";
+import type { MediaFrame } from "@rialto/shm";
+import type { FrameDecryptor } from "./media-engine.ts";
+
+/** Longest message of a `playbackError` event (its wire limit). */
+const MAX_ERROR_MESSAGE = 1024;
+
+/** Why a frame could not be rendered: the `error` and `message` of a `playbackError` event. */
+export interface FrameFailure {
+  readonly error: PlaybackErrorKind;
+  readonly message: string;
+}
+
+function failureOf(thrown: unknown): FrameFailure {
+  const error = toRialtoError(thrown);
+  const kind = (error.details as { playbackError?: unknown } | undefined)?.playbackError;
+  return {
+    error: kind === "Generic" || kind === "OutputProtection" ? kind : "Decryption",
+    message: error.message.slice(0, MAX_ERROR_MESSAGE),
+  };
+}
+
+/**
+ * The bytes a sink renders for `frame`: its data when clear, what `decrypt` returns when it
+ * carries encryption info, or why that failed (no decryptor, or the decryptor threw; the kind
+ * is the error's `details.playbackError` when it names one, else `Decryption`).
+ */
+export function clearBytes(
+  frame: MediaFrame,
+  decrypt: FrameDecryptor | undefined,
+): Uint8Array | FrameFailure {
+  if (frame.encryption === undefined) return frame.data;
+  try {
+    if (decrypt === undefined) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `frame at ${frame.timestampNs} ns is encrypted and the pipeline has no decryptor`,
+      );
+    }
+    return decrypt(frame);
+  } catch (thrown) {
+    return failureOf(thrown);
+  }
+}
