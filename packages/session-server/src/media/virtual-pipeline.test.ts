@@ -133,6 +133,22 @@ describe("prerolling and data requests", () => {
   });
 });
 
+describe("removing a source", () => {
+  it("voids its request, and the sources left can preroll and end the stream alone", () => {
+    const h = new PipelineHarness(FREERUN_CHECKSUM);
+    const [video = 0, audio = 0] = h.attach("video", "audio");
+    h.push(audio, makeFrames("audio", audio, 3));
+    h.pipeline.removeSource(video);
+    expect(h.cancelled).toEqual([video]);
+    expect(h.pipeline.state).toBe("Paused");
+    h.pipeline.play();
+    h.end(audio);
+    h.clock.advance(0);
+    expect(h.states()).toEqual(["Paused", "Playing", "EndOfStream"]);
+    expect(rialtoErrorOf(() => h.pipeline.getStats(video)).code).toBe("NOT_FOUND");
+  });
+});
+
 describe("flush and first frames", () => {
   it("flushes one source: queue dropped, request voided, sourceFlushed, then asks again", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);

@@ -70,8 +70,7 @@ export class VirtualPipeline implements Pipeline {
   #positionTimer: ClockTimer | undefined;
   #muted = false;
   #destroyed = false;
-  /** What `load` recorded, for logs. */
-  loaded: Omit<LoadParams, "pipelineId"> | undefined;
+  #loaded: Omit<LoadParams, "pipelineId"> | undefined;
 
   constructor(options: CreatePipelineOptions, clock: MediaClock, tuning: VirtualPipelineTuning) {
     this.id = options.pipelineId;
@@ -86,10 +85,15 @@ export class VirtualPipeline implements Pipeline {
     return this.#state;
   }
 
+  /** What `load` recorded (media type, MIME type, URL), for logs. */
+  get loaded(): Omit<LoadParams, "pipelineId"> | undefined {
+    return this.#loaded;
+  }
+
   load(params: Omit<LoadParams, "pipelineId">): void {
     this.#usable("load");
     if (this.#attached) this.#refuse("load", "is past allSourcesAttached");
-    this.loaded = params;
+    this.#loaded = params;
   }
 
   attachSource(source: MediaSource): SourceId {
