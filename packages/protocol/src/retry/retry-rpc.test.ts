@@ -9,7 +9,7 @@ import { encodeJsonFrame } from "../framing/frame-encoder.ts";
 import { FrameType } from "../framing/frame-header.ts";
 import { DEFAULT_RESOURCES } from "../messages/common.ts";
 import { SessionMethods } from "../messages/session.ts";
-import { defineEvent, defineMethod } from "../rpc/descriptor.ts";
+import { defineMethod } from "../rpc/descriptor.ts";
 import { createMemoryTransportPair } from "../rpc/memory-transport.ts";
 import { MethodRouter } from "../rpc/method-router.ts";
 import { RpcPeer } from "../rpc/rpc-peer.ts";
@@ -27,13 +27,7 @@ const increment = defineMethod(
   Type.Object({ key: Type.String(), delayMs: Type.Optional(Type.Integer({ minimum: 0 })) }),
   Type.Object({ runs: Type.Integer() }),
 );
-/** Makes the server emit `count` sequenced ticks to the caller. */
-const emitTicks = defineMethod(
-  "test/emitTicks",
-  Type.Object({ count: Type.Integer({ minimum: 0 }) }),
-  Type.Object({}),
-);
-const tick = defineEvent("test/tick", Type.Object({ n: Type.Integer() }));
+const { emitTicks, tick } = TestMethods;
 
 interface TestSession {
   runs: Map<string, number>;

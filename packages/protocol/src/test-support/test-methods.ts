@@ -28,6 +28,12 @@ export const TestMethods = {
   ),
   badResult: defineMethod("test/badResult", Type.Object({}), Type.Object({ n: Type.Integer() })),
   missing: defineMethod("test/missing", Type.Object({}), Type.Object({})),
+  /** Asks the server to send `count` `test/tick` events (n = 1 .. count) to the caller. */
+  emitTicks: defineMethod(
+    "test/emitTicks",
+    Type.Object({ count: Type.Integer({ minimum: 0, maximum: 100_000 }) }),
+    Type.Object({}),
+  ),
   tick: defineEvent("test/tick", Type.Object({ n: Type.Integer() })),
 };
 
