@@ -36,8 +36,9 @@ export interface ClientSessionsOptions extends ClientGatewayOptions {
   /** How long an unacknowledged reply is cached, ms (default 120000). */
   replyTtlMs?: number;
   /**
-   * Also serve `test/echo`, `test/blob` and `test/sleep` (large and slow calls for end-to-end tests of the
-   * shm pool). Default: `RIALTO_ENABLE_TEST_METHODS=1` in the environment.
+   * Also serve `test/echo`, `test/blob`, `test/sleep` and `test/emitTicks` (large calls, slow
+   * calls and many events, for end-to-end tests of retry-RPC and the shm pool). Default:
+   * `RIALTO_ENABLE_TEST_METHODS=1` in the environment.
    */
   testMethods?: boolean;
 }
@@ -148,6 +149,10 @@ class ClientSessions implements ClientGateway, ClientsContext {
       router
         .handle(TestMethods.echo, ({ text }) => ({ text }))
         .handle(TestMethods.blob, ({ bytes }) => ({ text: "x".repeat(bytes) }))
+        .handle(TestMethods.emitTicks, ({ count }, client) => {
+          for (let n = 1; n <= count; n++) client.emit(TestMethods.tick, { n });
+          return {};
+        })
         .handle(TestMethods.sleep, async ({ ms }) => {
           await Bun.sleep(ms);
           return { ms };
