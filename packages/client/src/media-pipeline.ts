@@ -1,0 +1,54 @@
+import { type CreatePipelineParams, RialtoError } from "@rialto/protocol";
+
+/** What a {@link MediaPipeline} needs from its client. */
+export interface PipelineHost {
+  /** Calls `pipeline/destroy`. */
+  destroyPipeline(pipelineId: number): Promise<void>;
+}
+
+/** A media pipeline's life as the client sees it. */
+export type PipelineLifecycle = "created" | "destroyed" | "released";
+
+/**
+ * A media pipeline in the session server (SPEC 6, Rialto's `IMediaPipeline`), created with
+ * `RialtoClient.createMediaPipeline`. Playback methods come with a later issue; so far it can
+ * be destroyed. It is `released` without a call when the session server freed it on its own
+ * (the app went Inactive, the client went Inactive, or the server lost this client).
+ */
+export class MediaPipeline {
+  /** The session server's id of this pipeline. */
+  readonly id: number;
+  /** The video requirements it was created with. */
+  readonly requirements: Readonly<CreatePipelineParams>;
+  readonly #host: PipelineHost;
+  #lifecycle: PipelineLifecycle = "created";
+
+  /** @internal Created by `RialtoClient.createMediaPipeline`. */
+  constructor(host: PipelineHost, id: number, requirements: CreatePipelineParams) {
+    this.#host = host;
+    this.id = id;
+    this.requirements = requirements;
+  }
+
+  /** `created`, `destroyed` (by {@link destroy}) or `released` (freed by the session server). */
+  get lifecycle(): PipelineLifecycle {
+    return this.#lifecycle;
+  }
+
+  /** Destroys the pipeline and frees its playback session. Resolves at once if already gone. */
+  async destroy(): Promise<void> {
+    if (this.#lifecycle !== "created") return;
+    try {
+      await this.#host.destroyPipeline(this.id);
+    } catch (error) {
+      // Freed by the server meanwhile (e.g. the app went Inactive): gone either way.
+      if (!(error instanceof RialtoError && error.code === "NOT_FOUND")) throw error;
+    }
+    this.#lifecycle = "destroyed";
+  }
+
+  /** @internal The session server freed it. */
+  markReleased(): void {
+    if (this.#lifecycle === "created") this.#lifecycle = "released";
+  }
+}

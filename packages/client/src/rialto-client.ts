@@ -1,0 +1,299 @@
+import {
+  type AnyMethod,
+  type ApplicationState,
+  assertCompatibleVersion,
+  type CallOptions,
+  type CreatePipelineParams,
+  connectUnix,
+  type ParamsOf,
+  PipelineMethods,
+  PROTOCOL_VERSION,
+  type RegisterResult,
+  type Resources,
+  type ResultOf,
+  RetryClient,
+  type RetryClientStats,
+  RialtoError,
+  SessionEvents,
+  SessionMethods,
+  type SharedMemoryInfo,
+  ShmPoolMethods,
+  toRialtoError,
+} from "@rialto/protocol";
+import { SharedMemory, ShmPool } from "@rialto/shm";
+import { type RialtoClientOptions, resolveClientOptions } from "./client-options.ts";
+import { MediaPipeline } from "./media-pipeline.ts";
+import { PoolInvoker, type PoolStats } from "./shm-rpc/pool-invoker.ts";
+import { ClientSideChannel } from "./side-channel.ts";
+
+/** RPC counters of a {@link RialtoClient} (SPEC 6 `getStats()`). */
+export interface ClientStats extends RetryClientStats {
+  /** The shared-memory RPC path. */
+  shm: PoolStats;
+}
+
+/** The app's AV shared memory while it is Running. */
+export interface MappedSharedMemory {
+  /** The layout the session server described (partitions per playback session and player). */
+  readonly info: SharedMemoryInfo;
+  /** The mapping (read-write, sealed against resizing). */
+  readonly memory: SharedMemory;
+}
+
+type StateListener = (state: ApplicationState) => void;
+
+/** Tag of the pool memfd on the side channel (one pool per registration). */
+const POOL_FD_TAG = 1;
+
+/**
+ * The app's connection to its session server (SPEC 6). Connects and registers with the
+ * protocol version; survives lost connections (retry-RPC: every call runs exactly once);
+ * follows the application state the server pushes; maps the AV shared memory on
+ * `setApplicationState("Running")`; sends large calls through a shared-memory pool.
+ */
+export class RialtoClient implements AsyncDisposable {
+  readonly #options: ReturnType<typeof resolveClientOptions>;
+  readonly #pool: ShmPool;
+  readonly #pipelines = new Map<number, MediaPipeline>();
+  readonly #listeners = new Set<StateListener>();
+  #retry!: RetryClient;
+  #invoker!: PoolInvoker;
+  #side: ClientSideChannel | undefined;
+  #state: ApplicationState = "Unknown";
+  #resources: Resources | undefined;
+  #mapping: MappedSharedMemory | undefined;
+  #registrations = 0;
+  #closed = false;
+
+  private constructor(options: ReturnType<typeof resolveClientOptions>, pool: ShmPool) {
+    this.#options = options;
+    this.#pool = pool;
+  }
+
+  /**
+   * Connects to the session server at `socketPath` (default `RIALTO_SOCKET_PATH`) and registers.
+   * Rejects with CONNECTION_LOST when nobody listens, INCOMPATIBLE_VERSION on another protocol
+   * major, INVALID_ARGUMENT for bad options.
+   */
+  static async connect(options: RialtoClientOptions = {}): Promise<RialtoClient> {
+    const resolved = resolveClientOptions(options);
+    const pool = ShmPool.create({ size: resolved.shmPoolSize, name: "rialto-client-pool" });
+    const client = new RialtoClient(resolved, pool);
+    try {
+      await client.#start();
+    } catch (error) {
+      client.#shutDown();
+      throw toRialtoError(error);
+    }
+    return client;
+  }
+
+  /** `Running` (server Active), `Inactive`, or `Unknown` (not running or unreachable). */
+  get applicationState(): ApplicationState {
+    return this.#state;
+  }
+
+  /** The server-assigned client id. */
+  get clientId(): number | undefined {
+    return this.#retry.clientId;
+  }
+
+  /** The app's resource limits, as the session server reported them. */
+  get resources(): Resources | undefined {
+    return this.#resources;
+  }
+
+  /** The AV shared memory while mapped (after `setApplicationState("Running")`). */
+  get sharedMemory(): MappedSharedMemory | undefined {
+    return this.#mapping;
+  }
+
+  /** Listens for application-state changes pushed by the server. Returns an unsubscribe. */
+  on(event: "applicationState", listener: StateListener): () => void {
+    if (event !== "applicationState") {
+      throw new RialtoError("INVALID_ARGUMENT", `RialtoClient.on: unknown event "${event}"`);
+    }
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * `Running`: gets the AV shared memory (the memfd arrives over the fd side channel) and maps
+   * it; INVALID_STATE while the session server is not Active. `Inactive`: frees this client's
+   * pipelines (and later key sessions and players) and unmaps.
+   */
+  async setApplicationState(state: "Running" | "Inactive"): Promise<void> {
+    if (state === "Running") {
+      const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
+      const side = this.#requireSideChannel("session/getSharedMemory");
+      const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
+      const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
+      this.#unmap();
+      this.#mapping = { info, memory };
+      return;
+    }
+    if (state !== "Inactive") {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `setApplicationState: ${JSON.stringify(state)} is not "Running" or "Inactive"`,
+      );
+    }
+    await this.#retry.call(SessionMethods.releaseResources, {});
+    this.#releaseLocally();
+  }
+
+  /** A no-op round trip: resolves with `n` (an integer within ±(2^53 - 1)). */
+  async ping(n: number): Promise<number> {
+    return (await this.#retry.call(SessionMethods.ping, { value: n })).value;
+  }
+
+  /**
+   * Calls any client ↔ session-server method by its descriptor; params of more than the inline
+   * limit (4096 bytes of JSON) travel through the shared-memory pool.
+   */
+  call<M extends AnyMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    options?: CallOptions,
+  ): Promise<ResultOf<M>> {
+    return this.#invoker.invoke(method, params, options);
+  }
+
+  /** Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`. */
+  async createMediaPipeline(requirements: CreatePipelineParams = {}): Promise<MediaPipeline> {
+    const { pipelineId } = await this.#retry.call(PipelineMethods.create, requirements);
+    const pipeline = new MediaPipeline(
+      {
+        destroyPipeline: async (id) => {
+          await this.#retry.call(PipelineMethods.destroy, { pipelineId: id });
+          this.#pipelines.delete(id);
+        },
+      },
+      pipelineId,
+      requirements,
+    );
+    this.#pipelines.set(pipelineId, pipeline);
+    return pipeline;
+  }
+
+  /** RPC counters: calls, retransmits, reconnects, per-method counts and latency, pool use. */
+  getStats(): ClientStats {
+    return { ...this.#retry.stats(), shm: this.#invoker.stats() };
+  }
+
+  /** Fault injection: breaks the connection as a network fault would; the client recovers. */
+  dropConnection(): void {
+    this.#retry.dropConnection();
+  }
+
+  /**
+   * Gives this client's resources back (best effort), closes the connection, the side channel,
+   * the mapping and the pool. Pending calls reject with CONNECTION_LOST. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#retry.state === "connected") {
+      const timeoutMs = Math.min(this.#options.timeoutMs, 1000);
+      await this.#retry.call(SessionMethods.releaseResources, {}, { timeoutMs }).catch(() => {});
+    }
+    this.#shutDown();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #start(): Promise<void> {
+    this.#invoker = new PoolInvoker({
+      pool: this.#pool,
+      inlineLimit: this.#options.shmInlineLimit,
+      msgTimeoutMs: this.#options.shmMsgTimeoutMs,
+      maxConcurrentInvocations: this.#options.shmMaxConcurrentInvocations,
+      call: (method, params, options) => this.#retry.call(method, params, options),
+      register: (pool) => this.#registerPool(pool),
+    });
+    this.#retry = await RetryClient.connect({
+      name: "rialto-client",
+      connect: () => connectUnix(this.#options.socketPath),
+      registration: (fresh) => {
+        if (!fresh) return { protocolVersion: PROTOCOL_VERSION };
+        this.#side?.close();
+        this.#side = ClientSideChannel.open(this.#options.socketPath);
+        return { protocolVersion: PROTOCOL_VERSION, fdToken: this.#side.token };
+      },
+      timeoutMs: this.#options.timeoutMs,
+      reconnect: this.#options.reconnect,
+      onRegistered: (result, fresh) => this.#registered(result, fresh),
+      onReconnectFailed: () => this.#setState("Unknown"),
+      onLost: () => {
+        this.#setState("Unknown");
+        this.#releaseLocally();
+      },
+    });
+    this.#retry.on(SessionEvents.applicationState, ({ state }) => this.#setState(state));
+  }
+
+  #registered(result: RegisterResult, fresh: boolean): void {
+    assertCompatibleVersion(result.protocolVersion);
+    this.#resources = result.resources;
+    if (fresh && this.#registrations++ > 0) {
+      // The session server forgot this client (restart, or grace period over): nothing of
+      // ours survives there, and the pool must be handed over again.
+      this.#setState("Unknown");
+      this.#releaseLocally();
+      this.#invoker.reset();
+    }
+    this.#setState(result.applicationState);
+  }
+
+  async #registerPool(pool: ShmPool): Promise<number> {
+    this.#requireSideChannel("shm/registerPool").sendFd(pool.fd, POOL_FD_TAG);
+    const { poolId } = await this.#retry.call(ShmPoolMethods.registerPool, {
+      size: pool.size,
+      fdTag: POOL_FD_TAG,
+    });
+    return poolId;
+  }
+
+  #requireSideChannel(method: string): ClientSideChannel {
+    if (this.#side === undefined) {
+      throw new RialtoError("INVALID_STATE", `"${method}": the fd side channel is not open`);
+    }
+    return this.#side;
+  }
+
+  #setState(state: ApplicationState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    if (state === "Inactive") this.#releaseLocally();
+    for (const listener of this.#listeners) {
+      try {
+        listener(state);
+      } catch {
+        // A failing listener must not stop the others or the client.
+      }
+    }
+  }
+
+  /** The server freed this client's resources: forget pipelines, unmap the AV memory. */
+  #releaseLocally(): void {
+    for (const pipeline of this.#pipelines.values()) pipeline.markReleased();
+    this.#pipelines.clear();
+    this.#unmap();
+  }
+
+  #unmap(): void {
+    this.#mapping?.memory.close();
+    this.#mapping = undefined;
+  }
+
+  #shutDown(): void {
+    this.#closed = true;
+    this.#retry?.close();
+    this.#side?.close();
+    this.#side = undefined;
+    this.#releaseLocally();
+    this.#pool.close();
+    this.#state = "Unknown";
+  }
+}
