@@ -2,7 +2,16 @@
 // bun test prints " N pass" / " N fail" per run; turbo prefixes them with the package name.
 
 const child = Bun.spawn(
-  ["bunx", "turbo", "run", "test", "--concurrency=1", "--output-logs=full", "--log-order=grouped"],
+  [
+    process.execPath,
+    "x",
+    "turbo",
+    "run",
+    "test",
+    "--concurrency=1",
+    "--output-logs=full",
+    "--log-order=grouped",
+  ],
   {
     stdout: "pipe",
     stderr: "pipe",
