@@ -63,6 +63,8 @@ export class AppSupervisor implements SessionServerListener {
   readonly #log: Logger;
   #requested: TargetState | undefined;
   #reachedTarget = false;
+  /** Set once one of this app's session servers reported a configured state: the socket is ours. */
+  #ownsSocket = false;
   #stopRequested = false;
   #stopKind: TerminationKind = "stopped";
   #readyTimer: ReturnType<typeof setTimeout> | undefined;
@@ -152,13 +154,16 @@ export class AppSupervisor implements SessionServerListener {
     this.#enter("changing");
     this.#requested = state;
     this.#monitor("state_request", state);
-    this.#startTransitionTimer("state_error");
     try {
       await server.setState(state, this.#ctx.options.transitionTimeoutMs);
+      // Accepted: the new state must now be reported in time.
+      if (this.server === server && this.#is("changing")) this.#startTransitionTimer("state_error");
     } catch (error) {
       const failure = toRialtoError(error);
       if (this.server === server && this.#is("changing")) {
-        this.#fail({ kind: "state-change-failed", detail: failure.message }, "state_error");
+        // No answer in time: the server is hung, so it is killed rather than given a grace.
+        const hung = failure.code === "TIMEOUT";
+        this.#fail({ kind: "state-change-failed", detail: failure.message }, "state_error", hung);
       }
       throw new RialtoError(failure.code, `${method}: ${failure.message}`, { cause: failure });
     }
@@ -322,20 +327,28 @@ export class AppSupervisor implements SessionServerListener {
     this.#enter("configuring");
     this.#monitor("ready", "Uninitialised");
     this.#setState("Uninitialised");
-    this.#startTransitionTimer("open_error");
     const params = configurationParams(
       this.appId,
       this.config,
       this.targetState,
       this.#ctx.options.socketPermissions,
     );
-    server.configure(params, this.#ctx.options.transitionTimeoutMs).catch((error: unknown) => {
-      if (this.server !== server || this.phase !== "configuring") return;
-      this.#fail(
-        { kind: "configuration-failed", detail: toRialtoError(error).message },
-        "open_error",
-      );
-    });
+    server.configure(params, this.#ctx.options.transitionTimeoutMs).then(
+      () => {
+        // Accepted: the target state must now be reported in time.
+        if (this.server === server && this.#is("configuring"))
+          this.#startTransitionTimer("open_error");
+      },
+      (error: unknown) => {
+        if (this.server !== server || !this.#is("configuring")) return;
+        const failure = toRialtoError(error);
+        this.#fail(
+          { kind: "configuration-failed", detail: failure.message },
+          "open_error",
+          failure.code === "TIMEOUT",
+        );
+      },
+    );
   }
 
   #reached(state: SessionServerState): void {
@@ -344,6 +357,7 @@ export class AppSupervisor implements SessionServerListener {
     if (state === "Inactive" || state === "Active") this.targetState = state;
     this.#requested = undefined;
     this.#reachedTarget = true;
+    this.#ownsSocket = true;
     this.#setState(state);
   }
 
@@ -371,7 +385,8 @@ export class AppSupervisor implements SessionServerListener {
     this.#clearTimers();
     this.#enter("removed");
     this.#log.info({ termination: this.termination }, "app forgotten");
-    removeStaleSocket(this.config.socketPath);
+    // Only a socket our session server created: a configured path may belong to someone else.
+    if (this.#ownsSocket) removeStaleSocket(this.config.socketPath);
     this.#ctx.forget(this);
     this.#setState("NotRunning");
     this.#monitor("removed");

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "bun:test";
-import { RialtoError } from "@rialto/protocol";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import { existsSync } from "node:fs";
+import { listenUnix, RialtoError } from "@rialto/protocol";
 import {
   createTestManager,
   processGone,
@@ -7,6 +8,9 @@ import {
   SILENT_SESSION_SERVER,
   waitFor,
 } from "./test-support/harness.ts";
+
+// Process tests start real session servers (about 0.5 s each on a 2-core machine).
+setDefaultTimeout(30_000);
 
 function pidOf(manager: { listApplications(): { appId: string; pid?: number }[] }, appId: string) {
   return manager.listApplications().find((app) => app.appId === appId)?.pid;
@@ -18,13 +22,20 @@ describe("ServerManager failures", () => {
       sessionServerCommand: SILENT_SESSION_SERVER,
       readyTimeoutMs: 300,
     });
+    // A socket at the configured path belongs to someone else: it must survive the failure.
+    await using foreign = await listenUnix(`${t.runtimeDir}/foreign.sock`, (transport) =>
+      transport.close(),
+    );
     // Step 1: the spawn succeeds, so the call resolves OK.
-    await t.manager.initiateApplication("mute", "Inactive");
+    await t.manager.initiateApplication("mute", "Inactive", {
+      sessionManagementSocketName: foreign.path,
+    });
     const pid = pidOf(t.manager, "mute") as number;
     // Step 2: the READY timer expires: Error, the process is killed, the app forgotten.
     await t.waitForState("mute", "NotRunning");
     expect(t.statesOf("mute")).toEqual(["Error", "NotRunning"]);
     expect(processGone(pid)).toBe(true);
+    expect(existsSync(foreign.path)).toBe(true);
     expect(t.manager.getTerminationReason("mute")).toMatchObject({
       kind: "ready-timeout",
       exit: { exitCode: null, signal: "SIGKILL" },
@@ -80,9 +91,12 @@ describe("ServerManager failures", () => {
     await t.manager.initiateApplication("app1", "Inactive");
     await t.waitForState("app1", "Inactive");
     const pid = pidOf(t.manager, "app1") as number;
+    const socketPath = t.manager.getAppConnectionInfo("app1");
     process.kill(pid, "SIGKILL");
     await t.waitForState("app1", "NotRunning");
     expect(t.statesOf("app1")).toEqual(["Uninitialised", "Inactive", "Error", "NotRunning"]);
+    // The socket file the crashed server left behind is gone too.
+    expect(existsSync(socketPath)).toBe(false);
     expect(t.manager.getState("app1")).toBeUndefined();
     expect(t.manager.getTerminationReason("app1")).toMatchObject({
       kind: "crashed",
@@ -118,6 +132,31 @@ describe("ServerManager failures", () => {
     expect(pidOf(t.manager, "app1")).not.toBe(hungPid);
     expect(t.eventsOf("app1")).toContain("stopped_by_server");
     expect(t.eventsOf("app1")).toContain("restarted:Inactive");
+  });
+
+  it("reports state_error and stops a session server that does not answer SetState", async () => {
+    await using t = createTestManager({ transitionTimeoutMs: 300 });
+    await t.manager.initiateApplication("app1", "Inactive");
+    await t.waitForState("app1", "Inactive");
+    const pid = pidOf(t.manager, "app1") as number;
+    process.kill(pid, "SIGSTOP");
+    let error: unknown;
+    await t.manager.changeSessionServerState("app1", "Active").catch((caught) => {
+      error = caught;
+    });
+    expect((error as RialtoError).code).toBe("TIMEOUT");
+    await t.waitForState("app1", "NotRunning");
+    expect(processGone(pid)).toBe(true);
+    expect(t.statesOf("app1")).toEqual(["Uninitialised", "Inactive", "Error", "NotRunning"]);
+    expect(t.eventsOf("app1").slice(-6)).toEqual([
+      "state_request:Active",
+      "state_error:Error",
+      "state_changed:Error",
+      "stopped_by_server",
+      "state_changed:NotRunning",
+      "removed",
+    ]);
+    expect(t.manager.getTerminationReason("app1")?.kind).toBe("state-change-failed");
   });
 
   it("rejects with SPAWN_FAILED when the session server cannot be started", async () => {

@@ -1,7 +1,10 @@
-import { describe, expect, it } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { statSync } from "node:fs";
 import { RialtoError } from "@rialto/protocol";
 import { createTestManager, processGone, waitFor } from "./test-support/harness.ts";
+
+// Process tests start real session servers (about 0.5 s each on a 2-core machine).
+setDefaultTimeout(30_000);
 
 async function rejection(promise: Promise<unknown>): Promise<RialtoError> {
   try {

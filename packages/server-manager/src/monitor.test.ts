@@ -1,6 +1,9 @@
-import { describe, expect, it } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { MonitorMessage } from "@rialto/protocol";
 import { createTestManager } from "./test-support/harness.ts";
+
+// Process tests start real session servers (about 0.5 s each on a 2-core machine).
+setDefaultTimeout(30_000);
 
 describe("monitors (in-process)", () => {
   it("gets the state list, the end marker, then the events of every app", async () => {

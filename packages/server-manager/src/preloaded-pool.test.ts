@@ -1,5 +1,8 @@
-import { describe, expect, it } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { createTestManager, processGone, waitFor } from "./test-support/harness.ts";
+
+// Process tests start real session servers (about 0.5 s each on a 2-core machine).
+setDefaultTimeout(30_000);
 
 describe("preloaded session servers", () => {
   it("hands a waiting server to the next app and replaces it at once", async () => {
@@ -46,5 +49,21 @@ describe("preloaded session servers", () => {
       preloaded?.pid as number,
     ]);
     await t.waitForState("app1", "Inactive");
+  });
+
+  it("replaces a waiting server that dies", async () => {
+    await using t = createTestManager({ preloadedServers: 1 });
+    const first = await waitFor(
+      "a ready preloaded server",
+      () => t.manager.listPreloadedServers()[0]?.ready && t.manager.listPreloadedServers()[0],
+    );
+    process.kill(first.pid, "SIGKILL");
+    const second = await waitFor("a replacement", () => {
+      const server = t.manager.listPreloadedServers()[0];
+      return server !== undefined && server.pid !== first.pid && server.ready ? server : undefined;
+    });
+    expect(processGone(first.pid)).toBe(true);
+    expect(t.states).toEqual([]);
+    expect(second.pid).toBeGreaterThan(0);
   });
 });
