@@ -1,4 +1,5 @@
 import {
+  type AnyEvent,
   type AnyMethod,
   type ApplicationState,
   assertCompatibleVersion,
@@ -6,6 +7,7 @@ import {
   type CreatePipelineParams,
   connectUnix,
   type ParamsOf,
+  type PayloadOf,
   PipelineMethods,
   PROTOCOL_VERSION,
   type RegisterResult,
@@ -159,6 +161,14 @@ export class RialtoClient implements AsyncDisposable {
     return this.#invoker.invoke(method, params, options);
   }
 
+  /**
+   * Listens for any event the session server sends this client (delivered once each, in
+   * order, across reconnects). Returns an unsubscribe.
+   */
+  onEvent<E extends AnyEvent>(event: E, listener: (payload: PayloadOf<E>) => void): () => void {
+    return this.#retry.on(event, listener);
+  }
+
   /** Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`. */
   async createMediaPipeline(requirements: CreatePipelineParams = {}): Promise<MediaPipeline> {
     const { pipelineId } = await this.#retry.call(PipelineMethods.create, requirements);
@@ -230,7 +240,11 @@ export class RialtoClient implements AsyncDisposable {
         this.#releaseLocally();
       },
     });
-    this.#retry.on(SessionEvents.applicationState, ({ state }) => this.#setState(state));
+    this.#retry.on(SessionEvents.applicationState, ({ state }) => {
+      // Leaving Running, the session server freed everything of ours.
+      if (state !== "Running") this.#releaseLocally();
+      this.#setState(state);
+    });
   }
 
   #registered(result: RegisterResult, fresh: boolean): void {
@@ -265,7 +279,6 @@ export class RialtoClient implements AsyncDisposable {
   #setState(state: ApplicationState): void {
     if (state === this.#state) return;
     this.#state = state;
-    if (state === "Inactive") this.#releaseLocally();
     for (const listener of this.#listeners) {
       try {
         listener(state);
