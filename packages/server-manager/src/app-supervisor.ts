@@ -99,8 +99,8 @@ export class AppSupervisor implements SessionServerListener {
 
   /**
    * Starts (or restarts) the app's session server: a preloaded one when available (not on a
-   * restart, not for an app with its own `env`), else a fresh process; then waits for its first message with the READY timer.
-   * Throws SPAWN_FAILED (the app is then forgotten).
+   * restart, not for an app with its own `env`), else a fresh process; then waits for its first
+   * message with the READY timer. Throws SPAWN_FAILED (the app is then forgotten).
    */
   launch(restart: boolean): void {
     this.#reachedTarget = false;
@@ -140,7 +140,7 @@ export class AppSupervisor implements SessionServerListener {
    * server's OK; the new state follows as `stateChanged`.
    */
   async changeState(state: TargetState | "NotRunning", method: string): Promise<void> {
-    if (state === "NotRunning") return this.stop();
+    if (state === "NotRunning") return this.stop(method);
     if (this.phase !== "running" || this.server === undefined) {
       throw new RialtoError(
         "INVALID_STATE",
@@ -173,10 +173,10 @@ export class AppSupervisor implements SessionServerListener {
    * Moves the app to NotRunning: SetState(NotRunning) when it is configured, else the process is
    * terminated. The app is forgotten once the process is gone. Resolves once the request is made.
    */
-  async stop(): Promise<void> {
+  async stop(method = "changeSessionServerState"): Promise<void> {
     const server = this.server;
     if (this.phase === "stopping") {
-      throw new RialtoError("INVALID_STATE", `app "${this.appId}" is already stopping`);
+      throw new RialtoError("INVALID_STATE", `${method}: app "${this.appId}" is already stopping`);
     }
     this.#stopRequested = true;
     this.#monitor("stop_request", "NotRunning");
@@ -205,7 +205,9 @@ export class AppSupervisor implements SessionServerListener {
   async shutdown(): Promise<void> {
     this.#stopKind = "manager-closed";
     if (this.phase !== "stopping" && this.phase !== "removed") {
-      await this.stop().catch((error) => this.#log.warn({ err: error }, "stop on close failed"));
+      await this.stop("close").catch((error) =>
+        this.#log.warn({ err: error }, "stop on close failed"),
+      );
     }
     void this.server?.ensureExit(this.#ctx.options.stopTimeoutMs);
     await this.#removed.promise;

@@ -37,7 +37,7 @@ describe("preloaded session servers", () => {
     expect(processGone(replacement.pid)).toBe(true);
   });
 
-  it("spawns a fresh server when none is ready yet, or when the app needs its own environment", async () => {
+  it("spawns a fresh server for an app with its own environment and keeps the waiting one", async () => {
     await using t = createTestManager({ preloadedServers: 1 });
     const [preloaded] = await waitFor("a ready preloaded server", () => {
       const servers = t.manager.listPreloadedServers();

@@ -64,7 +64,6 @@ export class SessionServer implements AsyncDisposable {
   #exit: ExitInfo | undefined;
   #signalled = false;
   #channelOpen = true;
-  #messages = 0;
 
   private constructor(
     channel: RpcPeer<unknown>,
@@ -76,7 +75,6 @@ export class SessionServer implements AsyncDisposable {
     this.#process = process;
     this.joined = joined;
     channel.on(ControlChannelEvents.stateChanged, ({ state, reason }) => {
-      this.#messages++;
       this.#listener?.stateChanged(this, state, reason);
     });
     channelClosed.then((cause) => {
@@ -175,11 +173,6 @@ export class SessionServer implements AsyncDisposable {
   /** Whether the control channel is open. */
   get isConnected(): boolean {
     return this.#channelOpen && this.#exit === undefined;
-  }
-
-  /** Whether the first `stateChanged` (the READY message) has arrived. */
-  get hasSpoken(): boolean {
-    return this.#messages > 0;
   }
 
   /** True once we sent the process a signal (its exit is then our doing). */

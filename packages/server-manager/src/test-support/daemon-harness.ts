@@ -118,32 +118,27 @@ export async function startTestDaemon(): Promise<TestDaemon> {
   const spawned: RunningProcess[] = [];
   const peers: RpcPeer[] = [];
   await waitFor("the daemon's control socket", () => isListening(controlSocket));
+  const ctlProcess = (...args: string[]) => {
+    const child = startProcess([
+      process.execPath,
+      CLI_MAIN,
+      "--control-socket",
+      controlSocket,
+      ...args,
+    ]);
+    spawned.push(child);
+    return child;
+  };
   return {
     runtimeDir,
     controlSocket,
     daemon,
     ctl: async (...args) => {
-      const child = startProcess([
-        process.execPath,
-        CLI_MAIN,
-        "--control-socket",
-        controlSocket,
-        ...args,
-      ]);
+      const child = ctlProcess(...args);
       const exitCode = await child.finished();
       return { exitCode, stdout: child.stdout(), stderr: child.stderr() };
     },
-    ctlProcess: (...args) => {
-      const child = startProcess([
-        process.execPath,
-        CLI_MAIN,
-        "--control-socket",
-        controlSocket,
-        ...args,
-      ]);
-      spawned.push(child);
-      return child;
-    },
+    ctlProcess,
     joinSessionServer: (appId) => {
       const child = startProcess(
         [process.execPath, SESSION_SERVER_MAIN, "--app-id", appId, "--log-level", "error"],
