@@ -277,6 +277,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.#transport = undefined;
     transport?.close(cause);
     this.#rejectAll(this.#closed);
+    this.#disarmDeadlineTimer();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -342,14 +343,18 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     if (call === undefined) return undefined;
     this.#pending.delete(id);
     this.#watermark.settle(id);
-    if (this.#pending.size === 0) this.#disarmDeadlineTimer();
+    // An idle peer must not keep the process alive; the timer itself stays for the next call.
+    if (this.#pending.size === 0) this.#deadlineTimer?.unref();
     return call;
   }
 
   // One timer per peer, armed for the earliest deadline: a timer per call costs more than the
   // rest of a small call's bookkeeping.
   #armDeadlineTimer(deadline: number): void {
-    if (this.#deadlineTimer !== undefined && this.#timerDeadline <= deadline) return;
+    if (this.#deadlineTimer !== undefined && this.#timerDeadline <= deadline) {
+      this.#deadlineTimer.ref();
+      return;
+    }
     this.#disarmDeadlineTimer();
     this.#timerDeadline = deadline;
     this.#deadlineTimer = setTimeout(
