@@ -17,6 +17,7 @@ export {
 export * from "./client-gateway/index.ts";
 export { type ClientListener, openClientListener, sideChannelPath } from "./client-listener.ts";
 export { SessionServerExitCode } from "./exit-codes.ts";
+export * from "./keys/index.ts";
 export { createSessionServerLogger, type SessionServerLoggerOptions } from "./logger.ts";
 export { main, runMainAndExit } from "./main.ts";
 export * from "./media/index.ts";
@@ -27,3 +28,4 @@ export {
   runSessionServer,
 } from "./run-session-server.ts";
 export { SessionServer, type SessionServerOptions } from "./session-server.ts";
+export * from "./web-audio/index.ts";

@@ -1,5 +1,6 @@
 import {
   type ApplicationState,
+  DEFAULT_PLAYBACK_OPTIONS,
   encodeJsonFrame,
   FrameType,
   MethodRouter,
@@ -21,10 +22,14 @@ import { peerUid } from "../client-gateway/peer-uid.ts";
 import type { ClientListener } from "../client-listener.ts";
 import { ClientState } from "./client-state.ts";
 import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
+import { MediaKeysBook } from "./media-keys-book.ts";
+import { addMediaKeysHandlers } from "./media-keys-handlers.ts";
 import { PipelineBook } from "./pipeline-book.ts";
 import { addPipelineHandlers } from "./pipeline-handlers.ts";
 import { addSessionHandlers } from "./session-handlers.ts";
 import { addShmPoolHandlers } from "./shm-pool-handlers.ts";
+import { WebAudioBook } from "./web-audio-book.ts";
+import { addWebAudioHandlers } from "./web-audio-handlers.ts";
 
 /** Options of {@link createClientSessions}. */
 export interface ClientSessionsOptions extends ClientGatewayOptions {
@@ -62,6 +67,8 @@ class ClientSessions implements ClientGateway, ClientsContext {
   readonly logger: Logger;
   readonly resources: Resources;
   readonly pipelines: PipelineBook;
+  readonly keys = new MediaKeysBook();
+  readonly webAudio: WebAudioBook;
   readonly shmMsgTimeoutMs: number;
   readonly shmMaxConcurrentInvocations: number;
   applicationState: ApplicationState;
@@ -76,6 +83,11 @@ class ClientSessions implements ClientGateway, ClientsContext {
     this.resources = options.resources;
     this.applicationState = options.applicationState;
     this.pipelines = new PipelineBook(options.resources.maxPlaybackSessions);
+    this.webAudio = new WebAudioBook({
+      logger: options.logger,
+      resources: options.resources,
+      playback: options.playback ?? DEFAULT_PLAYBACK_OPTIONS,
+    });
     this.shmMsgTimeoutMs = environment.shmMsgTimeoutMs;
     this.shmMaxConcurrentInvocations = environment.shmMaxConcurrentInvocations;
     const testMethods = options.testMethods ?? process.env.RIALTO_ENABLE_TEST_METHODS === "1";
@@ -122,9 +134,19 @@ class ClientSessions implements ClientGateway, ClientsContext {
 
   releaseClientResources(client: Client): void {
     const pipelines = this.pipelines.releaseAll(client.session.pipelines);
+    const { mediaKeys, keySessions } = this.keys.releaseClient(client.id);
+    const webAudioPlayers = this.webAudio.releaseClient(client.id);
     client.session.holdsSharedMemory = false;
-    if (pipelines > 0) {
-      this.logger.info({ clientId: client.id, pipelines }, "client resources released");
+    if (pipelines + mediaKeys + webAudioPlayers > 0) {
+      const remaining = {
+        pipelines: this.pipelines.inUse,
+        keySessions: this.keys.keySessionCount,
+        webAudioPlayers: this.webAudio.inUse,
+      };
+      this.logger.info(
+        { clientId: client.id, pipelines, mediaKeys, keySessions, webAudioPlayers, remaining },
+        "client resources released",
+      );
     }
   }
 
@@ -144,6 +166,8 @@ class ClientSessions implements ClientGateway, ClientsContext {
     const router = new MethodRouter<Client>();
     addSessionHandlers(router, this);
     addPipelineHandlers(router, this);
+    addMediaKeysHandlers(router, this);
+    addWebAudioHandlers(router, this);
     addShmPoolHandlers(router, this);
     if (testMethods) {
       router

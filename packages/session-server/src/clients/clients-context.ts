@@ -3,7 +3,9 @@ import type { FdChannel } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientState } from "./client-state.ts";
+import type { MediaKeysBook } from "./media-keys-book.ts";
 import type { PipelineBook } from "./pipeline-book.ts";
+import type { WebAudioBook } from "./web-audio-book.ts";
 
 /** A registered client as the handlers see it. */
 export type Client = RegisteredClient<ClientState>;
@@ -20,6 +22,13 @@ export interface ClientsContext {
   readonly applicationState: ApplicationState;
   /** The app's playback sessions over every client. */
   readonly pipelines: PipelineBook;
+  /**
+   * The app's MediaKeys and key sessions over every client; also the `KeyStore` that decrypts
+   * frames (`findKey(keyId, frame's keySessionId)`; see the README's media keys section).
+   */
+  readonly keys: MediaKeysBook;
+  /** The app's web-audio players over every client. */
+  readonly webAudio: WebAudioBook;
   /** Bound of one shm pool call, ms. */
   readonly shmMsgTimeoutMs: number;
   /** Pool calls per client and service that may run at once. */
@@ -28,6 +37,6 @@ export interface ClientsContext {
   avMemory(): AvMemory | undefined;
   /** The side-channel connection that presented `token`, now owned by the caller. */
   claimSideChannel(token: Uint8Array): FdChannel | undefined;
-  /** Frees the client's pipelines (later also key sessions and players); it keeps its id. */
+  /** Frees the client's pipelines, MediaKeys (with their key sessions) and web-audio players; it keeps its id. */
   releaseClientResources(client: Client): void;
 }

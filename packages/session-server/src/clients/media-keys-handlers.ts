@@ -1,0 +1,63 @@
+import { MediaKeysMethods } from "@rialto/protocol";
+import { responseBytes } from "../keys/index.ts";
+import type { ClientRouter, ClientsContext } from "./clients-context.ts";
+import { requireRunning } from "./pipeline-handlers.ts";
+
+/**
+ * The `keys/*` methods (SPEC 9, Rialto's MediaKeys service) over the app's
+ * MediaKeysBook (`context.keys`): ClearKey MediaKeys, key sessions, license requests and JWK-set
+ * updates. Every call needs the app Running (INVALID_STATE otherwise) and handles this client
+ * created (NOT_FOUND otherwise); an unknown key system is NOT_FOUND. The `keys/licenseRequest`
+ * and `keys/keyStatusesChanged` events go to the calling client before the reply.
+ */
+export function addMediaKeysHandlers(router: ClientRouter, context: ClientsContext): ClientRouter {
+  return router
+    .handle(MediaKeysMethods.create, ({ keySystem }, client) => {
+      requireRunning(context, "keys/create");
+      const mediaKeysId = context.keys.create(client, keySystem);
+      context.logger.info({ clientId: client.id, mediaKeysId, keySystem }, "MediaKeys created");
+      return { mediaKeysId };
+    })
+    .handle(MediaKeysMethods.createKeySession, (params, client) => {
+      requireRunning(context, "keys/createKeySession");
+      return { keySessionId: context.keys.createKeySession(client, params) };
+    })
+    .handle(MediaKeysMethods.generateRequest, (params, client) => {
+      const method = "keys/generateRequest";
+      requireRunning(context, method);
+      context.keys
+        .holderOf(client, params.keySessionId, method)
+        .generateRequest(
+          params.keySessionId,
+          params.initDataType,
+          Uint8Array.fromBase64(params.initData),
+        );
+      return {};
+    })
+    .handle(MediaKeysMethods.updateSession, (params, client) => {
+      const method = "keys/updateSession";
+      requireRunning(context, method);
+      const license = responseBytes(params.response, params.responseEncoding);
+      context.keys
+        .holderOf(client, params.keySessionId, method)
+        .updateSession(params.keySessionId, license);
+      return {};
+    })
+    .handle(MediaKeysMethods.closeKeySession, ({ keySessionId }, client) => {
+      const method = "keys/closeKeySession";
+      requireRunning(context, method);
+      context.keys.holderOf(client, keySessionId, method).closeKeySession(keySessionId);
+      return {};
+    })
+    .handle(MediaKeysMethods.removeKeySession, ({ keySessionId }, client) => {
+      requireRunning(context, "keys/removeKeySession");
+      context.keys.removeKeySession(client, keySessionId);
+      return {};
+    })
+    .handle(MediaKeysMethods.destroy, ({ mediaKeysId }, client) => {
+      requireRunning(context, "keys/destroy");
+      context.keys.destroy(client, mediaKeysId);
+      context.logger.info({ clientId: client.id, mediaKeysId }, "MediaKeys destroyed");
+      return {};
+    });
+}
