@@ -160,7 +160,9 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       const { connect } = await setUp();
       const a = await connect();
       const b = await connect();
-      expect([a.clientId, b.clientId]).toEqual([1, 2]);
+      expect(a.clientId).toBeGreaterThan(0);
+      expect(b.clientId).toBeGreaterThan(0);
+      expect(a.clientId).not.toBe(b.clientId);
       expect(await a.call(TestMethods.echo, { text: "hi" })).toEqual({ text: "hi" });
     });
 
@@ -273,9 +275,10 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
         onRegistered: (result) => registrations.push(result.clientId),
       });
       world.server.releaseAll("closed");
-      expect(released).toEqual([{ clientId: 1, reason: "closed" }]);
+      expect(released).toEqual([{ clientId: registrations[0] ?? 0, reason: "closed" }]);
       await eventually(() => registrations.length === 2, "a fresh registration");
-      expect(registrations).toEqual([1, 2]);
+      expect(registrations[1]).not.toBe(registrations[0]);
+      expect(registrations[1]).toBe(client.clientId ?? 0);
       expect(await client.call(TestMethods.echo, { text: "again" })).toEqual({ text: "again" });
     });
 
@@ -296,7 +299,8 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
         connect({ registration: () => ({ protocolVersion: "2.0.0" }) }),
       ).rejects.toMatchObject({ code: "INCOMPATIBLE_VERSION" });
       expect(world.server.clients.size).toBe(0);
-      expect(released).toEqual([{ clientId: 1, reason: "refused" }]);
+      expect(released).toHaveLength(1);
+      expect(released[0]?.reason).toBe("refused");
     });
 
     it("refuses a request id the client has already acknowledged", async () => {
@@ -305,7 +309,9 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       world.server.accept(server);
       const peer = new RpcPeer({ transport: client });
       cleanups.push(() => peer.close());
-      await peer.call(SessionMethods.register, { protocolVersion: PROTOCOL_VERSION });
+      const { clientId } = await peer.call(SessionMethods.register, {
+        protocolVersion: PROTOCOL_VERSION,
+      });
       await peer.call(increment, { key: "once" });
       await peer.call(SessionMethods.ping, { value: 1 });
       // Request 3 acknowledged request 2; replay request 2 by hand.
@@ -317,7 +323,7 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
           ack: 3,
         }),
       );
-      const registered = world.server.clients.get(1);
+      const registered = world.server.clients.get(clientId);
       await eventually(() => registered?.stats().refused === 1, "the refusal");
       expect(registered?.session.runs.get("once")).toBe(1);
     });

@@ -69,6 +69,9 @@ export interface RetryServerStats {
   perClient: RegisteredClientStats[];
 }
 
+/** Largest client id (ClientId on the wire: 1 .. 2^31 - 1). */
+const MAX_CLIENT_ID = 0x7fff_ffff;
+
 const REGISTER = SessionMethods.register;
 const PING = SessionMethods.ping;
 
@@ -82,7 +85,8 @@ function andThen<T, U>(value: T | Promise<T>, next: (value: T) => U): U | Promis
 
 /**
  * The server half of retry-RPC (SPEC 7), transport-agnostic: hand it every accepted transport.
- * Client ids are assigned on a first `session/register`; a reconnecting client registers with
+ * Client ids (random, so that a restarted server does not hand out an id an old client still
+ * holds) are assigned on a first `session/register`; a reconnecting client registers with
  * its id again and keeps its session, reply cache and unacknowledged events (sent again right
  * after the register reply). Before registering, a connection may only `session/ping`. Every reply is
  * cached until acknowledged, so a retransmit never runs twice (one still running on the old
@@ -97,7 +101,6 @@ export class RetryServer<Session> implements AsyncDisposable {
   readonly #clients = new Map<number, RegisteredClient<Session>>();
   readonly #connections = new Set<Connection<Session>>();
   readonly #sweeper: ReturnType<typeof setInterval>;
-  #nextClientId = 1;
   #released = 0;
   #closed = false;
 
@@ -306,7 +309,7 @@ export class RetryServer<Session> implements AsyncDisposable {
 
   #createClient(): RegisteredClient<Session> {
     const client = new RegisteredClient<Session>(
-      this.#nextClientId++,
+      this.#unusedClientId(),
       {
         maxUnackedCalls: this.#options.maxUnackedCalls ?? DEFAULT_MAX_UNACKED_CALLS,
         maxUnackedEvents: this.#options.maxUnackedEvents ?? DEFAULT_MAX_UNACKED_EVENTS,
@@ -316,6 +319,18 @@ export class RetryServer<Session> implements AsyncDisposable {
     client.session = this.#options.createSession(client);
     this.#clients.set(client.id, client);
     return client;
+  }
+
+  /**
+   * A random id not in use: ids are not remembered across restarts, so counting from 1 would
+   * hand a restarted server's new client the id an old client still presents on reconnect.
+   */
+  #unusedClientId(): number {
+    for (;;) {
+      const id = crypto.getRandomValues(new Uint32Array(1))[0] as number;
+      const clientId = id & MAX_CLIENT_ID;
+      if (clientId !== 0 && !this.#clients.has(clientId)) return clientId;
+    }
   }
 
   /** Detaches the client's current connection (if any): stops its grace timer, closes it. */

@@ -124,7 +124,7 @@ describe("client sessions over retry-RPC", () => {
     app.setState("Inactive");
     await client.call(SessionMethods.ping, { value: 1 });
     expect(states.slice(-2)).toEqual(["Running", "Inactive"]);
-    expect(client.clientId).toBe(1);
+    expect(client.clientId).toBeGreaterThan(0);
   });
 
   it("refuses a client of another protocol major with INCOMPATIBLE_VERSION", async () => {
