@@ -1,32 +1,16 @@
 import { describe, expect, it } from "bun:test";
-import { encodeBase64Url } from "../keys/index.ts";
 import { rejectionOf } from "../test-support/rejection.ts";
 import { MediaKeysBook } from "./media-keys-book.ts";
 import { bookClient } from "./test-support/book-client.ts";
+import {
+  base64Url as b64url,
+  givenLicensedKeySession,
+} from "./test-support/licensed-key-session.ts";
 
 const KID = "0123456789abcdef0123456789abcdef";
 const KEY = "11".repeat(16);
-const b64url = (hex: string) => encodeBase64Url(Uint8Array.fromHex(hex));
-const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const failure = (run: () => unknown) => rejectionOf(Promise.try(run));
-
-/** A book with one licensed key session of client 1: `KID` → `KEY`. */
-function givenLicensedSession() {
-  const book = new MediaKeysBook();
-  const owner = bookClient(1);
-  const mediaKeysId = book.create(owner.client, "org.w3.clearkey");
-  const keySessionId = book.createKeySession(owner.client, {
-    mediaKeysId,
-    sessionType: "temporary",
-  });
-  const mediaKeys = book.holderOf(owner.client, keySessionId, "test");
-  mediaKeys.generateRequest(keySessionId, "keyids", json({ kids: [b64url(KID)] }));
-  mediaKeys.updateSession(
-    keySessionId,
-    json({ keys: [{ kty: "oct", kid: b64url(KID), k: b64url(KEY) }] }),
-  );
-  return { book, owner, mediaKeysId, keySessionId };
-}
+const givenLicensedSession = () => givenLicensedKeySession({ kid: KID, key: KEY });
 
 describe("MediaKeysBook", () => {
   it("sends the license request and key statuses to the owning client as events", () => {

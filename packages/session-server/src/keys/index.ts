@@ -11,6 +11,7 @@ export {
   type SampleEncryption,
   type SampleSubsample,
 } from "./decrypt-sample.ts";
+export { createFrameDecryptor, type FrameToDecrypt } from "./frame-decryptor.ts";
 export { decodeBase64Url16, encodeBase64Url, KEY_BYTES, toHex } from "./key-bytes.ts";
 export { KeySession, type KeySessionState } from "./key-session.ts";
 export {
