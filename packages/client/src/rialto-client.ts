@@ -227,6 +227,7 @@ export class RialtoClient implements AsyncDisposable {
       connect: () => connectUnix(this.#options.socketPath),
       registration: (fresh) => {
         if (!fresh) return { protocolVersion: PROTOCOL_VERSION };
+        if (this.#registrations > 0) this.#forgotten();
         this.#side?.close();
         this.#side = ClientSideChannel.open(this.#options.socketPath);
         return { protocolVersion: PROTOCOL_VERSION, fdToken: this.#side.token };
@@ -239,25 +240,31 @@ export class RialtoClient implements AsyncDisposable {
         this.#setState("Unknown");
         this.#releaseLocally();
       },
-    });
-    this.#retry.on(SessionEvents.applicationState, ({ state }) => {
-      // Leaving Running, the session server freed everything of ours.
-      if (state !== "Running") this.#releaseLocally();
-      this.#setState(state);
+      subscribe: (retry) =>
+        retry.on(SessionEvents.applicationState, ({ state }) => {
+          // Leaving Running, the session server freed everything of ours.
+          if (state !== "Running") this.#releaseLocally();
+          this.#setState(state);
+        }),
     });
   }
 
   #registered(result: RegisterResult, fresh: boolean): void {
     assertCompatibleVersion(result.protocolVersion);
     this.#resources = result.resources;
-    if (fresh && this.#registrations++ > 0) {
-      // The session server forgot this client (restart, or grace period over): nothing of
-      // ours survives there, and the pool must be handed over again.
-      this.#setState("Unknown");
-      this.#releaseLocally();
-      this.#invoker.reset();
-    }
+    if (fresh) this.#registrations++;
     this.#setState(result.applicationState);
+  }
+
+  /**
+   * The session server forgot this client (it restarted, or the grace period ran out): nothing
+   * of ours survives there, and the pool must be handed over again. Runs before the fresh
+   * registration, whose first events may arrive before its reply is seen.
+   */
+  #forgotten(): void {
+    this.#setState("Unknown");
+    this.#releaseLocally();
+    this.#invoker.reset();
   }
 
   async #registerPool(pool: ShmPool): Promise<number> {

@@ -30,6 +30,11 @@ export interface RetryClientOptions {
   registration(
     fresh: boolean,
   ): Omit<RegisterParams, "clientId"> | Promise<Omit<RegisterParams, "clientId">>;
+  /**
+   * Called once before the first connection: subscribe to events here, so that none of the
+   * first ones (sent right after the register reply) arrives before its listener.
+   */
+  subscribe?(client: RetryClient): void;
   /** Default call deadline in ms (default 3000). */
   timeoutMs?: number;
   /** Redial schedule (default: at once, then 100 ms doubling, 8 retries). */
@@ -131,6 +136,7 @@ export class RetryClient implements AsyncDisposable {
    */
   static async connect(options: RetryClientOptions): Promise<RetryClient> {
     const client = new RetryClient(options);
+    options.subscribe?.(client);
     try {
       await client.#establish();
     } catch (error) {

@@ -246,6 +246,14 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       expect(world.server.clients.size).toBe(0);
     });
 
+    it("delivers the first event to a listener subscribed before connecting", async () => {
+      const { connect } = await setUp({}, true);
+      const seen: number[] = [];
+      await connect({ subscribe: (client) => client.on(tick, ({ n }) => seen.push(n)) });
+      await eventually(() => seen.length === 1, "the greeting tick");
+      expect(seen).toEqual([0]);
+    });
+
     it("sends the register reply before the client's first event", async () => {
       const { world } = await setUp({}, true);
       const [client, server] = createMemoryTransportPair();

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "bun:test";
+import { eventually, TestApp } from "./support/rialto-app.ts";
+
+describe("RialtoClient when its session server dies", () => {
+  it("goes Unknown when the session server is killed, then registers afresh with the one the manager restarts", async () => {
+    // Step 1: an Active app, a client Running with a pipeline.
+    await using app = await TestApp.start({ manager: { restartOnFailure: true } });
+    const client = await app.connect();
+    const states: string[] = [];
+    client.on("applicationState", (state) => states.push(state));
+    await client.setApplicationState("Running");
+    const pipeline = await client.createMediaPipeline();
+    const firstId = client.clientId;
+    const oldPid = app.pid;
+    // Step 2: the session server is killed; the client cannot reconnect: Unknown.
+    process.kill(oldPid, "SIGKILL");
+    await eventually(() => client.applicationState === "Unknown", "Unknown");
+    // Step 3: the manager restarts it on the same socket; the client's old id is unknown there,
+    // so it registers afresh and is told the app's state again.
+    await eventually(() => client.getStats().reregistrations === 1, "a fresh registration");
+    await eventually(() => client.applicationState === "Running", "Running again");
+    expect(app.pid).not.toBe(oldPid);
+    expect(client.clientId).not.toBe(firstId);
+    expect(states).toEqual(["Unknown", "Running"]);
+    // Step 4: what lived in the dead server is gone; the new one serves everything again.
+    expect(pipeline.lifecycle).toBe("released");
+    expect(client.sharedMemory).toBeUndefined();
+    expect(await client.ping(9)).toBe(9);
+    await client.setApplicationState("Running");
+    expect(client.sharedMemory?.memory.size).toBeGreaterThan(0);
+    await (await client.createMediaPipeline()).destroy();
+  }, 30_000);
+
+  it("fails every pending call with CONNECTION_LOST at once when reconnecting gives up", async () => {
+    await using app = await TestApp.start({ manager: { restartOnFailure: false } });
+    const client = await app.connect({ reconnect: { initialDelayMs: 10, maxRetries: 2 } });
+    const lost = new Promise<void>((resolve) =>
+      client.on("applicationState", (state) => state === "Unknown" && resolve()),
+    );
+    process.kill(app.pid, "SIGKILL");
+    const pending = client.ping(1).catch((error) => error);
+    await lost;
+    expect(await pending).toMatchObject({ code: "CONNECTION_LOST" });
+    await expect(client.ping(2)).rejects.toMatchObject({ code: "CONNECTION_LOST" });
+    expect(client.getStats().state).toBe("closed");
+  }, 30_000);
+});
