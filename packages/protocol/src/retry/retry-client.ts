@@ -283,7 +283,9 @@ export class RetryClient implements AsyncDisposable {
     this.#state = "reconnecting";
     this.#peer.pause();
     let lastError = new RialtoError("CONNECTION_LOST", `[${this.#name}] connection lost`);
+    let attempts = 0;
     for (let attempt = 0; attempt <= this.#policy.maxRetries; attempt++) {
+      attempts++;
       await this.#sleep(reconnectDelay(this.#policy, attempt));
       if (this.#isClosed()) return;
       try {
@@ -303,7 +305,7 @@ export class RetryClient implements AsyncDisposable {
     this.#shutdown(
       new RialtoError(
         "CONNECTION_LOST",
-        `[${this.#name}] gave up reconnecting after ${this.#policy.maxRetries + 1} attempts: ${lastError.message}`,
+        `[${this.#name}] gave up reconnecting after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${lastError.message}`,
         { cause: lastError },
       ),
       true,

@@ -433,6 +433,20 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       });
     });
 
+    it("gives up at once when a reconnect is refused for good (INCOMPATIBLE_VERSION)", async () => {
+      const { connect } = await setUp();
+      const lost = Promise.withResolvers<RialtoError>();
+      const client = await connect({
+        registration: (fresh) => ({ protocolVersion: fresh ? PROTOCOL_VERSION : "2.0.0" }),
+        onLost: (error) => lost.resolve(error),
+      });
+      client.dropConnection();
+      const error = await lost.promise;
+      expect(error.code).toBe("CONNECTION_LOST");
+      expect(error.message).toContain("gave up reconnecting after 1 attempt:");
+      expect((error.cause as RialtoError).code).toBe("INCOMPATIBLE_VERSION");
+    });
+
     it("fails a call past its deadline with TIMEOUT naming the method", async () => {
       const { connect } = await setUp();
       const client = await connect();
