@@ -5,6 +5,7 @@ import {
   assertCompatibleVersion,
   type CallOptions,
   type CreatePipelineParams,
+  type CreateWebAudioPlayerParams,
   connectUnix,
   type ParamsOf,
   type PayloadOf,
@@ -24,9 +25,11 @@ import {
 } from "@rialto/protocol";
 import { SharedMemory, ShmPool } from "@rialto/shm";
 import { type RialtoClientOptions, resolveClientOptions } from "./client-options.ts";
+import { MediaKeys } from "./media-keys.ts";
 import { MediaPipeline } from "./media-pipeline.ts";
 import { PoolInvoker, type PoolStats } from "./shm-rpc/pool-invoker.ts";
 import { ClientSideChannel } from "./side-channel.ts";
+import { WebAudioPlayer } from "./web-audio-player.ts";
 
 /** RPC counters of a {@link RialtoClient} (SPEC 6 `getStats()`). */
 export interface ClientStats extends RetryClientStats {
@@ -57,6 +60,8 @@ export class RialtoClient implements AsyncDisposable {
   readonly #options: ReturnType<typeof resolveClientOptions>;
   readonly #pool: ShmPool;
   readonly #pipelines = new Map<number, MediaPipeline>();
+  /** MediaKeys and web-audio players, to be told when the server frees them. */
+  readonly #mediaObjects = new Set<MediaKeys | WebAudioPlayer>();
   readonly #listeners = new Set<StateListener>();
   #retry!: RetryClient;
   #invoker!: PoolInvoker;
@@ -186,6 +191,19 @@ export class RialtoClient implements AsyncDisposable {
     return pipeline;
   }
 
+  /** Creates a MediaKeys instance (`org.w3.clearkey`); NOT_FOUND for another key system. */
+  async createMediaKeys(keySystem: string): Promise<MediaKeys> {
+    return this.#keep(await MediaKeys.create(this, keySystem));
+  }
+
+  /**
+   * Creates a web-audio PCM player; RESOURCE_EXHAUSTED past `maxWebAudioPlayers`,
+   * PERMISSION_DENIED when the app's resources do not allow web audio.
+   */
+  async createWebAudioPlayer(params: CreateWebAudioPlayerParams): Promise<WebAudioPlayer> {
+    return this.#keep(await WebAudioPlayer.create(this, params));
+  }
+
   /** RPC counters: calls, retransmits, reconnects, per-method counts and latency, pool use. */
   getStats(): ClientStats {
     return { ...this.#retry.stats(), shm: this.#invoker.stats() };
@@ -299,7 +317,17 @@ export class RialtoClient implements AsyncDisposable {
   #releaseLocally(): void {
     for (const pipeline of this.#pipelines.values()) pipeline.markReleased();
     this.#pipelines.clear();
+    for (const object of this.#mediaObjects) object.markReleased();
+    this.#mediaObjects.clear();
     this.#unmap();
+  }
+
+  #keep<T extends MediaKeys | WebAudioPlayer>(object: T): T {
+    for (const kept of this.#mediaObjects) {
+      if (kept.lifecycle !== "created") this.#mediaObjects.delete(kept);
+    }
+    this.#mediaObjects.add(object);
+    return object;
   }
 
   #unmap(): void {
