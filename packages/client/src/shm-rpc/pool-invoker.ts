@@ -7,6 +7,7 @@ import {
   RialtoError,
   type ShmCallReply,
   ShmPoolMethods,
+  withDeadline,
 } from "@rialto/protocol";
 import type { ShmPool } from "@rialto/shm";
 
@@ -199,7 +200,16 @@ export class PoolInvoker {
         this.#giveBack(service, offset, silent);
       },
     );
-    return withDeadline(outcome, options.timeoutMs ?? this.#options.msgTimeoutMs, method.name);
+    const ms = options.timeoutMs ?? this.#options.msgTimeoutMs;
+    return withDeadline(
+      outcome,
+      ms,
+      () =>
+        new RialtoError(
+          "TIMEOUT",
+          `timeout after ${ms} ms calling "${method.name}" through the shm pool`,
+        ),
+    );
   }
 
   #giveBack(service: string, offset: number | undefined, quarantine: boolean): void {
@@ -246,21 +256,4 @@ function readReply<M extends AnyMethod>(
     );
   }
   return result as ResultOf<M>;
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new RialtoError(
-            "TIMEOUT",
-            `timeout after ${ms} ms calling "${method}" through the shm pool`,
-          ),
-        ),
-      ms,
-    );
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

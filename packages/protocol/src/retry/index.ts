@@ -7,3 +7,4 @@ export * from "./reply-cache.ts";
 export * from "./retry-client.ts";
 export * from "./retry-server.ts";
 export * from "./rpc-environment.ts";
+export * from "./with-deadline.ts";

@@ -156,6 +156,15 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       return { world, connect, released, restart };
     }
 
+    /** A bare RpcPeer on the server: no retry-RPC client behaviour at all. */
+    function rawPeer(server: RetryServer<TestSession>): RpcPeer {
+      const [client, serverEnd] = createMemoryTransportPair();
+      server.accept(serverEnd);
+      const peer = new RpcPeer({ transport: client });
+      cleanups.push(() => peer.close());
+      return peer;
+    }
+
     it("gives every client its own server-assigned id and answers its calls", async () => {
       const { connect } = await setUp();
       const a = await connect();
@@ -227,10 +236,7 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
 
     it("answers a registration with an unknown client id with UNKNOWN_CLIENT", async () => {
       const { world } = await setUp();
-      const [client, server] = createMemoryTransportPair();
-      world.server.accept(server);
-      const peer = new RpcPeer({ transport: client });
-      cleanups.push(() => peer.close());
+      const peer = rawPeer(world.server);
       await expect(
         peer.call(SessionMethods.register, { protocolVersion: PROTOCOL_VERSION, clientId: 4242 }),
       ).rejects.toMatchObject({ code: "UNKNOWN_CLIENT" });
@@ -238,10 +244,7 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
 
     it("answers session/ping before registration (health checks) and nothing else", async () => {
       const { world } = await setUp();
-      const [client, server] = createMemoryTransportPair();
-      world.server.accept(server);
-      const peer = new RpcPeer({ transport: client });
-      cleanups.push(() => peer.close());
+      const peer = rawPeer(world.server);
       expect(await peer.call(SessionMethods.ping, { value: -3 })).toEqual({ value: -3 });
       expect(world.server.clients.size).toBe(0);
     });
@@ -292,10 +295,7 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
 
     it("refuses calls made before session/register with INVALID_STATE", async () => {
       const { world } = await setUp();
-      const [client, server] = createMemoryTransportPair();
-      world.server.accept(server);
-      const peer = new RpcPeer({ transport: client });
-      cleanups.push(() => peer.close());
+      const peer = rawPeer(world.server);
       await expect(peer.call(TestMethods.echo, { text: "early" })).rejects.toMatchObject({
         code: "INVALID_STATE",
       });
@@ -313,10 +313,7 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
 
     it("refuses a request id the client has already acknowledged", async () => {
       const { world } = await setUp();
-      const [client, server] = createMemoryTransportPair();
-      world.server.accept(server);
-      const peer = new RpcPeer({ transport: client });
-      cleanups.push(() => peer.close());
+      const peer = rawPeer(world.server);
       const { clientId } = await peer.call(SessionMethods.register, {
         protocolVersion: PROTOCOL_VERSION,
       });

@@ -5,6 +5,7 @@ import {
   type ShmCallReply,
   ShmPoolMethods,
   toRialtoError,
+  withDeadline,
 } from "@rialto/protocol";
 import { closeFd, type FdRecord, ShmPoolView } from "@rialto/shm";
 import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
@@ -141,10 +142,14 @@ async function runPoolCall(
   }
   state.shmCallsRunning.set(service, running + 1);
   try {
+    const ms = context.shmMsgTimeoutMs;
     const response = await withDeadline(
       Promise.resolve(router.dispatch({ id: 1, method, params }, client)),
-      context.shmMsgTimeoutMs,
-      method,
+      ms,
+      () =>
+        new RialtoError("TIMEOUT", `"shm/call": "${method}" took longer than ${ms} ms`, {
+          details: { timeoutMs: ms },
+        }),
     );
     if (response.error !== undefined) throw RialtoError.fromWire(response.error);
     const bytes = encoder.encode(JSON.stringify(response.result));
@@ -157,20 +162,4 @@ async function runPoolCall(
   } finally {
     state.shmCallsRunning.set(service, (state.shmCallsRunning.get(service) ?? 1) - 1);
   }
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number, method: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new RialtoError("TIMEOUT", `"shm/call": "${method}" took longer than ${ms} ms`, {
-            details: { timeoutMs: ms },
-          }),
-        ),
-      ms,
-    );
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
