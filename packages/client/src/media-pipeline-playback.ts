@@ -1,0 +1,254 @@
+import {
+  type AnyMethod,
+  type ApplicationState,
+  type Easing,
+  type MediaSourceStatus,
+  type ParamsOf,
+  type PayloadOf,
+  type PipelineEvents,
+  PipelineMethods,
+  type PlaybackState,
+  type ResultOf,
+  type SourceStats,
+} from "@rialto/protocol";
+import {
+  type MediaPipelineEventName,
+  type MediaPipelineListener,
+  PipelineEventListeners,
+  type PipelineEventTarget,
+  type PipelineReleaseReason,
+} from "./media-pipeline-events.ts";
+import { type AddSegmentStatus, NeedDataRequests } from "./media-pipeline-requests.ts";
+import {
+  type MediaSegment,
+  type MediaSourceConfig,
+  toWireSource,
+} from "./media-pipeline-sources.ts";
+
+/** What a pipeline's playback side needs from its client. */
+export interface PlaybackHost {
+  /** Calls a `pipeline/*` method on the session server. */
+  call<M extends AnyMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  /** The whole AV shared-memory mapping while the app is Running, else undefined. */
+  avMemory(): Uint8Array | undefined;
+  /** The client's application state now. */
+  applicationState(): ApplicationState;
+}
+
+/** Options of `load`. */
+export interface LoadOptions {
+  /** Container MIME type, e.g. `video/mp4; codecs="avc1.42c00d,mp4a.40.2"`. */
+  readonly mimeType?: string;
+  /** The media URL, for the server's logs (e.g. `mse://1`). */
+  readonly url?: string;
+  /** Live content; default false. */
+  readonly isLive?: boolean;
+}
+
+/** Options of `setVolume`. */
+export interface VolumeOptions {
+  /** Ramp duration in ms, 0 .. 60000; default 0 (at once). */
+  readonly durationMs?: number;
+  /** Ramp shape; default `Linear`. */
+  readonly easing?: Easing;
+}
+
+/**
+ * The playback side of a media pipeline (SPEC 6, Rialto's `IMediaPipeline`): the control calls,
+ * the events, and needMediaData → `addSegment` → `haveData` over the AV shared memory. Every
+ * call resolves with the server's answer or rejects with its `RialtoError` (`INVALID_STATE`
+ * while the app is not Running or the call does not fit the playback state, `NOT_FOUND` once
+ * the pipeline is gone or for an unknown source, `INVALID_ARGUMENT` for bad values).
+ *
+ * needMediaData is surfaced only while the app is Running with its memory mapped and the
+ * pipeline is not seeking (Rialto's client drops the others; the server asks again when it
+ * matters). A seek or flush voids outstanding requests as it is sent.
+ */
+export class PipelinePlayback implements PipelineEventTarget {
+  /** The session server's id of this pipeline. */
+  readonly id: number;
+  readonly #host: PlaybackHost;
+  readonly #listeners = new PipelineEventListeners();
+  readonly #requests = new NeedDataRequests();
+  readonly #sources = new Map<number, MediaSourceConfig>();
+  #state: PlaybackState = "Idle";
+
+  constructor(host: PlaybackHost, id: number) {
+    this.#host = host;
+    this.id = id;
+  }
+
+  /** The playback state last reported by the server (`Idle` until the first report). */
+  get playbackState(): PlaybackState {
+    return this.#state;
+  }
+
+  /** Listens to one pipeline event; returns the function that stops listening. */
+  on<K extends MediaPipelineEventName>(name: K, listener: MediaPipelineListener<K>): () => void {
+    return this.#listeners.on(name, listener);
+  }
+
+  /** Loads the pipeline for MSE playback (frames pushed by the app). */
+  async load(options: LoadOptions = {}): Promise<void> {
+    await this.#call(PipelineMethods.load, { pipelineId: this.id, type: "MSE", ...options });
+  }
+
+  /** Attaches a source (one per type) before `allSourcesAttached`; resolves with its id. */
+  async attachSource(source: MediaSourceConfig): Promise<number> {
+    const { sourceId } = await this.#call(PipelineMethods.attachSource, {
+      pipelineId: this.id,
+      source: toWireSource(source),
+    });
+    this.#sources.set(sourceId, source);
+    return sourceId;
+  }
+
+  /** Removes a source; its outstanding request is void. */
+  async removeSource(sourceId: number): Promise<void> {
+    this.#requests.dropSource(sourceId);
+    await this.#call(PipelineMethods.removeSource, { pipelineId: this.id, sourceId });
+    this.#sources.delete(sourceId);
+  }
+
+  /** Every source is attached: prerolling starts (needMediaData for 3 frames per source). */
+  async allSourcesAttached(): Promise<void> {
+    await this.#call(PipelineMethods.allSourcesAttached, { pipelineId: this.id });
+  }
+
+  /** Plays: `Playing` now, or once prerolled. */
+  async play(): Promise<void> {
+    await this.#call(PipelineMethods.play, { pipelineId: this.id });
+  }
+
+  /** Pauses; the position stays. */
+  async pause(): Promise<void> {
+    await this.#call(PipelineMethods.pause, { pipelineId: this.id });
+  }
+
+  /** Stops for good (`Stopped`); outstanding requests are void. */
+  async stop(): Promise<void> {
+    this.#requests.dropAll();
+    await this.#call(PipelineMethods.stop, { pipelineId: this.id });
+  }
+
+  /** Sets the playback rate: > 0 .. 64, 1 is normal speed. */
+  async setPlaybackRate(rate: number): Promise<void> {
+    await this.#call(PipelineMethods.setPlaybackRate, { pipelineId: this.id, rate });
+  }
+
+  /**
+   * Seeks to `positionNs`: outstanding requests are void at once; `Seeking`, `SeekDone` and new
+   * needMediaData (from the sample at or before the target) follow.
+   */
+  async setPosition(positionNs: number): Promise<void> {
+    this.#requests.dropAll();
+    await this.#call(PipelineMethods.setPosition, { pipelineId: this.id, positionNs });
+  }
+
+  /** The position in ns. */
+  async getPosition(): Promise<number> {
+    return (await this.#call(PipelineMethods.getPosition, { pipelineId: this.id })).positionNs;
+  }
+
+  /** Flushes one source (queued frames and its request); `sourceFlushed` follows. */
+  async flush(sourceId: number, resetTime = false): Promise<void> {
+    this.#requests.dropSource(sourceId);
+    await this.#call(PipelineMethods.flush, { pipelineId: this.id, sourceId, resetTime });
+  }
+
+  /** Sets the volume (0 .. 1), at once or as a ramp. */
+  async setVolume(volume: number, options: VolumeOptions = {}): Promise<void> {
+    await this.#call(PipelineMethods.setVolume, { pipelineId: this.id, volume, ...options });
+  }
+
+  /** The volume (0 .. 1), mid-ramp values included. */
+  async getVolume(): Promise<number> {
+    return (await this.#call(PipelineMethods.getVolume, { pipelineId: this.id })).volume;
+  }
+
+  /** Mutes or unmutes one source, or the whole pipeline when `sourceId` is undefined. */
+  async setMute(sourceId: number | undefined, mute: boolean): Promise<void> {
+    await this.#call(PipelineMethods.setMute, {
+      pipelineId: this.id,
+      mute,
+      ...(sourceId === undefined ? {} : { sourceId }),
+    });
+  }
+
+  /**
+   * Writes one sample for the needMediaData request `requestId` straight into shared memory,
+   * synchronously: `Ok`; `NoSpace` when the request is full (its `frameCount`) or out of bytes,
+   * so keep the sample for the next request; `Error` for a request that is unknown or no longer
+   * outstanding (seek, flush, app not Running) or a sample the frame format refuses.
+   */
+  addSegment(requestId: number, segment: MediaSegment): AddSegmentStatus {
+    return this.#requests.addSegment(
+      requestId,
+      segment,
+      (sourceId) => this.#sources.get(sourceId),
+      this.#host.avMemory(),
+    );
+  }
+
+  /**
+   * Answers the request `requestId` with the segments added to it: `Ok` (more to come), `Eos`
+   * (the source's last), `NoSpaceForSamples`, or `NoAvailableSamples` / `Error` /
+   * `CodecChanged` (nothing is read; the server asks again after a back-off of 15 ms doubling).
+   * Answering a request that is no longer outstanding is a no-op, as in Rialto. Rejects with
+   * `INVALID_ARGUMENT` when the server cannot read what was written (the server asks again).
+   */
+  async haveData(requestId: number, status: MediaSourceStatus): Promise<void> {
+    const answered = this.#requests.take(requestId);
+    if (answered === undefined) return;
+    await this.#call(PipelineMethods.haveData, {
+      pipelineId: this.id,
+      requestId,
+      status,
+      numFrames: answered.numFrames,
+    });
+  }
+
+  /** Rendering counters of one source: frames rendered and dropped, bytes, checksum (sink `checksum`). */
+  async getStats(sourceId: number): Promise<SourceStats> {
+    return this.#call(PipelineMethods.getStats, { pipelineId: this.id, sourceId });
+  }
+
+  /** @internal A wire event for this pipeline (routed by the client). */
+  receive<K extends keyof typeof PipelineEvents>(
+    name: K,
+    payload: PayloadOf<(typeof PipelineEvents)[K]>,
+  ): void {
+    if (name === "needMediaData") {
+      this.#needMediaData(payload as PayloadOf<typeof PipelineEvents.needMediaData>);
+      return;
+    }
+    if (name === "playbackState") {
+      this.#state = (payload as PayloadOf<typeof PipelineEvents.playbackState>).state;
+      if (this.#state === "Seeking" || this.#state === "Stopped") this.#requests.dropAll();
+    }
+    const { pipelineId: _, ...local } = payload;
+    this.#listeners.emit(name, local as never);
+  }
+
+  /**
+   * The pipeline is gone (destroyed by the app, or released by the server): requests are void;
+   * a release is told with the `released` event.
+   */
+  protected playbackEnded(reason: PipelineReleaseReason | "destroyed"): void {
+    this.#requests.dropAll();
+    if (reason !== "destroyed") this.#listeners.emit("released", { reason });
+  }
+
+  #needMediaData(event: PayloadOf<typeof PipelineEvents.needMediaData>): void {
+    const running = this.#host.applicationState() === "Running";
+    if (!running || this.#host.avMemory() === undefined) return;
+    if (this.#state === "Seeking" || !this.#sources.has(event.sourceId)) return;
+    this.#requests.accept(event);
+    const { sourceId, requestId, frameCount } = event;
+    this.#listeners.emit("needMediaData", { sourceId, requestId, frameCount });
+  }
+
+  #call<M extends AnyMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    return this.#host.call(method, params);
+  }
+}

@@ -1,0 +1,136 @@
+import type { MediaSource } from "@rialto/protocol";
+import type { FrameEncryption, MediaFrame } from "@rialto/shm";
+
+/** An audio source to attach (e.g. AAC: `audio/mp4` with its AudioSpecificConfig). */
+export interface AudioSourceConfig {
+  readonly type: "audio";
+  /** Elementary-stream MIME type, `audio/...`. */
+  readonly mimeType: string;
+  /** Codec configuration (e.g. the AudioSpecificConfig), at most 64 KiB. */
+  readonly codecData?: Uint8Array;
+  /** Samples per second; also the default of every segment of this source. */
+  readonly sampleRate?: number;
+  /** Channels; also the default of every segment of this source. */
+  readonly channels?: number;
+  /** Whether frames may be encrypted; default false. */
+  readonly hasDrm?: boolean;
+}
+
+/** A video source to attach (e.g. H.264: `video/h264` with its avcC record). */
+export interface VideoSourceConfig {
+  readonly type: "video";
+  /** Elementary-stream MIME type, `video/...`. */
+  readonly mimeType: string;
+  /** Codec configuration (e.g. the avcC record), at most 64 KiB. */
+  readonly codecData?: Uint8Array;
+  /** Width in pixels; also the default of every segment of this source. */
+  readonly width?: number;
+  /** Height in pixels; also the default of every segment of this source. */
+  readonly height?: number;
+  /** Whether frames may be encrypted; default false. */
+  readonly hasDrm?: boolean;
+}
+
+/** A subtitle source to attach (`text/vtt`, `application/ttml+xml`, ...). */
+export interface SubtitleSourceConfig {
+  readonly type: "subtitle";
+  /** MIME type, `text/...` or `application/...`. */
+  readonly mimeType: string;
+  /** Which text track to render. */
+  readonly textTrackIdentifier?: string;
+}
+
+/** A source for `MediaPipeline.attachSource`. */
+export type MediaSourceConfig = AudioSourceConfig | VideoSourceConfig | SubtitleSourceConfig;
+
+/**
+ * One sample for `MediaPipeline.addSegment` (Rialto's `MediaSegment`). Audio and video
+ * parameters left out come from the source's config (0, "unknown", when it has none either).
+ */
+export interface MediaSegment {
+  /** The sample bytes (copied into shared memory by `addSegment`). */
+  readonly data: Uint8Array;
+  /** Presentation time, ns. */
+  readonly timestampNs: number;
+  /** Duration, ns (≥ 0). */
+  readonly durationNs: number;
+  /** New codec data starting with this sample. */
+  readonly codecData?: Uint8Array;
+  /** Audio: samples per second. */
+  readonly sampleRate?: number;
+  /** Audio: channels. */
+  readonly channels?: number;
+  /** Video: width in pixels. */
+  readonly width?: number;
+  /** Video: height in pixels. */
+  readonly height?: number;
+  /** How the sample is encrypted (key session, key id, IV, subsamples, cipher mode). */
+  readonly encryption?: FrameEncryption;
+}
+
+/** The wire form of a source: codec data as base64, audio/video parameters grouped. */
+export function toWireSource(config: MediaSourceConfig): MediaSource {
+  if (config.type === "subtitle") {
+    return {
+      type: "subtitle",
+      mimeType: config.mimeType,
+      ...(config.textTrackIdentifier === undefined
+        ? {}
+        : { textTrackIdentifier: config.textTrackIdentifier }),
+    };
+  }
+  const common = {
+    mimeType: config.mimeType,
+    ...(config.hasDrm === undefined ? {} : { hasDrm: config.hasDrm }),
+    ...(config.codecData === undefined ? {} : { codecData: config.codecData.toBase64() }),
+  };
+  if (config.type === "audio") {
+    const { sampleRate, channels } = config;
+    return {
+      type: "audio",
+      ...common,
+      ...(sampleRate === undefined || channels === undefined
+        ? {}
+        : { audio: { sampleRate, channels } }),
+    };
+  }
+  const { width, height } = config;
+  return {
+    type: "video",
+    ...common,
+    ...(width === undefined || height === undefined ? {} : { video: { width, height } }),
+  };
+}
+
+/** The shared-memory frame of `segment` for source `sourceId` attached as `config`. */
+export function toMediaFrame(
+  segment: MediaSegment,
+  sourceId: number,
+  config: MediaSourceConfig,
+): MediaFrame {
+  const base = {
+    sourceId,
+    timestampNs: segment.timestampNs,
+    durationNs: segment.durationNs,
+    data: segment.data,
+    ...(segment.codecData === undefined ? {} : { codecData: segment.codecData }),
+    ...(segment.encryption === undefined ? {} : { encryption: segment.encryption }),
+  };
+  if (config.type === "audio") {
+    return {
+      kind: "audio",
+      ...base,
+      sampleRate: segment.sampleRate ?? config.sampleRate ?? 0,
+      channels: segment.channels ?? config.channels ?? 0,
+    };
+  }
+  if (config.type === "video") {
+    return {
+      kind: "video",
+      ...base,
+      width: segment.width ?? config.width ?? 0,
+      height: segment.height ?? config.height ?? 0,
+    };
+  }
+  return { kind: "subtitle", ...base };
+}
