@@ -110,8 +110,11 @@ export class TestApp implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const client of this.#clients) await client.close();
-    await this.manager.close();
-    rmSync(this.runtimeDir, { recursive: true, force: true });
+    try {
+      for (const client of this.#clients) await client.close();
+      await this.manager.close();
+    } finally {
+      rmSync(this.runtimeDir, { recursive: true, force: true });
+    }
   }
 }
