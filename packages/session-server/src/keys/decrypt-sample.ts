@@ -90,7 +90,9 @@ export function decryptSample(
     );
   }
 
-  const result = output.subarray(0, data.byteLength);
+  // Views (subarray) are costly next to a small sample's decryption: take none when not needed.
+  const result =
+    output.byteLength === data.byteLength ? output : output.subarray(0, data.byteLength);
   result.set(data);
   if (cipherMode === "cenc") {
     decryptRuns("aes-128-ctr", key, iv, result, parts);
@@ -178,7 +180,10 @@ function decryptRuns(
   const first = runs[0] as ByteRange;
   let ciphertext: Uint8Array;
   if (runs.length === 1) {
-    ciphertext = buffer.subarray(first[0], first[1]);
+    ciphertext =
+      first[0] === 0 && first[1] === buffer.byteLength
+        ? buffer
+        : buffer.subarray(first[0], first[1]);
   } else {
     ciphertext = new Uint8Array(total);
     let at = 0;
@@ -194,6 +199,10 @@ function decryptRuns(
       "INTERNAL",
       `decryptSample: ${algorithm} gave ${plaintext.byteLength} bytes for ${total}`,
     );
+  }
+  if (runs.length === 1) {
+    buffer.set(plaintext, first[0]);
+    return;
   }
   let at = 0;
   for (const [start, end] of runs) {
