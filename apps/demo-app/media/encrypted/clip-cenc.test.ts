@@ -1,92 +1,10 @@
 import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { RialtoError } from "@rialto/protocol";
-import { type Box, createFile, MP4BoxBuffer } from "mp4box";
-// The keys module of the session server is not exported from its package root yet.
-import {
-  createMediaKeys,
-  decryptSample,
-  type SampleEncryption,
-} from "../../../../packages/session-server/src/keys/index.ts";
-import { demuxMp4File, trackChecksum } from "../../src/mp4/index.ts";
+import { createMediaKeys, decryptSample } from "@rialto/session-server";
+import { demuxEncryptedMp4, demuxMp4File, trackChecksum } from "../../src/mp4/index.ts";
 import clear from "../clip.json";
 import keyFile from "./key.json";
-
-/** One sample of the encrypted clip: its bytes and its encryption from `senc`. */
-interface EncryptedSample {
-  readonly data: Uint8Array;
-  readonly encryption: SampleEncryption;
-}
-
-function childBoxes(box: Box): Box[] {
-  const { boxes, entries } = box as { boxes?: Box[]; entries?: Box[] };
-  return [...(boxes ?? []), ...(entries ?? [])];
-}
-
-function findBox(root: Box, type: string): Box {
-  const stack = [root];
-  for (let box = stack.pop(); box !== undefined; box = stack.pop()) {
-    if (box.type === type) return box;
-    stack.push(...childBoxes(box));
-  }
-  throw new Error(`no ${type} box under ${root.type}`);
-}
-
-/** Reads a `senc` box body (ISO/IEC 23001-7 section 7.2) with the IV size from `tenc`. */
-function readSenc(senc: Box, ivSize: number, keyId: Uint8Array) {
-  const { data, flags } = senc as unknown as { data: Uint8Array; flags: number };
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const count = view.getUint32(0);
-  let at = 4;
-  const entries: SampleEncryption[] = [];
-  for (let index = 0; index < count; index++) {
-    const iv = data.slice(at, at + ivSize);
-    at += ivSize;
-    const subsamples: { clearBytes: number; encryptedBytes: number }[] = [];
-    if (flags & 2) {
-      const subsampleCount = view.getUint16(at);
-      at += 2;
-      for (let s = 0; s < subsampleCount; s++) {
-        subsamples.push({ clearBytes: view.getUint16(at), encryptedBytes: view.getUint32(at + 2) });
-        at += 6;
-      }
-    }
-    entries.push({ cipherMode: "cenc", keyId, iv, subsamples });
-  }
-  expect(at).toBe(data.byteLength);
-  return entries;
-}
-
-/** Demuxes the encrypted clip with mp4box: per track id, samples with their senc entries. */
-async function demuxEncrypted(path: string): Promise<Map<number, EncryptedSample[]>> {
-  const bytes = await Bun.file(path).bytes();
-  const file = createFile();
-  const buffer = new MP4BoxBuffer(bytes.byteLength);
-  new Uint8Array(buffer).set(bytes);
-  buffer.fileStart = 0;
-  file.appendBuffer(buffer, true);
-  file.flush();
-  const tracks = new Map<number, EncryptedSample[]>();
-  for (const track of file.getInfo().tracks) {
-    const trak = file.getTrackById(track.id) as unknown as Box;
-    const tenc = findBox(trak, "tenc") as Box & {
-      default_Per_Sample_IV_Size: number;
-      default_KID: string;
-    };
-    const keyId = Uint8Array.fromHex(tenc.default_KID.replaceAll("-", ""));
-    const entries = readSenc(findBox(trak, "senc"), tenc.default_Per_Sample_IV_Size, keyId);
-    const samples = file.getTrackSamplesInfo(track.id);
-    expect(entries.length).toBe(samples.length);
-    tracks.set(
-      track.id,
-      samples.map((sample, index) => ({
-        data: bytes.subarray(sample.offset, sample.offset + sample.size),
-        encryption: entries[index] as SampleEncryption,
-      })),
-    );
-  }
-  return tracks;
-}
 
 /** A ClearKey MediaKeys holding the clip's key, obtained through the whole license exchange. */
 function licensedMediaKeys() {
@@ -103,7 +21,8 @@ function licensedMediaKeys() {
 }
 
 const clearClip = await demuxMp4File(join(import.meta.dir, keyFile.clearFile));
-const encrypted = await demuxEncrypted(join(import.meta.dir, keyFile.file));
+const encryptedPath = join(import.meta.dir, keyFile.file);
+const encrypted = demuxEncryptedMp4(await Bun.file(encryptedPath).bytes(), keyFile.file);
 
 describe("the cenc-encrypted demo clip", () => {
   it("gets its key through generateRequest with the pssh of key.json and a JWK-set license", () => {
