@@ -5,7 +5,7 @@ import { DEFAULT_MAX_FRAME_LENGTH, FrameType } from "../framing/frame-header.ts"
 import type { AnyEvent, AnyMethod, ParamsOf, PayloadOf, ResultOf } from "./descriptor.ts";
 import { Envelopes, type RequestEnvelope, type ResponseEnvelope } from "./envelope.ts";
 import type { MethodRouter } from "./method-router.ts";
-import { ReplyWatermark } from "./reply-watermark.ts";
+import { type PendingCall, PendingCalls } from "./pending-calls.ts";
 import type { Transport } from "./transport.ts";
 
 /** Default call deadline in milliseconds (SPEC 7). */
@@ -65,22 +65,6 @@ export interface CallOptions {
   control?: boolean;
 }
 
-interface PendingCall {
-  method: string;
-  frame: Uint8Array;
-  resolve(result: unknown): void;
-  reject(error: RialtoError): void;
-  /** `performance.now()` past which the call fails with TIMEOUT. */
-  deadline: number;
-  timeoutMs: number;
-  validate: AnyMethod["result"];
-  control: boolean;
-  /** The transport the frame was last written to. */
-  sentOn: Transport | undefined;
-  /** Written to some transport at least once. */
-  everSent: boolean;
-}
-
 type Listener = (payload: unknown, seq?: number) => void;
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
@@ -96,15 +80,19 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   readonly name: string;
   readonly #options: RpcPeerOptions<Data>;
   readonly #maxFrameLength: number;
-  readonly #pending = new Map<number, PendingCall>();
+  readonly #pending = new PendingCalls((call) =>
+    call.reject(
+      new RialtoError(
+        "TIMEOUT",
+        `[${this.name}] timeout after ${call.timeoutMs} ms calling "${call.method}"`,
+      ),
+    ),
+  );
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #validators = new Map<string, AnyEvent["payload"]>();
-  readonly #watermark = new ReplyWatermark();
   #transport: Transport | undefined;
   #decoder: FrameDecoder;
   #nextId = 1;
-  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-  #timerDeadline = Number.POSITIVE_INFINITY;
   #closed: RialtoError | undefined;
   #paused = false;
 
@@ -134,7 +122,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
 
   /** Highest consecutive request id whose call has settled; sent as `ack` on every request. */
   get repliesSeen(): number {
-    return this.#watermark.highest;
+    return this.#pending.highestSettled;
   }
 
   /** The attached transport, if any. */
@@ -209,7 +197,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     const id = this.#nextId++;
     try {
       method.params.assert(params, `"${method.name}" params`);
-      const ack = this.#watermark.highest;
+      const ack = this.#pending.highestSettled;
       const eventAck = this.#options.eventAck;
       const envelope =
         eventAck === undefined
@@ -217,7 +205,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
           : { id, method: method.name, params, ack, eventAck: eventAck() };
       frame = encodeJsonFrame(FrameType.Request, envelope, this.#maxFrameLength);
     } catch (error) {
-      this.#watermark.settle(id);
+      this.#pending.skip(id);
       return Promise.reject(toRialtoError(error));
     }
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
@@ -235,8 +223,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
         sentOn: undefined,
         everSent: false,
       };
-      this.#pending.set(id, call);
-      this.#armDeadlineTimer(deadline);
+      this.#pending.add(id, call);
       if (!this.#paused || call.control) this.#write(call);
     });
   }
@@ -277,7 +264,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.#transport = undefined;
     transport?.close(cause);
     this.#rejectAll(this.#closed);
-    this.#disarmDeadlineTimer();
+    this.#pending.dispose();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -303,7 +290,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   #writePending(): number {
     let resent = 0;
     // Map iteration follows insertion order, which is id order.
-    for (const call of this.#pending.values()) {
+    for (const [, call] of this.#pending.entries()) {
       const before = call.everSent;
       if (this.#write(call) && before) resent++;
     }
@@ -314,9 +301,9 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.#transport = undefined;
     const lost =
       cause ?? new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed by peer`);
-    for (const [id, call] of [...this.#pending]) {
+    for (const [id, call] of [...this.#pending.entries()]) {
       if (!call.control || call.sentOn !== transport) continue;
-      this.#settle(id);
+      this.#pending.settle(id);
       call.reject(this.#callError(call.method, lost));
     }
     this.#options.onTransportClose?.(cause);
@@ -326,69 +313,13 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   }
 
   #rejectAll(cause: RialtoError): void {
-    for (const id of [...this.#pending.keys()]) {
-      const call = this.#settle(id);
-      call?.reject(this.#callError(call.method, cause));
-    }
+    for (const call of this.#pending.settleAll()) call.reject(this.#callError(call.method, cause));
   }
 
   #callError(method: string, cause: RialtoError): RialtoError {
     return new RialtoError(cause.code, `[${this.name}] "${method}" failed: ${cause.message}`, {
       cause,
     });
-  }
-
-  #settle(id: number): PendingCall | undefined {
-    const call = this.#pending.get(id);
-    if (call === undefined) return undefined;
-    this.#pending.delete(id);
-    this.#watermark.settle(id);
-    // An idle peer must not keep the process alive; the timer itself stays for the next call.
-    if (this.#pending.size === 0) this.#deadlineTimer?.unref();
-    return call;
-  }
-
-  // One timer per peer, armed for the earliest deadline: a timer per call costs more than the
-  // rest of a small call's bookkeeping.
-  #armDeadlineTimer(deadline: number): void {
-    if (this.#deadlineTimer !== undefined && this.#timerDeadline <= deadline) {
-      this.#deadlineTimer.ref();
-      return;
-    }
-    this.#disarmDeadlineTimer();
-    this.#timerDeadline = deadline;
-    this.#deadlineTimer = setTimeout(
-      () => this.#expireCalls(),
-      Math.max(0, deadline - performance.now()),
-    );
-  }
-
-  #disarmDeadlineTimer(): void {
-    if (this.#deadlineTimer === undefined) return;
-    clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = undefined;
-    this.#timerDeadline = Number.POSITIVE_INFINITY;
-  }
-
-  #expireCalls(): void {
-    this.#deadlineTimer = undefined;
-    this.#timerDeadline = Number.POSITIVE_INFINITY;
-    const now = performance.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const [id, call] of this.#pending) {
-      if (call.deadline <= now) {
-        this.#settle(id);
-        call.reject(
-          new RialtoError(
-            "TIMEOUT",
-            `[${this.name}] timeout after ${call.timeoutMs} ms calling "${call.method}"`,
-          ),
-        );
-      } else if (call.deadline < next) {
-        next = call.deadline;
-      }
-    }
-    if (next !== Number.POSITIVE_INFINITY) this.#armDeadlineTimer(next);
   }
 
   #receive(bytes: Uint8Array): void {
@@ -493,7 +424,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
       );
       return;
     }
-    const call = this.#settle(message.id);
+    const call = this.#pending.settle(message.id);
     if (call === undefined) return; // A late reply to a call that timed out.
     if (message.error !== undefined) {
       call.reject(RialtoError.fromWire(message.error));
