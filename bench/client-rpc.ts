@@ -1,0 +1,169 @@
+// The app's view of RPC: a RialtoClient against a real session server (started by an
+// in-process ServerManager, app Active, test methods on) compared with a raw Bun unix-socket
+// echo in another process, in the same run, in alternating blocks so both see the same load.
+//   1. client.ping (retry-RPC: request ids, acks, reply cache, TypeBox checks) against a
+//      100-byte raw echo (a ping request frame is about 100 bytes), one at a time: p50, p99.
+//   2. The same with 32 calls in flight: calls per second.
+//   3. A 64 KiB payload (`test/echo` of a 64 KiB string): through the shm pool (the client's
+//      default inline limit of 4096 bytes) against the same call inline over the socket (a
+//      client whose inline limit is above it), with a 64 KiB raw echo as the floor.
+// Last line: one JSON object with the figures; `pingRatio` = ping p50 / raw p50 (goal <= 1.3).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TestMethods } from "@rialto/protocol";
+import { BenchApp } from "./support/bench-app.ts";
+import { percentile, startChild } from "./support/child-process.ts";
+import { inFlight, round2, sequential } from "./support/measure.ts";
+import { connectRawEcho } from "./support/raw-echo.ts";
+
+const PING_WARMUP = 2_000;
+const PING_ROUNDS = 20_000;
+/** Raw and client alternate in blocks so both see the same machine load (2-core VM, noisy). */
+const PING_BLOCK = 500;
+const PING_BYTES = 100;
+const FLIGHT = 32;
+const FLIGHT_BLOCKS = 10;
+const FLIGHT_BLOCK = 4_000;
+const BIG_BYTES = 64 << 10;
+const BIG_WARMUP = 200;
+const BIG_ROUNDS = 2_000;
+const BIG_BLOCK = 100;
+/** Above any JSON of a 64 KiB string: the inline client never uses its pool. */
+const NEVER_POOL = 1 << 30;
+
+const dir = mkdtempSync(join(tmpdir(), "rialto-bench-echo-"));
+try {
+  const echoPath = join(dir, "raw.sock");
+  await using _echo = await startChild([join(import.meta.dir, "support/raw-echo.ts"), echoPath]);
+  await using app = await BenchApp.start();
+  const pooled = await app.connect();
+  const inline = await app.connect({ shmInlineLimit: NEVER_POOL });
+  const rawSmall = await connectRawEcho(echoPath, PING_BYTES);
+  const rawBig = await connectRawEcho(echoPath, BIG_BYTES);
+
+  // 1. Sequential ping.
+  let n = 0;
+  const ping = async () => {
+    const value = ++n;
+    if ((await pooled.ping(value)) !== value) throw new Error(`ping ${value} answered wrongly`);
+  };
+  await sequential(rawSmall.roundTrip, PING_WARMUP, []);
+  await sequential(ping, PING_WARMUP, []);
+  const rawPing: number[] = [];
+  const clientPing: number[] = [];
+  for (let done = 0; done < PING_ROUNDS; done += PING_BLOCK) {
+    await sequential(rawSmall.roundTrip, PING_BLOCK, rawPing);
+    await sequential(ping, PING_BLOCK, clientPing);
+  }
+
+  // 2. 32 in flight.
+  await inFlight(rawSmall.roundTrip, FLIGHT_BLOCK, FLIGHT);
+  await inFlight(ping, FLIGHT_BLOCK, FLIGHT);
+  const rawRates: number[] = [];
+  const clientRates: number[] = [];
+  for (let block = 0; block < FLIGHT_BLOCKS; block++) {
+    rawRates.push(await inFlight(rawSmall.roundTrip, FLIGHT_BLOCK, FLIGHT));
+    clientRates.push(await inFlight(ping, FLIGHT_BLOCK, FLIGHT));
+  }
+
+  // 3. 64 KiB payload: pool, inline, raw.
+  const text = "p".repeat(BIG_BYTES);
+  const echoThrough = (client: typeof pooled) => async () => {
+    const answer = await client.call(TestMethods.echo, { text });
+    if (answer.text.length !== BIG_BYTES) throw new Error("64 KiB echo came back short");
+  };
+  const viaPool = echoThrough(pooled);
+  const viaInline = echoThrough(inline);
+  const poolBefore = pooled.getStats().shm.poolCalls;
+  await sequential(viaPool, BIG_WARMUP, []);
+  await sequential(viaInline, BIG_WARMUP, []);
+  await sequential(rawBig.roundTrip, BIG_WARMUP, []);
+  const poolBig: number[] = [];
+  const inlineBig: number[] = [];
+  const rawBigSamples: number[] = [];
+  for (let done = 0; done < BIG_ROUNDS; done += BIG_BLOCK) {
+    await sequential(viaPool, BIG_BLOCK, poolBig);
+    await sequential(viaInline, BIG_BLOCK, inlineBig);
+    await sequential(rawBig.roundTrip, BIG_BLOCK, rawBigSamples);
+  }
+  const poolCalls = pooled.getStats().shm.poolCalls - poolBefore;
+  const inlinePoolCalls = inline.getStats().shm.poolCalls;
+  if (poolCalls !== BIG_WARMUP + BIG_ROUNDS || inlinePoolCalls !== 0) {
+    throw new Error(
+      `expected ${BIG_WARMUP + BIG_ROUNDS} pool calls and 0 inline-client pool calls, saw ${poolCalls} and ${inlinePoolCalls}`,
+    );
+  }
+  rawSmall.close();
+  rawBig.close();
+
+  const stats = (samples: number[]) => ({
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+  });
+  const raw = stats(rawPing);
+  const client = stats(clientPing);
+  const rawRate = percentile(rawRates, 50);
+  const clientRate = percentile(clientRates, 50);
+  const big = { pool: stats(poolBig), inline: stats(inlineBig), raw: stats(rawBigSamples) };
+  /** MB/s of payload moved (both directions) at the p50 round trip. */
+  const mbps = (p50Us: number) => (2 * BIG_BYTES) / p50Us;
+  const line = (label: string, { p50, p99 }: { p50: number; p99: number }) =>
+    `  ${label.padEnd(40)}p50 ${p50.toFixed(1).padStart(7)} µs   p99 ${p99.toFixed(1).padStart(7)} µs`;
+
+  console.log(
+    `Ping: ${PING_ROUNDS} sequential round trips each, alternating blocks of ${PING_BLOCK}, after ${PING_WARMUP} warm-up`,
+  );
+  console.log(line(`raw Bun socket echo (${PING_BYTES} B)`, raw));
+  console.log(line("client.ping", client));
+  const pingRatio = client.p50 / raw.p50;
+  console.log(`  ratio (ping p50 / raw p50) ${pingRatio.toFixed(2)} (goal <= 1.3)`);
+  console.log(
+    `${FLIGHT} in flight: ${FLIGHT_BLOCKS} alternating blocks of ${FLIGHT_BLOCK} round trips each; median block`,
+  );
+  const rate = (label: string, perSecond: number) =>
+    `  ${label.padEnd(40)}${Math.round(perSecond).toLocaleString("en").padStart(9)} calls/s`;
+  console.log(rate(`raw Bun socket echo (${PING_BYTES} B)`, rawRate));
+  console.log(rate("client.ping", clientRate));
+  const flightRatio = clientRate / rawRate;
+  console.log(`  ratio (client / raw) ${flightRatio.toFixed(2)}`);
+  console.log(
+    `64 KiB echo: ${BIG_ROUNDS} sequential round trips each, alternating blocks of ${BIG_BLOCK}, after ${BIG_WARMUP} warm-up`,
+  );
+  console.log(
+    `${line("client.call through the shm pool", big.pool)}   ${mbps(big.pool.p50).toFixed(0)} MB/s`,
+  );
+  console.log(
+    `${line("client.call inline over the socket", big.inline)}   ${mbps(big.inline.p50).toFixed(0)} MB/s`,
+  );
+  console.log(
+    `${line("raw Bun socket echo (64 KiB)", big.raw)}   ${mbps(big.raw.p50).toFixed(0)} MB/s`,
+  );
+  const poolSpeedup = big.inline.p50 / big.pool.p50;
+  console.log(`  pool speed-up (inline p50 / pool p50) ${poolSpeedup.toFixed(2)}`);
+  console.log(
+    JSON.stringify({
+      benchmark: "client-rpc",
+      pingRounds: PING_ROUNDS,
+      rawPingP50Us: round2(raw.p50),
+      rawPingP99Us: round2(raw.p99),
+      clientPingP50Us: round2(client.p50),
+      clientPingP99Us: round2(client.p99),
+      pingRatio: round2(pingRatio),
+      inFlight: FLIGHT,
+      rawCallsPerSecond: Math.round(rawRate),
+      clientCallsPerSecond: Math.round(clientRate),
+      inFlightRatio: round2(flightRatio),
+      payloadBytes: BIG_BYTES,
+      poolP50Us: round2(big.pool.p50),
+      poolP99Us: round2(big.pool.p99),
+      inlineP50Us: round2(big.inline.p50),
+      inlineP99Us: round2(big.inline.p99),
+      rawPayloadP50Us: round2(big.raw.p50),
+      rawPayloadP99Us: round2(big.raw.p99),
+      poolSpeedup: round2(poolSpeedup),
+    }),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,94 @@
+// A raw Bun unix-socket echo: the floor every client benchmark is compared with. Run as a
+// script it is the server (a child process: `bun raw-echo.ts <socket path>`, prints "ready",
+// exits when stdin closes); imported, it gives the client side.
+import type { Socket } from "bun";
+
+/**
+ * Writes whole buffers to a Bun socket in order, keeping what the kernel did not take for the
+ * next `drain` (Bun's `write` may take only part of a large buffer).
+ */
+class SocketWriter {
+  readonly #pending: Uint8Array[] = [];
+
+  write(socket: Socket<unknown>, bytes: Uint8Array): void {
+    if (this.#pending.length > 0) {
+      // A view into Bun's read buffer must be copied before it is kept.
+      this.#pending.push(bytes.slice());
+      return;
+    }
+    const written = Math.max(0, socket.write(bytes));
+    if (written < bytes.byteLength) this.#pending.push(bytes.slice(written));
+  }
+
+  drain(socket: Socket<unknown>): void {
+    while (this.#pending.length > 0) {
+      const head = this.#pending[0] as Uint8Array;
+      const written = Math.max(0, socket.write(head));
+      if (written < head.byteLength) {
+        this.#pending[0] = head.subarray(written);
+        return;
+      }
+      this.#pending.shift();
+    }
+  }
+}
+
+/** A client of the raw echo: round trips of a fixed message size, any number in flight. */
+export interface RawEchoClient {
+  /** Sends one message of `messageBytes`; resolves when as many bytes came back (FIFO). */
+  roundTrip(): Promise<void>;
+  close(): void;
+}
+
+/** Connects to the echo at `path`; every round trip carries `messageBytes` bytes each way. */
+export async function connectRawEcho(path: string, messageBytes: number): Promise<RawEchoClient> {
+  const waiting: (() => void)[] = [];
+  const writer = new SocketWriter();
+  let received = 0;
+  const socket = await Bun.connect({
+    unix: path,
+    socket: {
+      data(_socket, data) {
+        received += data.byteLength;
+        while (received >= messageBytes) {
+          received -= messageBytes;
+          waiting.shift()?.();
+        }
+      },
+      drain: (socket) => writer.drain(socket),
+    },
+  });
+  const message = new Uint8Array(messageBytes).fill(0x78);
+  return {
+    roundTrip() {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      waiting.push(resolve);
+      writer.write(socket, message);
+      return promise;
+    },
+    close: () => void socket.end(),
+  };
+}
+
+if (import.meta.main) {
+  const path = process.argv[2];
+  if (path === undefined) {
+    console.error("usage: raw-echo.ts <socket path>");
+    process.exit(2);
+  }
+  Bun.listen<SocketWriter>({
+    unix: path,
+    socket: {
+      open: (socket) => {
+        socket.data = new SocketWriter();
+      },
+      data: (socket, data) => socket.data.write(socket, data),
+      drain: (socket) => socket.data.drain(socket),
+    },
+  });
+  console.log("ready");
+  for await (const _ of Bun.stdin.stream()) {
+    // Runs until the parent closes our stdin.
+  }
+  process.exit(0);
+}
