@@ -60,9 +60,11 @@ export interface VolumeOptions {
  * while the app is not Running or the call does not fit the playback state, `NOT_FOUND` once
  * the pipeline is gone or for an unknown source, `INVALID_ARGUMENT` for bad values).
  *
- * needMediaData is surfaced only while the app is Running with its memory mapped and the
- * pipeline is not seeking (Rialto's client drops the others; the server asks again when it
- * matters). A seek or flush voids outstanding requests as it is sent.
+ * needMediaData is surfaced only while the app is Running with its memory mapped, and not
+ * between a seek (or a flush of its source) being sent and the server's `SeekDone` (or
+ * `sourceFlushed`): requests that arrive then were sent before the seek and are void (Rialto's
+ * client drops them too; the server asks again after the seek). A seek or flush also voids
+ * outstanding requests as it is sent.
  */
 export class PipelinePlayback implements PipelineEventTarget {
   /** The session server's id of this pipeline. */
@@ -71,6 +73,10 @@ export class PipelinePlayback implements PipelineEventTarget {
   readonly #listeners = new PipelineEventListeners();
   readonly #requests = new NeedDataRequests();
   readonly #sources = new Map<number, MediaSourceConfig>();
+  /** Seeks sent whose SeekDone has not arrived: needMediaData before it predates the seek. */
+  #seeks = 0;
+  /** Flushes sent per source whose sourceFlushed has not arrived. */
+  readonly #flushes = new Map<number, number>();
   #state: PlaybackState = "Idle";
 
   constructor(host: PlaybackHost, id: number) {
@@ -142,7 +148,13 @@ export class PipelinePlayback implements PipelineEventTarget {
    */
   async setPosition(positionNs: number): Promise<void> {
     this.#requests.dropAll();
-    await this.#call(PipelineMethods.setPosition, { pipelineId: this.id, positionNs });
+    this.#seeks++;
+    try {
+      await this.#call(PipelineMethods.setPosition, { pipelineId: this.id, positionNs });
+    } catch (error) {
+      this.#seeks = Math.max(0, this.#seeks - 1);
+      throw error;
+    }
   }
 
   /** The position in ns. */
@@ -153,7 +165,13 @@ export class PipelinePlayback implements PipelineEventTarget {
   /** Flushes one source (queued frames and its request); `sourceFlushed` follows. */
   async flush(sourceId: number, resetTime = false): Promise<void> {
     this.#requests.dropSource(sourceId);
-    await this.#call(PipelineMethods.flush, { pipelineId: this.id, sourceId, resetTime });
+    this.#flushes.set(sourceId, (this.#flushes.get(sourceId) ?? 0) + 1);
+    try {
+      await this.#call(PipelineMethods.flush, { pipelineId: this.id, sourceId, resetTime });
+    } catch (error) {
+      this.#flushDone(sourceId);
+      throw error;
+    }
   }
 
   /** Sets the volume (0 .. 1), at once or as a ramp. */
@@ -225,6 +243,10 @@ export class PipelinePlayback implements PipelineEventTarget {
     if (name === "playbackState") {
       this.#state = (payload as PayloadOf<typeof PipelineEvents.playbackState>).state;
       if (this.#state === "Seeking" || this.#state === "Stopped") this.#requests.dropAll();
+      if (this.#state === "SeekDone") this.#seeks = Math.max(0, this.#seeks - 1);
+    }
+    if (name === "sourceFlushed") {
+      this.#flushDone((payload as PayloadOf<typeof PipelineEvents.sourceFlushed>).sourceId);
     }
     const { pipelineId: _, ...local } = payload;
     this.#listeners.emit(name, local as never);
@@ -242,10 +264,17 @@ export class PipelinePlayback implements PipelineEventTarget {
   #needMediaData(event: PayloadOf<typeof PipelineEvents.needMediaData>): void {
     const running = this.#host.applicationState() === "Running";
     if (!running || this.#host.avMemory() === undefined) return;
-    if (this.#state === "Seeking" || !this.#sources.has(event.sourceId)) return;
+    if (this.#state === "Seeking" || this.#seeks > 0) return;
+    if (!this.#sources.has(event.sourceId) || this.#flushes.has(event.sourceId)) return;
     this.#requests.accept(event);
     const { sourceId, requestId, frameCount } = event;
     this.#listeners.emit("needMediaData", { sourceId, requestId, frameCount });
+  }
+
+  #flushDone(sourceId: number): void {
+    const pending = (this.#flushes.get(sourceId) ?? 1) - 1;
+    if (pending > 0) this.#flushes.set(sourceId, pending);
+    else this.#flushes.delete(sourceId);
   }
 
   #call<M extends AnyMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {

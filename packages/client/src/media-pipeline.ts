@@ -1,7 +1,8 @@
 import { type CreatePipelineParams, RialtoError } from "@rialto/protocol";
+import { PipelinePlayback, type PlaybackHost } from "./media-pipeline-playback.ts";
 
 /** What a {@link MediaPipeline} needs from its client. */
-export interface PipelineHost {
+export interface PipelineHost extends PlaybackHost {
   /** Calls `pipeline/destroy`. */
   destroyPipeline(pipelineId: number): Promise<void>;
 }
@@ -11,13 +12,13 @@ export type PipelineLifecycle = "created" | "destroyed" | "released";
 
 /**
  * A media pipeline in the session server (SPEC 6, Rialto's `IMediaPipeline`), created with
- * `RialtoClient.createMediaPipeline`. Playback methods come with a later issue; so far it can
- * be destroyed. It is `released` without a call when the session server freed it on its own
- * (the app went Inactive, the client went Inactive, or the server lost this client).
+ * `RialtoClient.createMediaPipeline`: the playback calls, events and the needMediaData →
+ * `addSegment` → `haveData` data path of {@link PipelinePlayback}, and `destroy`. It is
+ * `released` without a call when the session server freed it on its own (the app went
+ * Inactive, the client went Inactive, or the server lost this client); the `released` event
+ * tells the app.
  */
-export class MediaPipeline {
-  /** The session server's id of this pipeline. */
-  readonly id: number;
+export class MediaPipeline extends PipelinePlayback {
   /** The video requirements it was created with. */
   readonly requirements: Readonly<CreatePipelineParams>;
   readonly #host: PipelineHost;
@@ -25,8 +26,8 @@ export class MediaPipeline {
 
   /** @internal Created by `RialtoClient.createMediaPipeline`. */
   constructor(host: PipelineHost, id: number, requirements: CreatePipelineParams) {
+    super(host, id);
     this.#host = host;
-    this.id = id;
     this.requirements = requirements;
   }
 
@@ -45,10 +46,13 @@ export class MediaPipeline {
       if (!(error instanceof RialtoError && error.code === "NOT_FOUND")) throw error;
     }
     this.#lifecycle = "destroyed";
+    this.playbackEnded("destroyed");
   }
 
   /** @internal The session server freed it. */
   markReleased(): void {
-    if (this.#lifecycle === "created") this.#lifecycle = "released";
+    if (this.#lifecycle !== "created") return;
+    this.#lifecycle = "released";
+    this.playbackEnded("released");
   }
 }

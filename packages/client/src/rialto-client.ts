@@ -27,6 +27,7 @@ import { SharedMemory, ShmPool } from "@rialto/shm";
 import { type RialtoClientOptions, resolveClientOptions } from "./client-options.ts";
 import { MediaKeys } from "./media-keys.ts";
 import { MediaPipeline } from "./media-pipeline.ts";
+import { routePipelineEvents } from "./media-pipeline-events.ts";
 import { PoolInvoker, type PoolStats } from "./shm-rpc/pool-invoker.ts";
 import { ClientSideChannel } from "./side-channel.ts";
 import { WebAudioPlayer } from "./web-audio-player.ts";
@@ -183,6 +184,9 @@ export class RialtoClient implements AsyncDisposable {
           await this.#retry.call(PipelineMethods.destroy, { pipelineId: id });
           this.#pipelines.delete(id);
         },
+        call: (method, params) => this.call(method, params),
+        avMemory: () => this.#mapping?.memory.bytes,
+        applicationState: () => this.#state,
       },
       pipelineId,
       requirements,
@@ -265,6 +269,7 @@ export class RialtoClient implements AsyncDisposable {
           this.#setState(state);
         }),
     });
+    routePipelineEvents(this.#retry, (pipelineId) => this.#pipelines.get(pipelineId));
   }
 
   #registered(result: RegisterResult, fresh: boolean): void {

@@ -26,6 +26,8 @@ import { MediaKeysBook } from "./media-keys-book.ts";
 import { addMediaKeysHandlers } from "./media-keys-handlers.ts";
 import { PipelineBook } from "./pipeline-book.ts";
 import { addPipelineHandlers } from "./pipeline-handlers.ts";
+import { addPipelinePlaybackHandlers } from "./pipeline-playback-handlers.ts";
+import { PipelineSessions } from "./pipeline-sessions.ts";
 import { addSessionHandlers } from "./session-handlers.ts";
 import { addShmPoolHandlers } from "./shm-pool-handlers.ts";
 import { WebAudioBook } from "./web-audio-book.ts";
@@ -67,6 +69,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
   readonly logger: Logger;
   readonly resources: Resources;
   readonly pipelines: PipelineBook;
+  readonly playback: PipelineSessions;
   readonly keys = new MediaKeysBook();
   readonly webAudio: WebAudioBook;
   readonly shmMsgTimeoutMs: number;
@@ -83,6 +86,12 @@ class ClientSessions implements ClientGateway, ClientsContext {
     this.resources = options.resources;
     this.applicationState = options.applicationState;
     this.pipelines = new PipelineBook(options.resources.maxPlaybackSessions);
+    this.playback = new PipelineSessions({
+      logger: options.logger,
+      book: this.pipelines,
+      playback: options.playback,
+      avMemory: () => this.avMemory(),
+    });
     this.webAudio = new WebAudioBook({
       logger: options.logger,
       resources: options.resources,
@@ -129,11 +138,12 @@ class ClientSessions implements ClientGateway, ClientsContext {
 
   setApplicationState(state: ApplicationState): void {
     this.applicationState = state;
+    this.playback.setApplicationRunning(state === "Running");
     this.#server.broadcast(SessionEvents.applicationState, { state });
   }
 
   releaseClientResources(client: Client): void {
-    const pipelines = this.pipelines.releaseAll(client.session.pipelines);
+    const pipelines = this.playback.releaseClient(client);
     const { mediaKeys, keySessions } = this.keys.releaseClient(client.id);
     const webAudioPlayers = this.webAudio.releaseClient(client.id);
     client.session.holdsSharedMemory = false;
@@ -159,6 +169,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    this.playback.closeAll();
     this.#server.close();
   }
 
@@ -166,6 +177,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
     const router = new MethodRouter<Client>();
     addSessionHandlers(router, this);
     addPipelineHandlers(router, this);
+    addPipelinePlaybackHandlers(router, this);
     addMediaKeysHandlers(router, this);
     addWebAudioHandlers(router, this);
     addShmPoolHandlers(router, this);

@@ -5,6 +5,7 @@ import type { AvMemory } from "../av-memory.ts";
 import type { ClientState } from "./client-state.ts";
 import type { MediaKeysBook } from "./media-keys-book.ts";
 import type { PipelineBook } from "./pipeline-book.ts";
+import type { PipelineSessions } from "./pipeline-sessions.ts";
 import type { WebAudioBook } from "./web-audio-book.ts";
 
 /** A registered client as the handlers see it. */
@@ -22,6 +23,8 @@ export interface ClientsContext {
   readonly applicationState: ApplicationState;
   /** The app's playback sessions over every client. */
   readonly pipelines: PipelineBook;
+  /** The pipelines' engines and data sides (create, destroy and every playback call). */
+  readonly playback: PipelineSessions;
   /**
    * The app's MediaKeys and key sessions over every client; also the `KeyStore` that decrypts
    * frames (`findKey(keyId, frame's keySessionId)`; see the README's media keys section).

@@ -2,14 +2,16 @@ import { PipelineMethods, RialtoError } from "@rialto/protocol";
 import type { ClientRouter, ClientsContext } from "./clients-context.ts";
 
 /**
- * The media-pipeline methods served so far: creation (up to `maxPlaybackSessions` over all
- * clients) and destruction. Like every media call they need the app Running (INVALID_STATE).
+ * Creation (up to `maxPlaybackSessions` over all clients; each pipeline gets a playback
+ * partition and an engine pipeline, see `PipelineSessions`) and destruction of media pipelines;
+ * the playback methods are in `pipeline-playback-handlers.ts`. Like every media call they need
+ * the app Running (INVALID_STATE).
  */
 export function addPipelineHandlers(router: ClientRouter, context: ClientsContext): ClientRouter {
   return router
     .handle(PipelineMethods.create, (params, client) => {
       requireRunning(context, "pipeline/create");
-      const pipeline = context.pipelines.create(client.session.pipelines, params);
+      const pipeline = context.playback.create(client, params);
       context.logger.info(
         { clientId: client.id, pipelineId: pipeline.id, partition: pipeline.partition },
         "pipeline created",
@@ -18,7 +20,7 @@ export function addPipelineHandlers(router: ClientRouter, context: ClientsContex
     })
     .handle(PipelineMethods.destroy, ({ pipelineId }, client) => {
       requireRunning(context, "pipeline/destroy");
-      context.pipelines.destroy(client.session.pipelines, pipelineId);
+      context.playback.destroy(client, pipelineId);
       context.logger.info({ clientId: client.id, pipelineId }, "pipeline destroyed");
       return {};
     });
