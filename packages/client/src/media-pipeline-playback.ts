@@ -9,6 +9,7 @@ import {
   PipelineMethods,
   type PlaybackState,
   type ResultOf,
+  RialtoError,
   type SourceStats,
 } from "@rialto/protocol";
 import {
@@ -57,8 +58,9 @@ export interface VolumeOptions {
  * The playback side of a media pipeline (SPEC 6, Rialto's `IMediaPipeline`): the control calls,
  * the events, and needMediaData → `addSegment` → `haveData` over the AV shared memory. Every
  * call resolves with the server's answer or rejects with its `RialtoError` (`INVALID_STATE`
- * while the app is not Running or the call does not fit the playback state, `NOT_FOUND` once
- * the pipeline is gone or for an unknown source, `INVALID_ARGUMENT` for bad values).
+ * while the app is not Running or the call does not fit the playback state, `NOT_FOUND` for an
+ * unknown source, `INVALID_ARGUMENT` for bad values); once the pipeline was destroyed or
+ * released, calls fail locally with `INVALID_STATE`.
  *
  * needMediaData is surfaced only while the app is Running with its memory mapped, and not
  * between a seek (or a flush of its source) being sent and the server's `SeekDone` (or
@@ -78,6 +80,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   /** Flushes sent per source whose sourceFlushed has not arrived. */
   readonly #flushes = new Map<number, number>();
   #state: PlaybackState = "Idle";
+  #ended: PipelineReleaseReason | "destroyed" | undefined;
 
   constructor(host: PlaybackHost, id: number) {
     this.#host = host;
@@ -257,6 +260,7 @@ export class PipelinePlayback implements PipelineEventTarget {
    * a release is told with the `released` event.
    */
   protected playbackEnded(reason: PipelineReleaseReason | "destroyed"): void {
+    this.#ended ??= reason;
     this.#requests.dropAll();
     if (reason !== "destroyed") this.#listeners.emit("released", { reason });
   }
@@ -278,6 +282,13 @@ export class PipelinePlayback implements PipelineEventTarget {
   }
 
   #call<M extends AnyMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    if (this.#ended !== undefined) {
+      const error = new RialtoError(
+        "INVALID_STATE",
+        `"${method.name}": pipeline ${this.id} was ${this.#ended}`,
+      );
+      return Promise.reject(error);
+    }
     return this.#host.call(method, params);
   }
 }

@@ -20,6 +20,7 @@ import type { AvMemory } from "../av-memory.ts";
 import type { ClientGateway, ClientGatewayOptions } from "../client-gateway/client-gateway.ts";
 import { peerUid } from "../client-gateway/peer-uid.ts";
 import type { ClientListener } from "../client-listener.ts";
+import { createFrameDecryptor } from "../keys/frame-decryptor.ts";
 import { ClientState } from "./client-state.ts";
 import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
 import { MediaKeysBook } from "./media-keys-book.ts";
@@ -91,6 +92,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
       book: this.pipelines,
       playback: options.playback,
       avMemory: () => this.avMemory(),
+      decrypt: createFrameDecryptor(this.keys),
     });
     this.webAudio = new WebAudioBook({
       logger: options.logger,
