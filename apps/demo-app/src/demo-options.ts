@@ -1,0 +1,53 @@
+import { RialtoError } from "@rialto/protocol";
+
+/** What the demo was asked to do. */
+export interface DemoOptions {
+  /** Play as fast as data arrives (`freerun` clock) instead of in real time. */
+  readonly fast: boolean;
+  /** The MP4 to play; undefined: the bundled clip (`media/clip.mp4`). */
+  readonly file: string | undefined;
+  /** Two apps hand the decoders over: app 1 is made Inactive mid-playback, then app 2 plays. */
+  readonly switchApps: boolean;
+  /** Print the usage and exit. */
+  readonly help: boolean;
+}
+
+/** The usage text of the demo. */
+export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--file PATH] [--switch]
+
+Plays an MP4 (H.264 / H.265 / AAC) through a server manager, a session server and the client
+library, in real time, and checks what was rendered against the file's samples.
+
+  --fast        freerun clock: play as fast as the data arrives
+  --file PATH   play this MP4 instead of the bundled clip (media/clip.mp4)
+  --switch      two apps hand the decoders over: app 1 plays until the middle, is made
+                Inactive, then app 2 is made Active and plays the whole file
+  --help        this text`;
+
+/**
+ * Parses the demo's command-line arguments (without the runtime and script).
+ *
+ * @throws RialtoError `INVALID_ARGUMENT` naming the offending argument.
+ */
+export function parseDemoOptions(args: readonly string[]): DemoOptions {
+  let fast = false;
+  let file: string | undefined;
+  let switchApps = false;
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--fast") fast = true;
+    else if (arg === "--switch") switchApps = true;
+    else if (arg === "--help" || arg === "-h") help = true;
+    else if (arg === "--file" || arg.startsWith("--file=")) {
+      const value = arg === "--file" ? args[++i] : arg.slice("--file=".length);
+      if (value === undefined || value === "") {
+        throw new RialtoError("INVALID_ARGUMENT", "--file needs a path");
+      }
+      file = value;
+    } else {
+      throw new RialtoError("INVALID_ARGUMENT", `unknown argument "${arg}" (see --help)`);
+    }
+  }
+  return { fast, file, switchApps, help };
+}

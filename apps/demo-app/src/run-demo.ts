@@ -1,0 +1,201 @@
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type AppConfig, RialtoError } from "@rialto/protocol";
+import { ServerManager } from "@rialto/server-manager";
+import {
+  type AppPlaybackOptions,
+  type AppPlaybackResult,
+  type Checkpoint,
+  playOnApp,
+} from "./app-playback.ts";
+import { checkOutcomes, formatCheck } from "./checksum-report.ts";
+import type { ClipPlayer, SourceOutcome } from "./clip-player.ts";
+import { DemoApp, STEP_TIMEOUT_MS } from "./demo-app-session.ts";
+import type { DemoOptions } from "./demo-options.ts";
+import { LifecycleTimeline } from "./lifecycle-timeline.ts";
+import { DEMO_CLIP_PATH, type DemuxedMovie, demuxMp4File } from "./mp4/index.ts";
+import { ProgressLine, type ProgressOutput } from "./progress-line.ts";
+import type { SegmentOf } from "./sample-feeder.ts";
+
+/** Where the demo writes: whole lines, and the live progress line. */
+export interface DemoOutput {
+  line(text?: string): void;
+  readonly progress: ProgressOutput;
+}
+
+/** A movie to play and how to turn its samples into segments. */
+export interface DemoMedia {
+  readonly path: string;
+  readonly movie: DemuxedMovie;
+  /** Default: the samples' bytes and times (clear content). */
+  readonly segmentOf?: SegmentOf;
+}
+
+/**
+ * The bundled session server run by this Bun (the manager's default), told to log warnings
+ * only from its first line: until SetConfiguration brings the app's level it logs at info.
+ */
+function sessionServerCommand(): string[] {
+  const main = fileURLToPath(new URL("./main.ts", import.meta.resolve("@rialto/session-server")));
+  return [process.execPath, main, "--log-level", "warn"];
+}
+
+/** Reads and demuxes the file the options name (the bundled clip by default). */
+export async function loadDemoMedia(options: DemoOptions): Promise<DemoMedia> {
+  const path = options.file ?? DEMO_CLIP_PATH;
+  return { path, movie: await demuxMp4File(path) };
+}
+
+function describeMedia({ path, movie }: DemoMedia, options: DemoOptions): string[] {
+  const shown = path.startsWith(process.cwd()) ? relative(process.cwd(), path) : path;
+  const lines = [`  file      ${shown} (${(movie.durationNs / 1e9).toFixed(2)} s)`];
+  for (const track of movie.tracks) {
+    const detail =
+      track.type === "video"
+        ? `${track.width}x${track.height}`
+        : `${track.sampleRate} Hz ${track.channels} ch`;
+    lines.push(
+      `  ${track.type.padEnd(8)}  ${track.codec} (${track.mimeType}) ${detail}, ${track.samples.length} samples`,
+    );
+  }
+  const clock = options.fast ? "freerun clock (--fast)" : "realtime clock";
+  lines.push(`  playback  ${clock}, checksum sink; virtual renderer in the session server`);
+  return lines;
+}
+
+/**
+ * The demo: an in-process server manager (no daemon) starts the app's session server Active;
+ * the app's client connects to the socket the manager hands out, goes Running (maps the AV
+ * shared memory) and plays the movie through a media pipeline, feeding samples on
+ * needMediaData; then the app goes Inactive and NotRunning. With `--switch`, app 1 plays until
+ * the middle, is made Inactive (its pipeline is freed), and app 2 is made Active and plays.
+ * Prints the checks and the lifecycle timeline; resolves true only when every sample of the
+ * final playback was rendered and each source's checksum equals the file's.
+ */
+export async function runDemo(
+  options: DemoOptions,
+  media: DemoMedia,
+  out: DemoOutput,
+): Promise<boolean> {
+  out.line("Rialto for Bun demo");
+  for (const line of describeMedia(media, options)) out.line(line);
+  out.line();
+  const timeline = new LifecycleTimeline();
+  const config: AppConfig = {
+    playback: { clock: options.fast ? "freerun" : "realtime", sink: "checksum" },
+    resources: { maxPlaybackSessions: 1 },
+  };
+  await using manager = new ServerManager({
+    logLevel: "warn",
+    sessionServerCommand: sessionServerCommand(),
+  });
+  manager.on("stateChanged", (appId, state) =>
+    timeline.record("manager", `stateChanged(${appId}, ${state})`),
+  );
+  const play: Play = (app, alongside) =>
+    playOnApp(app, media.movie, {
+      timeline,
+      progress: new ProgressLine(out.progress, options.switchApps ? app.appId : ""),
+      segmentOf: media.segmentOf,
+      alongside,
+    });
+  const start = (appId: string, state: "Active" | "Inactive") =>
+    DemoApp.start(manager, appId, state, config, timeline);
+  const result = options.switchApps
+    ? await switchApps(start, play, media.movie, timeline, out)
+    : await playOneApp(start, play);
+
+  const verb = result.end === "EndOfStream" ? "played to EndOfStream" : "released early";
+  out.line(`${verb} in ${(result.elapsedMs / 1000).toFixed(2)} s of wall time`);
+  out.line();
+  const checks = checkOutcomes(result.outcomes);
+  for (const check of checks) for (const line of formatCheck(check)) out.line(line);
+  out.line();
+  out.line("lifecycle timeline");
+  for (const line of timeline.lines()) out.line(line);
+  out.line();
+  const ok =
+    result.end === "EndOfStream" &&
+    checks.length === media.movie.tracks.length &&
+    checks.every((c) => c.ok);
+  out.line(
+    ok
+      ? "demo OK: every sample rendered, and each source's checksum equals the file's"
+      : "demo FAILED: not every sample was rendered, or a checksum differs",
+  );
+  return ok;
+}
+
+/** Plays the movie on one app's client, with `alongside` running beside the playback. */
+type Play = (
+  app: DemoApp,
+  alongside?: AppPlaybackOptions["alongside"],
+) => Promise<AppPlaybackResult>;
+
+/** Initiates an app (with the demo's config) and waits for its state. */
+type Start = (appId: string, state: "Active" | "Inactive") => Promise<DemoApp>;
+
+async function playOneApp(start: Start, play: Play): Promise<AppPlaybackResult> {
+  await using app = await start("demo", "Active");
+  await app.connect();
+  await app.run();
+  const result = await play(app);
+  await app.change("Inactive");
+  await app.clientState("Inactive");
+  await app.change("NotRunning");
+  return result;
+}
+
+async function switchApps(
+  start: Start,
+  play: Play,
+  movie: DemuxedMovie,
+  timeline: LifecycleTimeline,
+  out: DemoOutput,
+): Promise<AppPlaybackResult> {
+  await using first = await start("demo-1", "Active");
+  await using second = await start("demo-2", "Inactive");
+  await first.connect();
+  await second.connect();
+  await first.run();
+  const middleNs = Math.floor(movie.durationNs / 2);
+  const firstResult = await play(first, async (player, checkpoint) => {
+    // The user leaves app 1 in the middle: it feeds up to there, and once that is rendered
+    // the application manager hands the decoders to app 2.
+    for (const feeder of player.feeders) feeder.holdAt(middleNs);
+    const outcomes = await renderedUpToHold(player, checkpoint);
+    const frames = outcomes.map(({ track, stats }) => `${stats.renderedFrames} ${track.type}`);
+    timeline.record("demo", `demo-1 rendered ${frames.join(" + ")} frames; switching apps`);
+    await first.change("Inactive");
+  });
+  await first.clientState("Inactive");
+  const how = firstResult.end === "released" ? "pipeline released by the switch" : "ended";
+  out.line(`demo-1: ${how}`);
+  await second.change("Active");
+  await second.run();
+  const result = await play(second);
+  await second.change("Inactive");
+  await first.change("NotRunning");
+  await second.change("NotRunning");
+  return result;
+}
+
+/** Waits until every feeder holds a request and every sample it fed was rendered. */
+async function renderedUpToHold(
+  player: ClipPlayer,
+  checkpoint: Checkpoint,
+): Promise<readonly SourceOutcome[]> {
+  const deadline = performance.now() + STEP_TIMEOUT_MS + player.movie.durationNs / 1e6;
+  for (;;) {
+    if (player.feeders.every((f) => f.holding)) {
+      const outcomes = await checkpoint();
+      if (outcomes.every((o) => o.stats.renderedFrames + o.stats.droppedFrames >= o.fed)) {
+        return outcomes;
+      }
+    }
+    if (performance.now() > deadline) {
+      throw new RialtoError("TIMEOUT", "demo-1 did not render up to the middle in time");
+    }
+    await Bun.sleep(20);
+  }
+}
