@@ -165,8 +165,9 @@ function patternRuns([start, end]: ByteRange, { crypt, skip }: { crypt: number; 
 }
 
 /**
- * Decrypts `runs` of `buffer` in place as one cipher stream: gathered into one contiguous
- * ciphertext, decrypted with one call, scattered back.
+ * Decrypts `runs` of `buffer` in place as one cipher stream: one decipher, fed run by run (CTR
+ * keeps its counter and CBC its chain across `update` calls; cbcs runs are whole blocks), each
+ * run's clear bytes written back where it was.
  */
 function decryptRuns(
   algorithm: "aes-128-ctr" | "aes-128-cbc",
@@ -175,38 +176,23 @@ function decryptRuns(
   buffer: Uint8Array,
   runs: readonly ByteRange[],
 ): void {
-  const total = runs.reduce((sum, [start, end]) => sum + (end - start), 0);
-  if (total === 0) return;
-  const first = runs[0] as ByteRange;
-  let ciphertext: Uint8Array;
-  if (runs.length === 1) {
-    ciphertext =
-      first[0] === 0 && first[1] === buffer.byteLength
-        ? buffer
-        : buffer.subarray(first[0], first[1]);
-  } else {
-    ciphertext = new Uint8Array(total);
-    let at = 0;
-    for (const [start, end] of runs) {
-      ciphertext.set(buffer.subarray(start, end), at);
-      at += end - start;
-    }
-  }
+  if (runs.length === 0) return;
   const decipher = createDecipheriv(algorithm, key, iv).setAutoPadding(false);
-  const plaintext = decipher.update(ciphertext);
-  if (plaintext.byteLength !== total || decipher.final().byteLength !== 0) {
+  let decrypted = 0;
+  let expected = 0;
+  for (const [start, end] of runs) {
+    if (end === start) continue;
+    // A view is costly next to a small sample's decryption: take none for the whole buffer.
+    const run = start === 0 && end === buffer.byteLength ? buffer : buffer.subarray(start, end);
+    const plaintext = decipher.update(run);
+    buffer.set(plaintext, start);
+    decrypted += plaintext.byteLength;
+    expected += end - start;
+  }
+  if (decrypted !== expected || decipher.final().byteLength !== 0) {
     throw new RialtoError(
       "INTERNAL",
-      `decryptSample: ${algorithm} gave ${plaintext.byteLength} bytes for ${total}`,
+      `decryptSample: ${algorithm} gave ${decrypted} bytes for ${expected}`,
     );
-  }
-  if (runs.length === 1) {
-    buffer.set(plaintext, first[0]);
-    return;
-  }
-  let at = 0;
-  for (const [start, end] of runs) {
-    buffer.set(plaintext.subarray(at, at + end - start), start);
-    at += end - start;
   }
 }
