@@ -7,13 +7,16 @@
 //   3. A 64 KiB payload (`test/echo` of a 64 KiB string): through the shm pool (the client's
 //      default inline limit of 4096 bytes) against the same call inline over the socket (a
 //      client whose inline limit is above it), with a 64 KiB raw echo as the floor.
-// Last line: one JSON object with the figures; `pingRatio` = ping p50 / raw p50 (goal <= 1.3).
+// Each line also shows the CPU time per round trip of both processes (Linux schedstat), which
+// load on the machine does not inflate. Last line: one JSON object with the figures;
+// `pingRatio` = ping p50 / raw p50 (goal <= 1.3); `cpuUsPerCall` = [caller, answerer] µs.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestMethods } from "@rialto/protocol";
 import { BenchApp } from "./support/bench-app.ts";
 import { percentile, startChild } from "./support/child-process.ts";
+import { CpuAccount } from "./support/cpu-time.ts";
 import { inFlight, round2, sequential } from "./support/measure.ts";
 import { connectRawEcho } from "./support/raw-echo.ts";
 
@@ -35,12 +38,24 @@ const NEVER_POOL = 1 << 30;
 const dir = mkdtempSync(join(tmpdir(), "rialto-bench-echo-"));
 try {
   const echoPath = join(dir, "raw.sock");
-  await using _echo = await startChild([join(import.meta.dir, "support/raw-echo.ts"), echoPath]);
+  await using echo = await startChild([join(import.meta.dir, "support/raw-echo.ts"), echoPath]);
   await using app = await BenchApp.start();
   const pooled = await app.connect();
   const inline = await app.connect({ shmInlineLimit: NEVER_POOL });
   const rawSmall = await connectRawEcho(echoPath, PING_BYTES);
   const rawBig = await connectRawEcho(echoPath, BIG_BYTES);
+  const serverPid = app.pid ?? 0;
+  const rawCpu = () => new CpuAccount([process.pid, echo.process.pid]);
+  const clientCpu = () => new CpuAccount([process.pid, serverPid]);
+  const cpu = {
+    rawPing: rawCpu(),
+    clientPing: clientCpu(),
+    rawFlight: rawCpu(),
+    clientFlight: clientCpu(),
+    pool: clientCpu(),
+    inline: clientCpu(),
+    rawBig: rawCpu(),
+  };
 
   // 1. Sequential ping.
   let n = 0;
@@ -53,8 +68,8 @@ try {
   const rawPing: number[] = [];
   const clientPing: number[] = [];
   for (let done = 0; done < PING_ROUNDS; done += PING_BLOCK) {
-    await sequential(rawSmall.roundTrip, PING_BLOCK, rawPing);
-    await sequential(ping, PING_BLOCK, clientPing);
+    await cpu.rawPing.charge(PING_BLOCK, () => sequential(rawSmall.roundTrip, PING_BLOCK, rawPing));
+    await cpu.clientPing.charge(PING_BLOCK, () => sequential(ping, PING_BLOCK, clientPing));
   }
 
   // 2. 32 in flight.
@@ -63,8 +78,14 @@ try {
   const rawRates: number[] = [];
   const clientRates: number[] = [];
   for (let block = 0; block < FLIGHT_BLOCKS; block++) {
-    rawRates.push(await inFlight(rawSmall.roundTrip, FLIGHT_BLOCK, FLIGHT));
-    clientRates.push(await inFlight(ping, FLIGHT_BLOCK, FLIGHT));
+    rawRates.push(
+      await cpu.rawFlight.charge(FLIGHT_BLOCK, () =>
+        inFlight(rawSmall.roundTrip, FLIGHT_BLOCK, FLIGHT),
+      ),
+    );
+    clientRates.push(
+      await cpu.clientFlight.charge(FLIGHT_BLOCK, () => inFlight(ping, FLIGHT_BLOCK, FLIGHT)),
+    );
   }
 
   // 3. 64 KiB payload: pool, inline, raw.
@@ -83,9 +104,11 @@ try {
   const inlineBig: number[] = [];
   const rawBigSamples: number[] = [];
   for (let done = 0; done < BIG_ROUNDS; done += BIG_BLOCK) {
-    await sequential(viaPool, BIG_BLOCK, poolBig);
-    await sequential(viaInline, BIG_BLOCK, inlineBig);
-    await sequential(rawBig.roundTrip, BIG_BLOCK, rawBigSamples);
+    await cpu.pool.charge(BIG_BLOCK, () => sequential(viaPool, BIG_BLOCK, poolBig));
+    await cpu.inline.charge(BIG_BLOCK, () => sequential(viaInline, BIG_BLOCK, inlineBig));
+    await cpu.rawBig.charge(BIG_BLOCK, () =>
+      sequential(rawBig.roundTrip, BIG_BLOCK, rawBigSamples),
+    );
   }
   const poolCalls = pooled.getStats().shm.poolCalls - poolBefore;
   const inlinePoolCalls = inline.getStats().shm.poolCalls;
@@ -106,41 +129,40 @@ try {
   const rawRate = percentile(rawRates, 50);
   const clientRate = percentile(clientRates, 50);
   const big = { pool: stats(poolBig), inline: stats(inlineBig), raw: stats(rawBigSamples) };
-  /** MB/s of payload moved (both directions) at the p50 round trip. */
-  const mbps = (p50Us: number) => (2 * BIG_BYTES) / p50Us;
-  const line = (label: string, { p50, p99 }: { p50: number; p99: number }) =>
-    `  ${label.padEnd(40)}p50 ${p50.toFixed(1).padStart(7)} µs   p99 ${p99.toFixed(1).padStart(7)} µs`;
+  /** CPU µs per round trip: "caller + answerer". */
+  const cpuCell = (account: CpuAccount) => {
+    const [caller = 0, answerer = 0] = account.perOperationUs();
+    return `cpu ${caller.toFixed(1).padStart(5)} + ${answerer.toFixed(1).padStart(5)} µs`;
+  };
+  const line = (label: string, { p50, p99 }: { p50: number; p99: number }, account: CpuAccount) =>
+    `  ${label.padEnd(36)}p50 ${p50.toFixed(1).padStart(6)} µs  p99 ${p99.toFixed(1).padStart(7)} µs  ${cpuCell(account)}`;
+  const rate = (label: string, perSecond: number, account: CpuAccount) =>
+    `  ${label.padEnd(36)}${Math.round(perSecond).toLocaleString("en").padStart(9)} calls/s         ${cpuCell(account)}`;
+  const pingRatio = client.p50 / raw.p50;
+  const flightRatio = clientRate / rawRate;
+  const poolSpeedup = big.inline.p50 / big.pool.p50;
 
+  console.log("cpu = CPU time per round trip of the caller (this process) + the answering process");
   console.log(
     `Ping: ${PING_ROUNDS} sequential round trips each, alternating blocks of ${PING_BLOCK}, after ${PING_WARMUP} warm-up`,
   );
-  console.log(line(`raw Bun socket echo (${PING_BYTES} B)`, raw));
-  console.log(line("client.ping", client));
-  const pingRatio = client.p50 / raw.p50;
+  console.log(line(`raw Bun socket echo (${PING_BYTES} B)`, raw, cpu.rawPing));
+  console.log(line("client.ping", client, cpu.clientPing));
   console.log(`  ratio (ping p50 / raw p50) ${pingRatio.toFixed(2)} (goal <= 1.3)`);
   console.log(
     `${FLIGHT} in flight: ${FLIGHT_BLOCKS} alternating blocks of ${FLIGHT_BLOCK} round trips each; median block`,
   );
-  const rate = (label: string, perSecond: number) =>
-    `  ${label.padEnd(40)}${Math.round(perSecond).toLocaleString("en").padStart(9)} calls/s`;
-  console.log(rate(`raw Bun socket echo (${PING_BYTES} B)`, rawRate));
-  console.log(rate("client.ping", clientRate));
-  const flightRatio = clientRate / rawRate;
+  console.log(rate(`raw Bun socket echo (${PING_BYTES} B)`, rawRate, cpu.rawFlight));
+  console.log(rate("client.ping", clientRate, cpu.clientFlight));
   console.log(`  ratio (client / raw) ${flightRatio.toFixed(2)}`);
   console.log(
-    `64 KiB echo: ${BIG_ROUNDS} sequential round trips each, alternating blocks of ${BIG_BLOCK}, after ${BIG_WARMUP} warm-up`,
+    `64 KiB echo (${BIG_BYTES} bytes each way): ${BIG_ROUNDS} sequential round trips each, alternating blocks of ${BIG_BLOCK}, after ${BIG_WARMUP} warm-up`,
   );
-  console.log(
-    `${line("client.call through the shm pool", big.pool)}   ${mbps(big.pool.p50).toFixed(0)} MB/s`,
-  );
-  console.log(
-    `${line("client.call inline over the socket", big.inline)}   ${mbps(big.inline.p50).toFixed(0)} MB/s`,
-  );
-  console.log(
-    `${line("raw Bun socket echo (64 KiB)", big.raw)}   ${mbps(big.raw.p50).toFixed(0)} MB/s`,
-  );
-  const poolSpeedup = big.inline.p50 / big.pool.p50;
+  console.log(line("client.call through the shm pool", big.pool, cpu.pool));
+  console.log(line("client.call inline over the socket", big.inline, cpu.inline));
+  console.log(line("raw Bun socket echo (64 KiB)", big.raw, cpu.rawBig));
   console.log(`  pool speed-up (inline p50 / pool p50) ${poolSpeedup.toFixed(2)}`);
+  const cpuFigures = (account: CpuAccount) => account.perOperationUs().map(round2);
   console.log(
     JSON.stringify({
       benchmark: "client-rpc",
@@ -162,6 +184,15 @@ try {
       rawPayloadP50Us: round2(big.raw.p50),
       rawPayloadP99Us: round2(big.raw.p99),
       poolSpeedup: round2(poolSpeedup),
+      cpuUsPerCall: {
+        rawPing: cpuFigures(cpu.rawPing),
+        clientPing: cpuFigures(cpu.clientPing),
+        rawInFlight: cpuFigures(cpu.rawFlight),
+        clientInFlight: cpuFigures(cpu.clientFlight),
+        pool: cpuFigures(cpu.pool),
+        inline: cpuFigures(cpu.inline),
+        rawPayload: cpuFigures(cpu.rawBig),
+      },
     }),
   );
 } finally {

@@ -1,37 +1,7 @@
 // A raw Bun unix-socket echo: the floor every client benchmark is compared with. Run as a
 // script it is the server (a child process: `bun raw-echo.ts <socket path>`, prints "ready",
 // exits when stdin closes); imported, it gives the client side.
-import type { Socket } from "bun";
-
-/**
- * Writes whole buffers to a Bun socket in order, keeping what the kernel did not take for the
- * next `drain` (Bun's `write` may take only part of a large buffer).
- */
-class SocketWriter {
-  readonly #pending: Uint8Array[] = [];
-
-  write(socket: Socket<unknown>, bytes: Uint8Array): void {
-    if (this.#pending.length > 0) {
-      // A view into Bun's read buffer must be copied before it is kept.
-      this.#pending.push(bytes.slice());
-      return;
-    }
-    const written = Math.max(0, socket.write(bytes));
-    if (written < bytes.byteLength) this.#pending.push(bytes.slice(written));
-  }
-
-  drain(socket: Socket<unknown>): void {
-    while (this.#pending.length > 0) {
-      const head = this.#pending[0] as Uint8Array;
-      const written = Math.max(0, socket.write(head));
-      if (written < head.byteLength) {
-        this.#pending[0] = head.subarray(written);
-        return;
-      }
-      this.#pending.shift();
-    }
-  }
-}
+import { SocketWriter } from "./socket-writer.ts";
 
 /** A client of the raw echo: round trips of a fixed message size, any number in flight. */
 export interface RawEchoClient {
@@ -63,7 +33,7 @@ export async function connectRawEcho(path: string, messageBytes: number): Promis
     roundTrip() {
       const { promise, resolve } = Promise.withResolvers<void>();
       waiting.push(resolve);
-      writer.write(socket, message);
+      writer.write(socket, message, true);
       return promise;
     },
     close: () => void socket.end(),
