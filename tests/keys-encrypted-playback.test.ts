@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
+import type { MediaKeys, RialtoClient } from "@rialto/client";
+import type { KeyStatusesChangedEvent } from "@rialto/protocol";
+import keyFile from "../apps/demo-app/media/encrypted/key.json";
+import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
+import {
+  type DemuxedMovie,
+  type DemuxedSample,
+  demuxEncryptedMp4,
+  type EncryptedSample,
+} from "../apps/demo-app/src/mp4/index.ts";
+import { plainSegment, type SegmentOf } from "../apps/demo-app/src/sample-feeder.ts";
+import { demoClip, givenClipPlayer, givenRunningApp, within } from "./pipeline-harness.ts";
+import type { TestApp } from "./support/rialto-app.ts";
+
+setDefaultTimeout(30_000);
+
+const apps: TestApp[] = [];
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app[Symbol.asyncDispose]();
+});
+
+const ENCRYPTED_CLIP = new URL("../apps/demo-app/media/encrypted/clip-cenc.mp4", import.meta.url);
+
+/**
+ * Segments of the encrypted clip for the clear clip's samples (same tracks, same order): the
+ * encrypted bytes, with the key session the app got its license in.
+ */
+async function encryptedSegments(movie: DemuxedMovie, keySessionId: number): Promise<SegmentOf> {
+  const tracks = demuxEncryptedMp4(await Bun.file(ENCRYPTED_CLIP).bytes(), keyFile.file);
+  const bySample = new Map<DemuxedSample, EncryptedSample>();
+  for (const track of movie.tracks) {
+    const samples = tracks.get(track.id) ?? [];
+    track.samples.forEach((sample, index) => {
+      const encrypted = samples[index];
+      if (encrypted !== undefined) bySample.set(sample, encrypted);
+    });
+  }
+  return (sample, track) => {
+    const encrypted = bySample.get(sample);
+    if (encrypted === undefined) throw new Error(`no encrypted sample for ${sample.timestampNs}`);
+    return {
+      ...plainSegment(sample, track),
+      data: encrypted.data,
+      encryption: { ...encrypted.encryption, keySessionId },
+    };
+  };
+}
+
+/** A Running client of an Active freerun app with the checksum sink, and a ClearKey MediaKeys. */
+async function givenClientWithKeys(): Promise<{ client: RialtoClient; mediaKeys: MediaKeys }> {
+  const given = await givenRunningApp({ clock: "freerun" });
+  apps.push(given.app);
+  const mediaKeys = await given.client.createMediaKeys("org.w3.clearkey");
+  return { client: given.client, mediaKeys };
+}
+
+/** Asks for the clip's license with its pssh; resolves with the key session id. */
+async function requestLicense(mediaKeys: MediaKeys): Promise<number> {
+  const keySessionId = await mediaKeys.createKeySession();
+  await mediaKeys.generateRequest(
+    keySessionId,
+    "cenc",
+    Uint8Array.fromBase64(keyFile.cencInitData),
+  );
+  return keySessionId;
+}
+
+describe("encrypted playback through the real client, session server and pipeline", () => {
+  it("decrypts the CENC clip with the key from the ClearKey license: every checksum equals the clear file's", async () => {
+    // Step 1: the license exchange gives the key session the clip's key.
+    const { client, mediaKeys } = await givenClientWithKeys();
+    const keySessionId = await requestLicense(mediaKeys);
+    await mediaKeys.updateSession(keySessionId, JSON.stringify(keyFile.license));
+
+    // Step 2: the encrypted samples go through shared memory, naming the key session.
+    const movie = await demoClip();
+    const segmentOf = await encryptedSegments(movie, keySessionId);
+    const { player, log } = await givenClipPlayer(client, { segmentOf });
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+
+    // Step 3: the server decrypted every sample before rendering it.
+    const checks = checkOutcomes(await player.outcomes());
+    expect(checks.map((c) => [c.type, c.renderedFrames, c.droppedFrames, c.ok])).toEqual([
+      ["video", 125, 0, true],
+      ["audio", 236, 0, true],
+    ]);
+    expect(log.all("playbackError")).toEqual([]);
+  });
+
+  it("reports a missing key as a Decryption playbackError and plays once the license arrives", async () => {
+    // Step 1: a key session asked for a license, which has not come yet.
+    const { client, mediaKeys } = await givenClientWithKeys();
+    const keySessionId = await requestLicense(mediaKeys);
+    const movie = await demoClip();
+    const segmentOf = await encryptedSegments(movie, keySessionId);
+    const { player, log } = await givenClipPlayer(client, { segmentOf });
+
+    // Step 2: every frame fails to decrypt; each is reported and dropped, playback goes on.
+    await player.play();
+    const firstEnd = await log.state("EndOfStream");
+    const errors = log.all("playbackError").map((e) => e.payload);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => e.error === "Decryption")).toBe(true);
+    expect(errors[0]?.message).toContain(keyFile.keyId);
+    for (const check of checkOutcomes(await player.outcomes()))
+      expect(check.renderedFrames).toBe(0);
+
+    // Step 3: the license arrives; played again from the start, every frame renders.
+    const statuses: KeyStatusesChangedEvent[] = [];
+    mediaKeys.on("keyStatusesChanged", (event) => statuses.push(event));
+    await mediaKeys.updateSession(keySessionId, JSON.stringify(keyFile.license));
+    expect(statuses.at(-1)?.statuses).toEqual([{ keyId: keyFile.keyId, status: "usable" }]);
+    const errorsBefore = log.all("playbackError").length;
+    await player.seek(0);
+    await log.state("EndOfStream", { from: log.events.indexOf(firstEnd) + 1 });
+    expect(log.all("playbackError").length).toBe(errorsBefore);
+    // Every sample rendered once, in order; the frames dropped are the first pass's failures.
+    const outcomes = await player.outcomes();
+    const checks = checkOutcomes(outcomes);
+    expect(
+      checks.map((c) => [c.type, c.renderedFrames, c.renderedChecksum === c.fileChecksum]),
+    ).toEqual([
+      ["video", 125, true],
+      ["audio", 236, true],
+    ]);
+    for (const { sourceId, stats } of outcomes) {
+      expect(stats.droppedFrames).toBe(errors.filter((e) => e.sourceId === sourceId).length);
+    }
+  });
+});
