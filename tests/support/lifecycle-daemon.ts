@@ -8,10 +8,23 @@ import {
   type MonitorMessage,
   RpcPeer,
 } from "@rialto/protocol";
-import { processGone, REAL_SESSION_SERVER, SESSION_SERVER_MAIN, waitFor } from "./harness.ts";
+import { REAL_SESSION_SERVER, SESSION_SERVER_MAIN, waitFor } from "./lifecycle-manager.ts";
+import { assertNoClientSocketsLeft, childPids, processGone } from "./lifecycle-proc.ts";
 
-const DAEMON_MAIN = fileURLToPath(new URL("../daemon/main.ts", import.meta.url));
-const CLI_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const SERVER_MANAGER_SRC = new URL("../../packages/server-manager/src/", import.meta.url);
+/** The `rialto-server-manager` program. */
+export const DAEMON_MAIN = fileURLToPath(new URL("daemon/main.ts", SERVER_MANAGER_SRC));
+/** The `rialtoctl` program. */
+export const CLI_MAIN = fileURLToPath(new URL("cli/main.ts", SERVER_MANAGER_SRC));
+
+/** The JSON objects of `--json` output, one per non-empty line. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .trim()
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line));
+}
 
 /** What a finished command printed. */
 export interface CommandResult {
@@ -97,7 +110,12 @@ export interface TestMonitor extends AsyncDisposable {
   waitForEvent(appId: string, event: string, state?: string): Promise<void>;
 }
 
-/** Starts the daemon and waits until its control socket accepts connections. */
+/**
+ * Starts the daemon and waits until its control socket accepts connections. Disposing closes the
+ * monitors, stops the daemon with SIGTERM, kills what the test started if it still runs, checks
+ * that every process (the daemon's session servers included) is gone and that no socket file is
+ * left, then removes the runtime dir.
+ */
 export async function startTestDaemon(): Promise<TestDaemon> {
   const runtimeDir = mkdtempSync("/tmp/rsd-");
   const controlSocket = `${runtimeDir}/control.sock`;
@@ -172,15 +190,24 @@ export async function startTestDaemon(): Promise<TestDaemon> {
       };
     },
     [Symbol.asyncDispose]: async () => {
-      for (const peer of peers) peer.close();
-      const child = daemon.process;
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await child.exited;
-      for (const process of spawned) await process[Symbol.asyncDispose]();
-      await daemon[Symbol.asyncDispose]();
-      rmSync(runtimeDir, { recursive: true, force: true });
+      try {
+        for (const peer of peers) peer.close();
+        const child = daemon.process;
+        const sessionServers = childPids(child.pid);
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        await child.exited;
+        for (const process of spawned) await process[Symbol.asyncDispose]();
+        await daemon[Symbol.asyncDispose]();
+        const pids = [child.pid, ...sessionServers, ...spawned.map((p) => p.process.pid)];
+        await waitFor(
+          `processes ${pids.join(", ")} to be gone`,
+          () => pids.every(processGone),
+          2000,
+        );
+        assertNoClientSocketsLeft(runtimeDir);
+      } finally {
+        rmSync(runtimeDir, { recursive: true, force: true });
+      }
     },
   };
 }
-
-export { processGone };

@@ -1,12 +1,12 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { MonitorMessage } from "@rialto/protocol";
-import { createTestManager } from "./test-support/harness.ts";
+import { createTestManager } from "./support/lifecycle-manager.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
 setDefaultTimeout(30_000);
 
 describe("monitors (in-process)", () => {
-  it("gets the state list, the end marker, then the events of every app", async () => {
+  it("gets the state list, the end marker, then every event of a full lifecycle in order", async () => {
     await using t = createTestManager();
     const { manager } = t;
     await manager.initiateApplication("app1", "Active");
@@ -18,9 +18,13 @@ describe("monitors (in-process)", () => {
       { type: "client_state", appId: "app1", isStarted: true, state: "Active" },
       { type: "client_state_end", count: 1 },
     ]);
-    // Step 2: then the events, in order.
+    // Step 2: then the events of app2 going NotRunning → Inactive → Active → Inactive → NotRunning.
     await manager.initiateApplication("app2", "Inactive");
     await t.waitForState("app2", "Inactive");
+    await manager.changeSessionServerState("app2", "Active");
+    await t.waitForState("app2", "Active");
+    await manager.changeSessionServerState("app2", "Inactive");
+    await t.waitForState("app2", "Inactive", 2);
     await manager.changeSessionServerState("app2", "NotRunning");
     await t.waitForState("app2", "NotRunning");
     expect(messages.slice(2) as unknown[]).toEqual(
@@ -29,6 +33,10 @@ describe("monitors (in-process)", () => {
         "started",
         "ready:Uninitialised",
         "state_changed:Uninitialised",
+        "state_changed:Inactive",
+        "state_request:Active",
+        "state_changed:Active",
+        "state_request:Inactive",
         "state_changed:Inactive",
         "stop_request:NotRunning",
         "stopped_by_server",

@@ -1,10 +1,35 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { RialtoClient } from "@rialto/client";
 import { RialtoError } from "@rialto/protocol";
-import { createTestManager, processGone, waitFor } from "./test-support/harness.ts";
+import { sideChannelPath } from "@rialto/session-server";
+import {
+  createTestManager,
+  pidOf,
+  type TestManager,
+  waitFor,
+} from "./support/lifecycle-manager.ts";
+import { avMemfdCount, processGone } from "./support/lifecycle-proc.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
 setDefaultTimeout(30_000);
+
+/**
+ * A client of `appId` (closed by the test's `await using`): `heard` holds every application state
+ * pushed to it after it registered (the state at registration is `client.applicationState`).
+ */
+async function connectClient(t: TestManager, appId: string) {
+  const client = await RialtoClient.connect({ socketPath: t.manager.getAppConnectionInfo(appId) });
+  const heard: string[] = [];
+  client.on("applicationState", (state) => heard.push(state));
+  return {
+    client,
+    heard,
+    waitForState: (state: string) =>
+      waitFor(`${appId}'s client to be ${state}`, () => client.applicationState === state),
+    [Symbol.asyncDispose]: () => client.close(),
+  };
+}
 
 async function rejection(promise: Promise<unknown>): Promise<RialtoError> {
   try {
@@ -40,6 +65,9 @@ describe("ServerManager lifecycle (real session server)", () => {
     expect(manager.getState("app1")).toBeUndefined();
     expect(manager.listApplications()).toEqual([]);
     await waitFor("the session server to be reaped", () => processGone(pid));
+    // Step 4: it removed its client socket and the socket's fd side channel.
+    expect(existsSync(socketPath)).toBe(false);
+    expect(existsSync(sideChannelPath(socketPath))).toBe(false);
     expect(t.statesOf("app1")).toEqual([
       "Uninitialised",
       "Inactive",
@@ -51,14 +79,25 @@ describe("ServerManager lifecycle (real session server)", () => {
     expect(manager.getTerminationReason("app1")?.exit).toEqual({ exitCode: 0, signal: null });
   });
 
-  it("starts an app directly in Active and lets a later initiate reuse its id", async () => {
+  it("starts an app directly in Active, stops it from Active (exit 0, socket removed) and lets a later initiate reuse its id", async () => {
     await using t = createTestManager();
+    // Step 1: NotRunning → Active: the shared memory is allocated with the configuration.
     await t.manager.initiateApplication("app1", "Active");
     await t.waitForState("app1", "Active");
+    const pid = pidOf(t.manager, "app1") as number;
+    const socketPath = t.manager.getAppConnectionInfo("app1");
+    expect(avMemfdCount(pid)).toBe(1);
+    // Step 2: Active → NotRunning: the process frees everything and exits 0 by itself.
     await t.manager.changeSessionServerState("app1", "NotRunning");
     await t.waitForState("app1", "NotRunning");
+    await waitFor("the session server to be reaped", () => processGone(pid));
+    expect(t.manager.getTerminationReason("app1")?.exit).toEqual({ exitCode: 0, signal: null });
+    expect(existsSync(socketPath)).toBe(false);
+    expect(existsSync(sideChannelPath(socketPath))).toBe(false);
+    // Step 3: the id is free again.
     await t.manager.initiateApplication("app1", "Inactive");
     await t.waitForState("app1", "Inactive");
+    expect(pidOf(t.manager, "app1")).not.toBe(pid);
     expect(t.statesOf("app1")).toEqual([
       "Uninitialised",
       "Active",
@@ -66,6 +105,34 @@ describe("ServerManager lifecycle (real session server)", () => {
       "Uninitialised",
       "Inactive",
     ]);
+  });
+
+  it("frees the shared memory on Active → Inactive: the memfd leaves the session server's fds while its client is told Inactive", async () => {
+    await using t = createTestManager();
+    await t.manager.initiateApplication("app1", "Inactive");
+    await t.waitForState("app1", "Inactive");
+    const pid = pidOf(t.manager, "app1") as number;
+    expect(avMemfdCount(pid)).toBe(0);
+    await using app = await connectClient(t, "app1");
+    // Step 1: Inactive → Active: the session server holds one AV memfd; the client maps it.
+    await t.manager.changeSessionServerState("app1", "Active");
+    await t.waitForState("app1", "Active");
+    expect(avMemfdCount(pid)).toBe(1);
+    await app.waitForState("Running");
+    await app.client.setApplicationState("Running");
+    expect(app.client.sharedMemory?.memory.size).toBeGreaterThan(0);
+    // Step 2: Active → Inactive: by the time Inactive is reported the memfd is closed.
+    await t.manager.changeSessionServerState("app1", "Inactive");
+    await t.waitForState("app1", "Inactive", 2);
+    expect(avMemfdCount(pid)).toBe(0);
+    await app.waitForState("Inactive");
+    expect(app.client.sharedMemory).toBeUndefined();
+    // Step 3: Active again allocates a fresh one.
+    await t.manager.changeSessionServerState("app1", "Active");
+    await t.waitForState("app1", "Active", 2);
+    expect(avMemfdCount(pid)).toBe(1);
+    await app.waitForState("Running");
+    expect(app.heard).toEqual(["Running", "Inactive", "Running"]);
   });
 
   it("places sockets by the naming rules: generated, relative to the runtime dir, or absolute", async () => {
@@ -112,14 +179,27 @@ describe("ServerManager lifecycle (real session server)", () => {
   it("switches the decoders from one app to another (app 1 Inactive first, then app 2 Active)", async () => {
     await using t = createTestManager();
     const { manager } = t;
+    // Given: app 1 Active and app 2 Inactive, each with a client.
     await manager.initiateApplication("app1", "Active");
     await manager.initiateApplication("app2", "Inactive");
     await t.waitForState("app1", "Active");
     await t.waitForState("app2", "Inactive");
+    const [pid1, pid2] = [pidOf(manager, "app1") as number, pidOf(manager, "app2") as number];
+    await using app1 = await connectClient(t, "app1");
+    await using app2 = await connectClient(t, "app2");
+    await app1.waitForState("Running");
+    await app2.waitForState("Inactive");
+    // Step 1: the application manager makes app 1 Inactive and waits for stateChanged(Inactive).
     await manager.changeSessionServerState("app1", "Inactive");
     await t.waitForState("app1", "Inactive");
+    expect(avMemfdCount(pid1)).toBe(0);
+    expect(avMemfdCount(pid2)).toBe(0);
+    // Step 2: only then app 2 Active.
     await manager.changeSessionServerState("app2", "Active");
     await t.waitForState("app2", "Active");
+    expect(avMemfdCount(pid2)).toBe(1);
+    await app1.waitForState("Inactive");
+    await app2.waitForState("Running");
     const order = t.states
       .filter(([, state]) => state === "Inactive" || state === "Active")
       .slice(-2);
@@ -127,6 +207,8 @@ describe("ServerManager lifecycle (real session server)", () => {
       ["app1", "Inactive"],
       ["app2", "Active"],
     ]);
+    expect(app1.heard).toEqual(["Inactive"]);
+    expect(app2.heard).toEqual(["Running"]);
   });
 
   it("rejects with APP_EXISTS, UNKNOWN_APP, INVALID_STATE and INVALID_ARGUMENT", async () => {

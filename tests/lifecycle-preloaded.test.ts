@@ -1,5 +1,6 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { createTestManager, processGone, waitFor } from "./test-support/harness.ts";
+import { createTestManager, waitFor } from "./support/lifecycle-manager.ts";
+import { processGone } from "./support/lifecycle-proc.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
 setDefaultTimeout(30_000);

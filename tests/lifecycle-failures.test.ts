@@ -1,20 +1,18 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { existsSync } from "node:fs";
-import { listenUnix, RialtoError } from "@rialto/protocol";
+import { existsSync, readdirSync } from "node:fs";
+import { isListening, listenUnix, RialtoError, type SocketTransport } from "@rialto/protocol";
+import { sideChannelPath } from "@rialto/session-server";
 import {
   createTestManager,
-  processGone,
+  pidOf,
   REAL_SESSION_SERVER,
   SILENT_SESSION_SERVER,
   waitFor,
-} from "./test-support/harness.ts";
+} from "./support/lifecycle-manager.ts";
+import { processGone, socketFilesIn } from "./support/lifecycle-proc.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
 setDefaultTimeout(30_000);
-
-function pidOf(manager: { listApplications(): { appId: string; pid?: number }[] }, appId: string) {
-  return manager.listApplications().find((app) => app.appId === appId)?.pid;
-}
 
 describe("ServerManager failures", () => {
   it("kills a session server that never sends its first message and reports Error (READY timeout)", async () => {
@@ -110,6 +108,21 @@ describe("ServerManager failures", () => {
     ]);
   });
 
+  // Known bug, to be fixed in @rialto/server-manager (AppSupervisor #remove removes only the
+  // client socket of a session server that died without cleaning up, not `<socket>.fd`): when
+  // this test starts passing, drop `.failing`.
+  it.failing("removes the fd side channel a killed session server left behind", async () => {
+    await using t = createTestManager({ restartOnFailure: false });
+    await t.manager.initiateApplication("app1", "Inactive");
+    await t.waitForState("app1", "Inactive");
+    const socketPath = t.manager.getAppConnectionInfo("app1");
+    expect(existsSync(sideChannelPath(socketPath))).toBe(true);
+    process.kill(pidOf(t.manager, "app1") as number, "SIGKILL");
+    await t.waitForState("app1", "NotRunning");
+    expect(existsSync(socketPath)).toBe(false);
+    expect(existsSync(sideChannelPath(socketPath))).toBe(false);
+  });
+
   it("kills a hung session server after the unanswered pings and restarts it on the same socket", async () => {
     await using t = createTestManager({ healthCheckIntervalMs: 100, failedPingsBeforeRecovery: 3 });
     await t.manager.initiateApplication("app1", "Inactive");
@@ -193,15 +206,56 @@ describe("ServerManager failures", () => {
     expect(t.eventsOf("app1")).toContain("stopped_by_itself");
   });
 
-  it("does not restart an app that fails while it is being configured", async () => {
+  it("reports Error when the socket path is unusable: the session server exits, is not restarted and leaves nothing bound", async () => {
     await using t = createTestManager();
-    // The session server cannot create its socket in a directory that does not exist.
+    // Step 1: the session server cannot create its socket in a directory that does not exist.
+    const socketPath = `${t.runtimeDir}/missing/app.sock`;
     await t.manager.initiateApplication("app1", "Inactive", {
-      sessionManagementSocketName: `${t.runtimeDir}/missing/dir.sock`,
+      sessionManagementSocketName: socketPath,
     });
+    const pid = pidOf(t.manager, "app1") as number;
+    // Step 2: Error, the process exits 1 by itself, the app is forgotten.
+    await t.waitForState("app1", "NotRunning");
+    expect(t.statesOf("app1")).toEqual(["Uninitialised", "Error", "NotRunning"]);
+    expect(t.manager.getTerminationReason("app1")).toMatchObject({
+      kind: "configuration-failed",
+      exit: { exitCode: 1, signal: null },
+    });
+    expect(t.eventsOf("app1")).toEqual([
+      "start_request:Inactive",
+      "started",
+      "ready:Uninitialised",
+      "state_changed:Uninitialised",
+      "open_error:Error",
+      "state_changed:Error",
+      "stopped_by_itself",
+      "state_changed:NotRunning",
+      "removed",
+    ]);
+    await waitFor("the session server to be reaped", () => processGone(pid));
+    // Step 3: nothing is left bound: no socket, no side channel, no directory made for it.
+    expect(readdirSync(t.runtimeDir)).toEqual([]);
+    expect(t.manager.listApplications()).toEqual([]);
+  });
+
+  it("reports Error without stealing a socket path another process serves", async () => {
+    await using t = createTestManager();
+    // Given: someone already serves the socket path (keeping what it accepts, like a live server).
+    const accepted: SocketTransport[] = [];
+    await using other = await listenUnix(`${t.runtimeDir}/taken.sock`, (transport) =>
+      accepted.push(transport),
+    );
+    await t.manager.initiateApplication("app1", "Active", {
+      sessionManagementSocketName: other.path,
+    });
+    const pid = pidOf(t.manager, "app1") as number;
     await t.waitForState("app1", "NotRunning");
     expect(t.statesOf("app1")).toEqual(["Uninitialised", "Error", "NotRunning"]);
     expect(t.manager.getTerminationReason("app1")?.kind).toBe("configuration-failed");
-    await waitFor("no app left", () => t.manager.listApplications().length === 0);
+    await waitFor("the session server to be reaped", () => processGone(pid));
+    // The other server's socket is untouched and still answers; the session server left nothing.
+    expect(await isListening(other.path)).toBe(true);
+    expect(socketFilesIn(t.runtimeDir)).toEqual(["taken.sock"]);
+    for (const transport of accepted) transport.close();
   });
 });

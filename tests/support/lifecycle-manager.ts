@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { MonitorMessage, SessionServerState } from "@rialto/protocol";
-import pino from "pino";
-import type { ServerManagerOptions } from "../options.ts";
-import { ServerManager } from "../server-manager.ts";
+import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
+import { assertNoClientSocketsLeft, processGone } from "./lifecycle-proc.ts";
 
 /** The real session server's entry point. */
 export const SESSION_SERVER_MAIN = fileURLToPath(
-  new URL("../../../session-server/src/main.ts", import.meta.url),
+  new URL("../../packages/session-server/src/main.ts", import.meta.url),
 );
 
 /** The real session server, quiet until configured. */
@@ -21,7 +20,7 @@ export const REAL_SESSION_SERVER: readonly string[] = [
 /** A session server that never sends its first message. */
 export const SILENT_SESSION_SERVER: readonly string[] = [
   process.execPath,
-  fileURLToPath(new URL("./silent-session-server.ts", import.meta.url)),
+  fileURLToPath(new URL("./lifecycle-silent-session-server.ts", import.meta.url)),
 ];
 
 /** Generous for a 2-core machine shared with other test runs; failures still show up fast. */
@@ -43,9 +42,9 @@ export async function waitFor<T>(
   }
 }
 
-/** True when no process with `pid` exists any more, zombies included (a zombie still has /proc/<pid>). */
-export function processGone(pid: number): boolean {
-  return !existsSync(`/proc/${pid}`);
+/** The pid of `appId`'s session server now, or undefined while none runs. */
+export function pidOf(manager: ServerManager, appId: string): number | undefined {
+  return manager.listApplications().find((app) => app.appId === appId)?.pid;
 }
 
 /** A ServerManager under test with everything it announced recorded. */
@@ -56,18 +55,26 @@ export interface TestManager extends AsyncDisposable {
   states: [string, SessionServerState][];
   /** Every message of an in-process monitor registered at creation. */
   monitor: MonitorMessage[];
+  /** Every session server pid the manager showed while this test ran (checked gone on dispose). */
+  pids: Set<number>;
   /** The states of one app, in order. */
   statesOf(appId: string): SessionServerState[];
   /** The monitor events of one app as `event` or `event:state`, in order. */
   eventsOf(appId: string): string[];
   /** Waits until `appId` announced `state` (at least `count` times). */
-  waitForState(appId: string, state: SessionServerState, count?: number): Promise<void>;
+  waitForState(
+    appId: string,
+    state: SessionServerState,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<void>;
 }
 
 /**
  * A manager running the real session server in a fresh runtime dir, with quiet logs, no health
- * check and generous timeouts unless `overrides` say otherwise. Disposing closes it and removes
- * the runtime dir.
+ * check and generous timeouts unless `overrides` say otherwise. Disposing closes it, checks that
+ * every session server it showed is gone (zombies included) and that no socket file is left in
+ * the runtime dir, then removes the dir.
  */
 export function createTestManager(overrides: ServerManagerOptions = {}): TestManager {
   const runtimeDir = mkdtempSync("/tmp/rsm-");
@@ -79,18 +86,29 @@ export function createTestManager(overrides: ServerManagerOptions = {}): TestMan
     stopTimeoutMs: 1000,
     sessionServerCommand: REAL_SESSION_SERVER,
     logLevel: "error",
-    logger: pino({ level: "error" }),
     ...overrides,
   });
   const states: [string, SessionServerState][] = [];
   const monitor: MonitorMessage[] = [];
-  manager.on("stateChanged", (appId, state) => states.push([appId, state]));
-  manager.addMonitor((message) => monitor.push(message));
+  const pids = new Set<number>();
+  const notePids = () => {
+    for (const app of manager.listApplications()) if (app.pid !== undefined) pids.add(app.pid);
+    for (const server of manager.listPreloadedServers()) pids.add(server.pid);
+  };
+  manager.on("stateChanged", (appId, state) => {
+    states.push([appId, state]);
+    notePids();
+  });
+  manager.addMonitor((message) => {
+    monitor.push(message);
+    notePids();
+  });
   return {
     manager,
     runtimeDir,
     states,
     monitor,
+    pids,
     statesOf: (appId) => states.filter(([id]) => id === appId).map(([, state]) => state),
     eventsOf: (appId) =>
       monitor.flatMap((message) =>
@@ -98,14 +116,27 @@ export function createTestManager(overrides: ServerManagerOptions = {}): TestMan
           ? [message.state === undefined ? message.event : `${message.event}:${message.state}`]
           : [],
       ),
-    waitForState: async (appId, state, count = 1) => {
-      await waitFor(`${appId} to become ${state}`, () => {
-        return states.filter(([id, s]) => id === appId && s === state).length >= count;
-      });
+    waitForState: async (appId, state, count = 1, timeoutMs = STARTUP_TIMEOUT_MS) => {
+      await waitFor(
+        `${appId} to become ${state}`,
+        () => states.filter(([id, s]) => id === appId && s === state).length >= count,
+        timeoutMs,
+      );
     },
     [Symbol.asyncDispose]: async () => {
-      await manager.close();
-      rmSync(runtimeDir, { recursive: true, force: true });
+      try {
+        if (!manager.isClosed) notePids();
+        await manager.close();
+        // close() resolves once every process was reaped; a short deadline covers the last exit event.
+        await waitFor(
+          `session servers ${[...pids].join(", ")} to be gone`,
+          () => [...pids].every(processGone),
+          2000,
+        );
+        assertNoClientSocketsLeft(runtimeDir);
+      } finally {
+        rmSync(runtimeDir, { recursive: true, force: true });
+      }
     },
   };
 }
