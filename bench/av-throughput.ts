@@ -128,9 +128,12 @@ try {
   sender.close();
 
   const median = (values: number[]) => percentile(values, 50);
+  /** The median over rounds of `a / b` within each round: both saw the same load. */
+  const ratio = (a: number[], b: number[]) => median(a.map((value, i) => value / (b[i] ?? 0)));
+  const precise = (value: number) => Number(value.toPrecision(3));
   const label = (bytes: number) => `${bytes >> 10} KiB`;
   console.log(
-    `${ROUNDS} alternating rounds per frame size; median round; one batch of ${BATCH} frames outstanding`,
+    `${ROUNDS} alternating rounds per frame size; median round (ratios: median of the ratios within a round); one batch of ${BATCH} frames outstanding`,
   );
   console.log(
     "frame    path                                 frames/s      GB/s   cpu µs/frame (app + other)",
@@ -147,13 +150,13 @@ try {
     );
     console.log(line("", "plain copy (Uint8Array.set)", median(row.plain), row.frameBytes));
     console.log(
-      `${"".padEnd(9)}shm / socket ${(median(row.shm) / median(row.socket)).toFixed(2)}   shm / plain copy ${(median(row.shm) / median(row.plain)).toFixed(3)}   needMediaData cycle p50 ${row.cycleP50Us.toFixed(0)} µs`,
+      `${"".padEnd(9)}shm / socket ${ratio(row.shm, row.socket).toFixed(2)}   shm / plain copy ${precise(ratio(row.shm, row.plain))}   needMediaData cycle p50 ${row.cycleP50Us.toFixed(0)} µs`,
     );
   }
   const big = rows[0] as Row;
   const small = rows[1] as Row;
   console.log(
-    `goals: 64 KiB shm / socket >= 3: ${(median(big.shm) / median(big.socket)).toFixed(2)}; 1 KiB frames/s >= 100,000: ${Math.round(median(small.shm)).toLocaleString("en")}`,
+    `goals: 64 KiB shm / socket >= 3: ${ratio(big.shm, big.socket).toFixed(2)}; 1 KiB frames/s >= 100,000: ${Math.round(median(small.shm)).toLocaleString("en")}`,
   );
   console.log(
     JSON.stringify({
@@ -168,8 +171,8 @@ try {
         socketFramesPerSecond: Math.round(median(row.socket)),
         socketGBps: round2((median(row.socket) * row.frameBytes) / 1e9),
         plainCopyGBps: round2((median(row.plain) * row.frameBytes) / 1e9),
-        shmVsSocket: round2(median(row.shm) / median(row.socket)),
-        shmVsPlainCopy: Math.round((median(row.shm) / median(row.plain)) * 1000) / 1000,
+        shmVsSocket: round2(ratio(row.shm, row.socket)),
+        shmVsPlainCopy: precise(ratio(row.shm, row.plain)),
         needMediaDataCycleP50Us: Math.round(row.cycleP50Us),
         cpuUsPerFrame: { shm: row.cpu.shm.map(round2), socket: row.cpu.socket.map(round2) },
       })),

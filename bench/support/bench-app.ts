@@ -7,9 +7,14 @@ import type { AppConfig, SessionServerState } from "@rialto/protocol";
 import { ServerManager } from "@rialto/server-manager";
 
 const APP_ID = "bench";
-/** The real session server, quiet from its first line (the app's log level applies later). */
+/**
+ * The real session server, quiet from its first line (the app's log level applies later).
+ * `BENCH_SESSION_SERVER_BUN_ARGS` (space-separated) adds Bun options before its script, e.g.
+ * `--cpu-prof --cpu-prof-dir /tmp/prof` to profile the server side of a benchmark.
+ */
 const SESSION_SERVER = [
   process.execPath,
+  ...(process.env.BENCH_SESSION_SERVER_BUN_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
   fileURLToPath(new URL("../../packages/session-server/src/main.ts", import.meta.url)),
   "--log-level",
   "error",

@@ -1,6 +1,7 @@
 // A raw Bun unix-socket echo: the floor every client benchmark is compared with. Run as a
 // script it is the server (a child process: `bun raw-echo.ts <socket path>`, prints "ready",
 // exits when stdin closes); imported, it gives the client side.
+import { serveUntilStdinCloses, socketPathArgument } from "./child-main.ts";
 import { SocketWriter } from "./socket-writer.ts";
 
 /** A client of the raw echo: round trips of a fixed message size, any number in flight. */
@@ -41,11 +42,7 @@ export async function connectRawEcho(path: string, messageBytes: number): Promis
 }
 
 if (import.meta.main) {
-  const path = process.argv[2];
-  if (path === undefined) {
-    console.error("usage: raw-echo.ts <socket path>");
-    process.exit(2);
-  }
+  const path = socketPathArgument("raw-echo.ts <socket path>");
   Bun.listen<SocketWriter>({
     unix: path,
     socket: {
@@ -56,9 +53,5 @@ if (import.meta.main) {
       drain: (socket) => socket.data.drain(socket),
     },
   });
-  console.log("ready");
-  for await (const _ of Bun.stdin.stream()) {
-    // Runs until the parent closes our stdin.
-  }
-  process.exit(0);
+  await serveUntilStdinCloses();
 }

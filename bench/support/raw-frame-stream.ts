@@ -5,6 +5,7 @@
 // (a u32 little-endian byte count, then the bytes) it reads every byte out of the kernel (that
 // copy stands for the session server copying frames out of shared memory) and answers with
 // the u32 count once the batch is complete. Imported, it gives the sending side.
+import { serveUntilStdinCloses, socketPathArgument } from "./child-main.ts";
 import { SocketWriter } from "./socket-writer.ts";
 
 const HEADER_BYTES = 4;
@@ -94,11 +95,7 @@ class BatchReader {
 }
 
 if (import.meta.main) {
-  const path = process.argv[2];
-  if (path === undefined) {
-    console.error("usage: raw-frame-stream.ts <socket path>");
-    process.exit(2);
-  }
+  const path = socketPathArgument("raw-frame-stream.ts <socket path>");
   Bun.listen<BatchReader>({
     unix: path,
     socket: {
@@ -114,9 +111,5 @@ if (import.meta.main) {
       },
     },
   });
-  console.log("ready");
-  for await (const _ of Bun.stdin.stream()) {
-    // Runs until the parent closes our stdin.
-  }
-  process.exit(0);
+  await serveUntilStdinCloses();
 }
