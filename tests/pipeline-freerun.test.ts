@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "bun:test";
+import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { RialtoError } from "@rialto/protocol";
 import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
 import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
@@ -13,6 +13,9 @@ import {
   within,
 } from "./pipeline-harness.ts";
 import type { TestApp } from "./support/rialto-app.ts";
+
+// Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
+setDefaultTimeout(30_000);
 
 const apps: TestApp[] = [];
 afterEach(async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "bun:test";
+import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { PipelineMethods } from "@rialto/protocol";
 import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
 import {
@@ -9,6 +9,9 @@ import {
   within,
 } from "./pipeline-harness.ts";
 import { eventually, type TestApp } from "./support/rialto-app.ts";
+
+// Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
+setDefaultTimeout(30_000);
 
 const MS = 1_000_000;
 

@@ -88,6 +88,8 @@ export async function runDemo(
   await using manager = new ServerManager({
     logLevel: "warn",
     sessionServerCommand: sessionServerCommand(),
+    // A cold Bun start of the session server can take over the 1 s default on a busy machine.
+    readyTimeoutMs: STEP_TIMEOUT_MS,
   });
   manager.on("stateChanged", (appId, state) =>
     timeline.record("manager", `stateChanged(${appId}, ${state})`),
