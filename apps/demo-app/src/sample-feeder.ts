@@ -8,7 +8,7 @@ export interface FeedTarget {
   haveData(requestId: number, status: MediaSourceStatus): Promise<void>;
 }
 
-/** Turns a demuxed sample into the segment given to `addSegment`; the default copies times and bytes. */
+/** Turns a demuxed sample into the segment for `addSegment` (default: its bytes and times). */
 export type SegmentOf = (sample: DemuxedSample, track: DemuxedTrack) => MediaSegment;
 
 /** The default {@link SegmentOf}: bytes, times and codec-data changes of the sample. */

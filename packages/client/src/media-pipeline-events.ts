@@ -26,7 +26,7 @@ export interface MediaPipelineEvents {
   playbackState: Local<"playbackState">;
   /** Network (buffering) state. */
   networkState: Local<"networkState">;
-  /** Frames wanted for one source: answer with `addSegment` (up to `frameCount`), then `haveData`. */
+  /** Frames wanted for one source: `addSegment` up to `frameCount` of them, then `haveData`. */
   needMediaData: Omit<NeedMediaDataEvent, "pipelineId" | "region">;
   /** Position in ns, every 250 ms while playing and after a seek. */
   position: Local<"position">;
@@ -54,11 +54,11 @@ export type MediaPipelineListener<K extends MediaPipelineEventName> = (
 
 const EVENT_NAMES = new Set<string>([...Object.keys(PipelineEvents), "released"]);
 
-/** Listeners of one pipeline's events; a throwing listener disturbs neither the others nor the client. */
+/** Listeners of one pipeline's events; one that throws disturbs no other. */
 export class PipelineEventListeners {
   readonly #listeners = new Map<MediaPipelineEventName, Set<(payload: never) => void>>();
 
-  /** Adds a listener; returns the function that removes it. INVALID_ARGUMENT for an unknown name. */
+  /** Adds a listener; returns the function that removes it. Unknown names: INVALID_ARGUMENT. */
   on<K extends MediaPipelineEventName>(name: K, listener: MediaPipelineListener<K>): () => void {
     if (!EVENT_NAMES.has(name)) {
       throw new RialtoError("INVALID_ARGUMENT", `MediaPipeline.on: unknown event "${name}"`);

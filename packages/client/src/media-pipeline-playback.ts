@@ -229,7 +229,7 @@ export class PipelinePlayback implements PipelineEventTarget {
     });
   }
 
-  /** Rendering counters of one source: frames rendered and dropped, bytes, checksum (sink `checksum`). */
+  /** Counters of one source: frames rendered and dropped, bytes, checksum (`checksum` sink). */
   async getStats(sourceId: number): Promise<SourceStats> {
     return this.#call(PipelineMethods.getStats, { pipelineId: this.id, sourceId });
   }

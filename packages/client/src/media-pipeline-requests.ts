@@ -63,7 +63,7 @@ export class NeedDataRequests {
       const frame = toMediaFrame(segment, request.sourceId, source);
       return request.writer.write(frame) === "ok" ? "Ok" : "NoSpace";
     } catch {
-      // A segment the frame format refuses (bad timestamp, subsamples, ...), or the mapping is gone.
+      // A segment the frame format refuses (bad timestamp, subsamples), or the mapping is gone.
       return "Error";
     }
   }

@@ -63,11 +63,6 @@ export class PipelineSessions {
     this.#playback = options.playback ?? DEFAULT_PLAYBACK_OPTIONS;
   }
 
-  /** The clock and sink every pipeline gets. */
-  get playback(): PlaybackOptions {
-    return this.#playback;
-  }
-
   /** Pipelines alive now, over every client. */
   get size(): number {
     return this.#sessions.size;
