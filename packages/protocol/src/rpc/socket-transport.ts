@@ -77,6 +77,8 @@ export class SocketTransport implements Transport {
 
   close(cause?: RialtoError): void {
     if (this.#closed) return;
+    // What is queued still goes out if the OS takes it now (e.g. a notice sent before closing).
+    this.flush();
     this.#closed = true;
     this.#closeCause = cause;
     this.#queue = [];

@@ -15,10 +15,18 @@ export interface MediaClock {
   setTimer(delayMs: number, callback: () => void): ClockTimer;
 }
 
-/** The real clock: `performance.now()` and `setTimeout`. */
+/**
+ * The real clock: `performance.now()` and `setTimeout`, except that a zero delay runs on
+ * `setImmediate`: Bun's `setTimeout(fn, 0)` waits about a millisecond, which would cap a freerun
+ * source at one render pass (24 frames) per millisecond.
+ */
 export const systemClock: MediaClock = {
   now: () => performance.now(),
   setTimer(delayMs, callback) {
+    if (delayMs <= 0) {
+      const immediate = setImmediate(callback);
+      return { cancel: () => clearImmediate(immediate) };
+    }
     const handle = setTimeout(callback, delayMs);
     return { cancel: () => clearTimeout(handle) };
   },
