@@ -1,6 +1,7 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { ControlSocketMethods, RialtoError } from "@rialto/protocol";
 import { jsonLines, startTestDaemon } from "./support/lifecycle-daemon.ts";
+import { eventText, FULL_LIFECYCLE_EVENTS } from "./support/lifecycle-manager.ts";
 import { processGone } from "./support/lifecycle-proc.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
@@ -109,24 +110,8 @@ describe("external monitors over the daemon's control socket", () => {
     expect(await monitor.finished()).toBe(0);
     const lines = jsonLines(monitor.stdout());
     expect(lines[0]).toEqual({ type: "client_state_end", count: 0 });
-    expect(
-      lines.slice(1).map((line) => `${line.type} ${line.appId} ${line.event}:${line.state ?? ""}`),
-    ).toEqual(
-      [
-        "start_request:Inactive",
-        "started:",
-        "ready:Uninitialised",
-        "state_changed:Uninitialised",
-        "state_changed:Inactive",
-        "state_request:Active",
-        "state_changed:Active",
-        "state_request:Inactive",
-        "state_changed:Inactive",
-        "stop_request:NotRunning",
-        "stopped_by_server:",
-        "state_changed:NotRunning",
-        "removed:",
-      ].map((event) => `client_event app1 ${event}`),
+    expect(lines.slice(1).map((line) => `${line.type} ${line.appId} ${eventText(line)}`)).toEqual(
+      FULL_LIFECYCLE_EVENTS.map((event) => `client_event app1 ${event}`),
     );
     // Step 4: the text form prints the snapshot of a running app, then the end marker.
     expect((await d.ctl("start", "app2", "--active")).exitCode).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { MonitorMessage } from "@rialto/protocol";
-import { createTestManager } from "./support/lifecycle-manager.ts";
+import { createTestManager, FULL_LIFECYCLE_EVENTS } from "./support/lifecycle-manager.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
 setDefaultTimeout(30_000);
@@ -28,21 +28,7 @@ describe("monitors (in-process)", () => {
     await manager.changeSessionServerState("app2", "NotRunning");
     await t.waitForState("app2", "NotRunning");
     expect(messages.slice(2) as unknown[]).toEqual(
-      [
-        "start_request:Inactive",
-        "started",
-        "ready:Uninitialised",
-        "state_changed:Uninitialised",
-        "state_changed:Inactive",
-        "state_request:Active",
-        "state_changed:Active",
-        "state_request:Inactive",
-        "state_changed:Inactive",
-        "stop_request:NotRunning",
-        "stopped_by_server",
-        "state_changed:NotRunning",
-        "removed",
-      ].map((text) => {
+      FULL_LIFECYCLE_EVENTS.map((text) => {
         const [event, state] = text.split(":");
         return state === undefined
           ? { type: "client_event", appId: "app2", event }

@@ -42,6 +42,30 @@ export async function waitFor<T>(
   }
 }
 
+/** A monitor event as `event` or `event:state`. */
+export function eventText(message: { event?: unknown; state?: unknown }): string {
+  return message.state === undefined
+    ? String(message.event)
+    : `${String(message.event)}:${String(message.state)}`;
+}
+
+/** The monitor events of one app taken NotRunning → Inactive → Active → Inactive → NotRunning. */
+export const FULL_LIFECYCLE_EVENTS: readonly string[] = [
+  "start_request:Inactive",
+  "started",
+  "ready:Uninitialised",
+  "state_changed:Uninitialised",
+  "state_changed:Inactive",
+  "state_request:Active",
+  "state_changed:Active",
+  "state_request:Inactive",
+  "state_changed:Inactive",
+  "stop_request:NotRunning",
+  "stopped_by_server",
+  "state_changed:NotRunning",
+  "removed",
+];
+
 /** The pid of `appId`'s session server now, or undefined while none runs. */
 export function pidOf(manager: ServerManager, appId: string): number | undefined {
   return manager.listApplications().find((app) => app.appId === appId)?.pid;
@@ -112,9 +136,7 @@ export function createTestManager(overrides: ServerManagerOptions = {}): TestMan
     statesOf: (appId) => states.filter(([id]) => id === appId).map(([, state]) => state),
     eventsOf: (appId) =>
       monitor.flatMap((message) =>
-        message.type === "client_event" && message.appId === appId
-          ? [message.state === undefined ? message.event : `${message.event}:${message.state}`]
-          : [],
+        message.type === "client_event" && message.appId === appId ? [eventText(message)] : [],
       ),
     waitForState: async (appId, state, count = 1, timeoutMs = STARTUP_TIMEOUT_MS) => {
       await waitFor(

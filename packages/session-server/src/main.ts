@@ -63,4 +63,6 @@ export async function runMainAndExit(): Promise<never> {
   process.exit(await main());
 }
 
-if (import.meta.main) await runMainAndExit();
+// Not a top-level await: a module without one can be compiled to bytecode
+// (`bun build --compile --bytecode`), which starts the session server several times faster.
+if (import.meta.main) void runMainAndExit();

@@ -1,0 +1,328 @@
+// Session lifecycle: how long a session server takes to come up (initiateApplication(Inactive) →
+// stateChanged(Inactive)) against a bare `bun -e 0` spawn-to-exit in the same run (goal: ratio
+// <= 3), the same from a preloaded server (goal: <= 0.25 of the cold figure), an app switch, and
+// the resident memory of an idle session server against an idle bare Bun (goal: ratio <= 1.5).
+// The same figures for the session server compiled to one binary (`bun build --compile
+// --bytecode`), and a start-up breakdown (what loading each layer costs), explain the gap.
+// Last line: one JSON object with the figures.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { SessionServerState } from "@rialto/protocol";
+import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
+import { percentile, startChild } from "./support/child-process.ts";
+
+const ROUNDS = 20;
+const WARMUP = 2;
+const BREAKDOWN_ROUNDS = 10;
+const IDLE_SAMPLES = 3;
+/** How long a process is left alone before its resident memory is read, ms. */
+const SETTLE_MS = 1000;
+const DEADLINE_MS = 30_000;
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const SESSION_SERVER_MAIN = join(REPO, "packages/session-server/src/main.ts");
+/** Quiet until configured (then at the manager's level); the flag costs nothing at start-up. */
+const QUIET = ["--log-level", "error"];
+/** The manager's default session server command, quiet. */
+const DEFAULT_COMMAND = [process.execPath, SESSION_SERVER_MAIN, ...QUIET];
+const dir = mkdtempSync(join(tmpdir(), "rialto-bench-lifecycle-"));
+
+/** Wall time of `cmd` from spawn to exit, ms. */
+async function spawnToExit(cmd: string[], cwd = REPO): Promise<number> {
+  const start = performance.now();
+  const child = Bun.spawn({ cmd, cwd, stdio: ["ignore", "ignore", "ignore"] });
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`${cmd.join(" ")} exited with ${code}`);
+  return performance.now() - start;
+}
+
+/** Resolves when `manager` announces `appId` in `state` (listen before acting). */
+function untilState(manager: ServerManager, appId: string, state: SessionServerState) {
+  return new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      manager.off("stateChanged", listener);
+      reject(new Error(`${appId} did not become ${state} within ${DEADLINE_MS} ms`));
+    }, DEADLINE_MS);
+    const listener = (id: string, reached: SessionServerState) => {
+      if (id !== appId || reached !== state) return;
+      clearTimeout(deadline);
+      manager.off("stateChanged", listener);
+      resolve();
+    };
+    manager.on("stateChanged", listener);
+  });
+}
+
+function createManager(name: string, options: ServerManagerOptions = {}): ServerManager {
+  return new ServerManager({
+    runtimeDir: join(dir, name),
+    logLevel: "error",
+    sessionServerCommand: DEFAULT_COMMAND,
+    ...options,
+  });
+}
+
+/** initiateApplication(Inactive) → stateChanged(Inactive), ms; the app is stopped afterwards. */
+async function timeInitiate(manager: ServerManager, appId: string): Promise<number> {
+  const inactive = untilState(manager, appId, "Inactive");
+  const start = performance.now();
+  await manager.initiateApplication(appId, "Inactive");
+  await inactive;
+  const elapsed = performance.now() - start;
+  const stopped = untilState(manager, appId, "NotRunning");
+  await manager.changeSessionServerState(appId, "NotRunning");
+  await stopped;
+  return elapsed;
+}
+
+/** Waits (polling) until the manager's preloaded server is ready for an app. */
+async function preloadedReady(manager: ServerManager): Promise<void> {
+  const deadline = performance.now() + DEADLINE_MS;
+  while (manager.listPreloadedServers()[0]?.ready !== true) {
+    if (performance.now() > deadline) throw new Error("no preloaded server became ready");
+    await Bun.sleep(5);
+  }
+}
+
+/** Cold starts of `command`, each after a bare spawn (interleaved, so both see the same load). */
+async function coldStarts(name: string, command: readonly string[]) {
+  await using manager = createManager(name, { sessionServerCommand: command });
+  const bare: number[] = [];
+  const cold: number[] = [];
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    const bareMs = await spawnToExit([process.execPath, "-e", "0"]);
+    const coldMs = await timeInitiate(manager, `${name}-${round}`);
+    if (round < WARMUP) continue;
+    bare.push(bareMs);
+    cold.push(coldMs);
+  }
+  return { bare, cold };
+}
+
+async function preloadedStarts(): Promise<number[]> {
+  await using manager = createManager("preloaded", { preloadedServers: 1 });
+  const samples: number[] = [];
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    await preloadedReady(manager);
+    const ms = await timeInitiate(manager, `preloaded-${round}`);
+    if (round >= WARMUP) samples.push(ms);
+  }
+  return samples;
+}
+
+/** App 1 Active → Inactive (waiting for stateChanged), then app 2 Inactive → Active, ms. */
+async function appSwitches(): Promise<number[]> {
+  await using manager = createManager("switch");
+  let [active, inactive] = ["switch-a", "switch-b"];
+  const started = [
+    untilState(manager, active, "Active"),
+    untilState(manager, inactive, "Inactive"),
+  ];
+  await manager.initiateApplication(active, "Active");
+  await manager.initiateApplication(inactive, "Inactive");
+  await Promise.all(started);
+  const samples: number[] = [];
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    const released = untilState(manager, active, "Inactive");
+    const taken = untilState(manager, inactive, "Active");
+    const start = performance.now();
+    await manager.changeSessionServerState(active, "Inactive");
+    await released;
+    await manager.changeSessionServerState(inactive, "Active");
+    await taken;
+    if (round >= WARMUP) samples.push(performance.now() - start);
+    [active, inactive] = [inactive, active];
+  }
+  return samples;
+}
+
+function vmRssKiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (match === null) throw new Error(`no VmRSS for ${pid}`);
+  return Number(match[1]);
+}
+
+/** VmRSS of idle session servers (configured Inactive, then left alone), KiB each. */
+async function idleSessionServerRss(name: string, command: readonly string[]) {
+  await using manager = createManager(name, { sessionServerCommand: command });
+  const samples: number[] = [];
+  for (let i = 0; i < IDLE_SAMPLES; i++) {
+    const appId = `${name}-idle-${i}`;
+    const inactive = untilState(manager, appId, "Inactive");
+    await manager.initiateApplication(appId, "Inactive");
+    await inactive;
+    await Bun.sleep(SETTLE_MS);
+    const pid = manager.listApplications().find((app) => app.appId === appId)?.pid;
+    if (pid === undefined) throw new Error(`${appId} has no process`);
+    samples.push(vmRssKiB(pid));
+  }
+  return samples;
+}
+
+/** VmRSS of idle bare Bun processes (a timer keeps them alive), KiB each. */
+async function idleBareRss(): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < IDLE_SAMPLES; i++) {
+    await using child = await startChild([
+      "-e",
+      "setInterval(() => {}, 1 << 30); console.log('ready');",
+    ]);
+    await Bun.sleep(SETTLE_MS);
+    samples.push(vmRssKiB(child.process.pid));
+  }
+  return samples;
+}
+
+/** `bun build --compile --bytecode` of the session server; undefined (with the reason) if it fails. */
+async function compileSessionServer(): Promise<string | undefined> {
+  const binary = join(dir, "rialto-session-server");
+  const child = Bun.spawn({
+    cmd: [
+      process.execPath,
+      "build",
+      SESSION_SERVER_MAIN,
+      "--compile",
+      "--bytecode",
+      "--outfile",
+      binary,
+    ],
+    cwd: REPO,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const code = await child.exited;
+  if (code === 0) return binary;
+  console.log(
+    `  (compiling the session server failed: ${await new Response(child.stderr).text()})`,
+  );
+  return undefined;
+}
+
+/** Spawn-to-exit p50 of loading each layer of the session server, ms. */
+async function startupBreakdown(binary: string | undefined) {
+  const sessionServerDir = join(REPO, "packages/session-server");
+  const steps: [string, string[], string][] = [
+    ["bun -e 0", [process.execPath, "-e", "0"], REPO],
+    ["import pino", [process.execPath, "-e", "await import('pino')"], sessionServerDir],
+    [
+      "import typebox/compile",
+      [process.execPath, "-e", "await import('typebox/compile')"],
+      join(REPO, "packages/protocol"),
+    ],
+    [
+      "import @rialto/protocol",
+      [process.execPath, "-e", "await import('@rialto/protocol')"],
+      sessionServerDir,
+    ],
+    ["session server --help", [process.execPath, SESSION_SERVER_MAIN, "--help"], REPO],
+  ];
+  if (binary !== undefined) steps.push(["compiled binary --help", [binary, "--help"], REPO]);
+  const result: Record<string, number> = {};
+  for (const [label, cmd, cwd] of steps) {
+    const samples: number[] = [];
+    for (let i = 0; i < BREAKDOWN_ROUNDS; i++) samples.push(await spawnToExit(cmd, cwd));
+    result[label] = percentile(samples, 50);
+  }
+  return result;
+}
+
+function median(samples: number[]): number {
+  return percentile(samples, 50);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function row(label: string, value: string, note = ""): void {
+  console.log(`  ${label.padEnd(58)} ${value.padStart(10)}  ${note}`);
+}
+
+try {
+  console.log(`session lifecycle, p50 of ${ROUNDS} after ${WARMUP} warm-up rounds each`);
+  const { bare, cold } = await coldStarts("cold", DEFAULT_COMMAND);
+  const preloaded = await preloadedStarts();
+  const switches = await appSwitches();
+  const bareRss = median(await idleBareRss());
+  const serverRss = median(await idleSessionServerRss("rss", DEFAULT_COMMAND));
+  const binary = await compileSessionServer();
+  const compiled =
+    binary === undefined ? undefined : await coldStarts("compiled", [binary, ...QUIET]);
+  const compiledRss =
+    binary === undefined
+      ? undefined
+      : median(await idleSessionServerRss("rss-bin", [binary, ...QUIET]));
+  const breakdown = await startupBreakdown(binary);
+
+  const bareMs = median(bare);
+  const coldMs = median(cold);
+  const preloadedMs = median(preloaded);
+  const switchMs = median(switches);
+  const compiledMs = compiled === undefined ? undefined : median(compiled.cold);
+  const compiledBareMs = compiled === undefined ? undefined : median(compiled.bare);
+  row("bare `bun -e 0` spawn-to-exit", `${bareMs.toFixed(1)} ms`);
+  row(
+    "initiateApplication(Inactive) → stateChanged(Inactive)",
+    `${coldMs.toFixed(1)} ms`,
+    `ratio ${(coldMs / bareMs).toFixed(2)} (goal <= 3)`,
+  );
+  row(
+    "the same from a preloaded server (preloadedServers: 1)",
+    `${preloadedMs.toFixed(1)} ms`,
+    `of cold ${(preloadedMs / coldMs).toFixed(3)} (goal <= 0.25)`,
+  );
+  row("app switch: app 1 Active → Inactive, then app 2 → Active", `${switchMs.toFixed(1)} ms`);
+  row("VmRSS idle bare Bun", `${bareRss} KiB`);
+  row(
+    "VmRSS idle session server (Inactive)",
+    `${serverRss} KiB`,
+    `ratio ${(serverRss / bareRss).toFixed(2)} (goal <= 1.5)`,
+  );
+  if (compiledMs !== undefined && compiledBareMs !== undefined && compiledRss !== undefined) {
+    row("compiled binary: bare `bun -e 0` in its rounds", `${compiledBareMs.toFixed(1)} ms`);
+    row(
+      "compiled binary: initiate(Inactive) → Inactive",
+      `${compiledMs.toFixed(1)} ms`,
+      `ratio ${(compiledMs / compiledBareMs).toFixed(2)}`,
+    );
+    row(
+      "compiled binary: VmRSS idle (Inactive)",
+      `${compiledRss} KiB`,
+      `ratio ${(compiledRss / bareRss).toFixed(2)}`,
+    );
+  }
+  console.log(`start-up breakdown: spawn-to-exit p50 of ${BREAKDOWN_ROUNDS}`);
+  for (const [label, ms] of Object.entries(breakdown)) row(label, `${ms.toFixed(1)} ms`);
+
+  console.log(
+    JSON.stringify({
+      benchmark: "lifecycle",
+      rounds: ROUNDS,
+      bareSpawnMs: round(bareMs),
+      coldInactiveMs: round(coldMs),
+      coldRatio: round(coldMs / bareMs),
+      preloadedInactiveMs: round(preloadedMs),
+      preloadedOfCold: round(preloadedMs / coldMs),
+      appSwitchMs: round(switchMs),
+      bareRssKiB: bareRss,
+      sessionServerRssKiB: serverRss,
+      rssRatio: round(serverRss / bareRss),
+      compiled:
+        compiledMs === undefined || compiledBareMs === undefined || compiledRss === undefined
+          ? null
+          : {
+              coldInactiveMs: round(compiledMs),
+              bareSpawnMs: round(compiledBareMs),
+              coldRatio: round(compiledMs / compiledBareMs),
+              rssKiB: compiledRss,
+              rssRatio: round(compiledRss / bareRss),
+            },
+      startupBreakdownMs: Object.fromEntries(
+        Object.entries(breakdown).map(([label, ms]) => [label, round(ms)]),
+      ),
+    }),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
