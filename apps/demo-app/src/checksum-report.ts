@@ -45,8 +45,10 @@ export function checkOutcomes(outcomes: readonly SourceOutcome[]): SourceCheck[]
  *        rendered sha256 f7ee5a83…
  *        file     sha256 f7ee5a83…  equal
  * ```
+ * `reference` names where the expected checksum comes from (default `file`; the encrypted
+ * demo says `clear`: the samples of the clear clip).
  */
-export function formatCheck(check: SourceCheck): string[] {
+export function formatCheck(check: SourceCheck, reference = "file"): string[] {
   const label = check.type.padEnd(6);
   const pad = " ".repeat(label.length + 1);
   const kib = (check.renderedBytes / 1024).toFixed(1);
@@ -54,6 +56,6 @@ export function formatCheck(check: SourceCheck): string[] {
   return [
     `${label} ${check.renderedFrames}/${check.samples} samples rendered, ${check.droppedFrames} dropped, ${kib} KiB`,
     `${pad}rendered sha256 ${check.renderedChecksum ?? "(none: the sink is not checksum)"}`,
-    `${pad}file     sha256 ${check.fileChecksum}  ${verdict}`,
+    `${pad}${reference.padEnd(8)} sha256 ${check.fileChecksum}  ${verdict}`,
   ];
 }

@@ -8,18 +8,27 @@ export interface DemoOptions {
   readonly file: string | undefined;
   /** Two apps hand the decoders over: app 1 is made Inactive mid-playback, then app 2 plays. */
   readonly switchApps: boolean;
+  /**
+   * Play the bundled CENC-encrypted clip (`media/encrypted/clip-cenc.mp4`), its key obtained
+   * through the ClearKey license flow, decrypted in the session server.
+   */
+  readonly encrypted: boolean;
   /** Print the usage and exit. */
   readonly help: boolean;
 }
 
 /** The usage text of the demo. */
-export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--file PATH] [--switch]
+export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--file PATH | --encrypted] [--switch]
 
 Plays an MP4 (H.264 / H.265 / AAC) through a server manager, a session server and the client
 library, in real time, and checks what was rendered against the file's samples.
 
   --fast        freerun clock: play as fast as the data arrives
   --file PATH   play this MP4 instead of the bundled clip (media/clip.mp4)
+  --encrypted   play the bundled cenc-encrypted clip (media/encrypted/clip-cenc.mp4): the app
+                gets its key through the ClearKey license flow (this demo is the license
+                server), the session server decrypts every sample, and the rendered checksums
+                must equal the clear clip's; cannot be combined with --file
   --switch      two apps hand the decoders over: app 1 plays until the middle, is made
                 Inactive, then app 2 is made Active and plays the whole file
   --help        this text`;
@@ -33,11 +42,13 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
   let fast = false;
   let file: string | undefined;
   let switchApps = false;
+  let encrypted = false;
   let help = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === "--fast") fast = true;
     else if (arg === "--switch") switchApps = true;
+    else if (arg === "--encrypted") encrypted = true;
     else if (arg === "--help" || arg === "-h") help = true;
     else if (arg === "--file" || arg.startsWith("--file=")) {
       const value = arg === "--file" ? args[++i] : arg.slice("--file=".length);
@@ -49,5 +60,11 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
       throw new RialtoError("INVALID_ARGUMENT", `unknown argument "${arg}" (see --help)`);
     }
   }
-  return { fast, file, switchApps, help };
+  if (encrypted && file !== undefined) {
+    throw new RialtoError(
+      "INVALID_ARGUMENT",
+      `--encrypted plays the bundled encrypted clip (media/encrypted/clip-cenc.mp4) and cannot play --file "${file}"`,
+    );
+  }
+  return { fast, file, switchApps, encrypted, help };
 }

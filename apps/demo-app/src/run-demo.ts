@@ -9,13 +9,14 @@ import {
   playOnApp,
 } from "./app-playback.ts";
 import { checkOutcomes, formatCheck } from "./checksum-report.ts";
+import { ClearKeyLicense } from "./clearkey-license.ts";
 import type { ClipPlayer, SourceOutcome } from "./clip-player.ts";
 import { DemoApp, STEP_TIMEOUT_MS } from "./demo-app-session.ts";
 import type { DemoOptions } from "./demo-options.ts";
-import { LifecycleTimeline } from "./lifecycle-timeline.ts";
+import { type EncryptedClip, loadEncryptedClip } from "./encrypted-clip.ts";
+import { describeMonitorMessage, LifecycleTimeline } from "./lifecycle-timeline.ts";
 import { DEMO_CLIP_PATH, type DemuxedMovie, demuxMp4File } from "./mp4/index.ts";
 import { ProgressLine, type ProgressOutput } from "./progress-line.ts";
-import type { SegmentOf } from "./sample-feeder.ts";
 
 /** Where the demo writes: whole lines, and the live progress line. */
 export interface DemoOutput {
@@ -23,12 +24,14 @@ export interface DemoOutput {
   readonly progress: ProgressOutput;
 }
 
-/** A movie to play and how to turn its samples into segments. */
+/** A movie to play: clear, or the bundled encrypted clip. */
 export interface DemoMedia {
+  /** The file played. */
   readonly path: string;
+  /** Its tracks and samples; for the encrypted clip, the clear clip's (the checksum reference). */
   readonly movie: DemuxedMovie;
-  /** Default: the samples' bytes and times (clear content). */
-  readonly segmentOf?: SegmentOf;
+  /** The encrypted clip: each app gets the key through the license flow before it plays. */
+  readonly encrypted?: EncryptedClip;
 }
 
 /**
@@ -40,15 +43,31 @@ function sessionServerCommand(): string[] {
   return [process.execPath, main, "--log-level", "warn"];
 }
 
-/** Reads and demuxes the file the options name (the bundled clip by default). */
+/**
+ * Reads and demuxes the file the options name: the bundled clip by default, the bundled
+ * encrypted clip with `--encrypted`.
+ */
 export async function loadDemoMedia(options: DemoOptions): Promise<DemoMedia> {
+  if (options.encrypted) {
+    const encrypted = await loadEncryptedClip();
+    return { path: encrypted.path, movie: encrypted.movie, encrypted };
+  }
   const path = options.file ?? DEMO_CLIP_PATH;
   return { path, movie: await demuxMp4File(path) };
 }
 
-function describeMedia({ path, movie }: DemoMedia, options: DemoOptions): string[] {
-  const shown = path.startsWith(process.cwd()) ? relative(process.cwd(), path) : path;
-  const lines = [`  file      ${shown} (${(movie.durationNs / 1e9).toFixed(2)} s)`];
+function shownPath(path: string): string {
+  return path.startsWith(process.cwd()) ? relative(process.cwd(), path) : path;
+}
+
+function describeMedia({ path, movie, encrypted }: DemoMedia, options: DemoOptions): string[] {
+  const lines = [`  file      ${shownPath(path)} (${(movie.durationNs / 1e9).toFixed(2)} s)`];
+  if (encrypted !== undefined) {
+    lines.push(
+      `  cipher    ${encrypted.scheme} (AES-128-CTR), key id ${encrypted.keyId}`,
+      `  clear     ${shownPath(encrypted.clearPath)} (its track layout; the samples to match)`,
+    );
+  }
   for (const track of movie.tracks) {
     const detail =
       track.type === "video"
@@ -94,24 +113,37 @@ export async function runDemo(
   manager.on("stateChanged", (appId, state) =>
     timeline.record("manager", `stateChanged(${appId}, ${state})`),
   );
-  const play: Play = (app, alongside) =>
-    playOnApp(app, media.movie, {
+  // What an external `rialtoctl monitor` would see, in-process: SPEC 4's client_events.
+  const monitor = manager.addMonitor((message) =>
+    timeline.record("monitor", describeMonitorMessage(message)),
+  );
+  const play: Play = async (app, alongside) => {
+    const { encrypted } = media;
+    await using license =
+      encrypted === undefined
+        ? undefined
+        : await ClearKeyLicense.acquire(app, encrypted, { timeline, line: out.line });
+    // `return await`: the license must outlive the playback, not just its start.
+    return await playOnApp(app, media.movie, {
       timeline,
       progress: new ProgressLine(out.progress, options.switchApps ? app.appId : ""),
-      segmentOf: media.segmentOf,
+      segmentOf: license && encrypted?.segmentsFor(license.keySessionId),
       alongside,
     });
+  };
   const start = (appId: string, state: "Active" | "Inactive") =>
     DemoApp.start(manager, appId, state, config, timeline);
-  const result = options.switchApps
-    ? await switchApps(start, play, media.movie, timeline, out)
-    : await playOneApp(start, play);
+  const result = await (options.switchApps
+    ? switchApps(start, play, media.movie, timeline, out)
+    : playOneApp(start, play)
+  ).finally(() => monitor.close());
 
   const verb = result.end === "EndOfStream" ? "played to EndOfStream" : "released early";
   out.line(`${verb} in ${(result.elapsedMs / 1000).toFixed(2)} s of wall time`);
   out.line();
   const checks = checkOutcomes(result.outcomes);
-  for (const check of checks) for (const line of formatCheck(check)) out.line(line);
+  const reference = media.encrypted === undefined ? "file" : "clear";
+  for (const check of checks) for (const line of formatCheck(check, reference)) out.line(line);
   out.line();
   out.line("lifecycle timeline");
   for (const line of timeline.lines()) out.line(line);
@@ -120,9 +152,13 @@ export async function runDemo(
     result.end === "EndOfStream" &&
     checks.length === media.movie.tracks.length &&
     checks.every((c) => c.ok);
+  const success =
+    media.encrypted === undefined
+      ? "every sample rendered, and each source's checksum equals the file's"
+      : "every sample decrypted and rendered, and each source's checksum equals the clear clip's";
   out.line(
     ok
-      ? "demo OK: every sample rendered, and each source's checksum equals the file's"
+      ? `demo OK: ${success}`
       : "demo FAILED: not every sample was rendered, or a checksum differs",
   );
   return ok;
