@@ -1,7 +1,12 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
-import { isListening, listenUnix, RialtoError, type SocketTransport } from "@rialto/protocol";
-import { sideChannelPath } from "@rialto/session-server";
+import {
+  isListening,
+  listenUnix,
+  RialtoError,
+  type SocketTransport,
+  sideChannelPath,
+} from "@rialto/protocol";
 import {
   createTestManager,
   pidOf,
@@ -108,10 +113,7 @@ describe("ServerManager failures", () => {
     ]);
   });
 
-  // Known bug, to be fixed in @rialto/server-manager (AppSupervisor #remove removes only the
-  // client socket of a session server that died without cleaning up, not `<socket>.fd`): when
-  // this test starts passing, drop `.failing`.
-  it.failing("removes the fd side channel a killed session server left behind", async () => {
+  it("removes the fd side channel a killed session server left behind", async () => {
     await using t = createTestManager({ restartOnFailure: false });
     await t.manager.initiateApplication("app1", "Inactive");
     await t.waitForState("app1", "Inactive");

@@ -1,8 +1,7 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { RialtoClient } from "@rialto/client";
-import { RialtoError } from "@rialto/protocol";
-import { sideChannelPath } from "@rialto/session-server";
+import { RialtoError, sideChannelPath } from "@rialto/protocol";
 import {
   createTestManager,
   pidOf,

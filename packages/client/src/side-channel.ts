@@ -1,4 +1,10 @@
-import { decodeFdTag, encodeFdTag, RialtoError, toRialtoError } from "@rialto/protocol";
+import {
+  decodeFdTag,
+  encodeFdTag,
+  RialtoError,
+  sideChannelPath,
+  toRialtoError,
+} from "@rialto/protocol";
 import { closeFd, connectSideChannel, type FdChannel } from "@rialto/shm";
 
 /** Records that may be skipped while looking for a tagged one (stale ones from timed-out calls). */
@@ -21,7 +27,7 @@ export class ClientSideChannel implements Disposable {
 
   /** Connects to the side channel of the session server listening at `socketPath`. */
   static open(socketPath: string): ClientSideChannel {
-    const path = `${socketPath}.fd`;
+    const path = sideChannelPath(socketPath);
     try {
       const { channel, token } = connectSideChannel(path);
       return new ClientSideChannel(channel, token);

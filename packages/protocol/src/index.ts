@@ -12,5 +12,6 @@ export * from "./rpc/reply-watermark.ts";
 export * from "./rpc/rpc-peer.ts";
 export * from "./rpc/socket-transport.ts";
 export * from "./rpc/transport.ts";
+export * from "./side-channel-path.ts";
 export * from "./test-support/test-methods.ts";
 export * from "./version.ts";

@@ -4,6 +4,7 @@ import {
   type MonitorEventName,
   RialtoError,
   type SessionServerState,
+  sideChannelPath,
   type TargetState,
   toRialtoError,
 } from "@rialto/protocol";
@@ -388,7 +389,10 @@ export class AppSupervisor implements SessionServerListener {
     this.#enter("removed");
     this.#log.info({ termination: this.termination }, "app forgotten");
     // Only a socket our session server created: a configured path may belong to someone else.
-    if (this.#ownsSocket) removeStaleSocket(this.config.socketPath);
+    if (this.#ownsSocket) {
+      removeStaleSocket(this.config.socketPath);
+      removeStaleSocket(sideChannelPath(this.config.socketPath));
+    }
     this.#ctx.forget(this);
     this.#setState("NotRunning");
     this.#monitor("removed");

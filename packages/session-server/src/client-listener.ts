@@ -2,19 +2,11 @@ import {
   listenUnix,
   RialtoError,
   type SocketTransport,
+  sideChannelPath,
   toRialtoError,
   type UnixListener,
 } from "@rialto/protocol";
 import { type FdChannel, SideChannelAcceptor } from "@rialto/shm";
-
-/**
- * Path of the fd side channel next to a client socket: `<socketPath>.fd`. Clients connect there
- * (SOCK_SEQPACKET, `connectSideChannel` of @rialto/shm) to receive file descriptors, because
- * Bun's own socket reads drop passed fds.
- */
-export function sideChannelPath(socketPath: string): string {
-  return `${socketPath}.fd`;
-}
 
 /** Largest path `bind(2)` takes (sun_path is 108 bytes with the terminating NUL). */
 const MAX_SOCKET_PATH_BYTES = 107;

@@ -1,9 +1,14 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isListening, listenUnix, RialtoError, type SocketTransport } from "@rialto/protocol";
+import {
+  isListening,
+  listenUnix,
+  RialtoError,
+  type SocketTransport,
+  sideChannelPath,
+} from "@rialto/protocol";
 import { ShmError } from "@rialto/shm";
-import { sideChannelPath } from "./client-listener.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { PROCESS_TEST_TIMEOUT_MS, WAIT_MS, withDeadline } from "./test-support/async-queue.ts";
 import { InProcessSessionServer } from "./test-support/in-process-session-server.ts";

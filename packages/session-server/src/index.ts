@@ -15,7 +15,7 @@ export {
   USAGE,
 } from "./cli-arguments.ts";
 export * from "./client-gateway/index.ts";
-export { type ClientListener, openClientListener, sideChannelPath } from "./client-listener.ts";
+export { type ClientListener, openClientListener } from "./client-listener.ts";
 export { SessionServerExitCode } from "./exit-codes.ts";
 export * from "./keys/index.ts";
 export { createSessionServerLogger, type SessionServerLoggerOptions } from "./logger.ts";

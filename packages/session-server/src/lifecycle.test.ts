@@ -1,9 +1,8 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, ftruncateSync, statSync } from "node:fs";
-import { DEFAULT_RESOURCES, RialtoError, SessionMethods } from "@rialto/protocol";
+import { DEFAULT_RESOURCES, RialtoError, SessionMethods, sideChannelPath } from "@rialto/protocol";
 import { computeAvBufferLayout, HANDOUT_SEALS } from "@rialto/shm";
 import { AV_MEMFD_NAME, avMemorySize } from "./av-memory.ts";
-import { sideChannelPath } from "./client-listener.ts";
 import { PROCESS_TEST_TIMEOUT_MS } from "./test-support/async-queue.ts";
 import { SessionServerProcess } from "./test-support/session-server-process.ts";
 import { TestClient } from "./test-support/test-client.ts";

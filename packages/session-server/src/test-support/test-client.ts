@@ -10,9 +10,9 @@ import {
   SessionEvents,
   SessionMethods,
   type SharedMemoryInfo,
+  sideChannelPath,
 } from "@rialto/protocol";
 import { connectSideChannel, SharedMemory, type SideChannelConnection } from "@rialto/shm";
-import { sideChannelPath } from "../client-listener.ts";
 import { AsyncQueue, WAIT_MS } from "./async-queue.ts";
 
 /** Options of {@link TestClient.connect}. */
