@@ -2,7 +2,7 @@ import type { Static, TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import { describeValue, RialtoError } from "../errors.ts";
 
-/** A compiled validator for one schema: compiled once, at definition time. */
+/** A compiled validator for one schema: compiled once, on its first use. */
 export interface MessageValidator<T> {
   /** The schema (also exported as JSON Schema). */
   readonly schema: TSchema;
@@ -12,15 +12,23 @@ export interface MessageValidator<T> {
   assert(value: unknown, what: string): T;
 }
 
-/** Compiles `schema` once into a {@link MessageValidator}. */
+/**
+ * Wraps `schema` in a {@link MessageValidator} compiled on first use: a process compiles only
+ * the messages it actually handles (about 150 are defined; a session server reaching Inactive
+ * needs a handful, and compiling them all cost ~90 ms of its start-up).
+ */
 export function compileValidator<S extends TSchema>(schema: S): MessageValidator<Static<S>> {
-  const compiled = Compile(schema);
+  let compiled: ReturnType<typeof Compile> | undefined;
+  const validator = (): ReturnType<typeof Compile> => {
+    compiled ??= Compile(schema);
+    return compiled;
+  };
   return {
     schema,
-    check: (value: unknown): value is Static<S> => compiled.Check(value),
+    check: (value: unknown): value is Static<S> => validator().Check(value),
     assert(value: unknown, what: string): Static<S> {
-      if (compiled.Check(value)) return value as Static<S>;
-      throw new RialtoError("INVALID_ARGUMENT", `${what}: ${firstMismatch(compiled, value)}`);
+      if (validator().Check(value)) return value as Static<S>;
+      throw new RialtoError("INVALID_ARGUMENT", `${what}: ${firstMismatch(validator(), value)}`);
     },
   };
 }
