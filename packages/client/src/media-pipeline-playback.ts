@@ -75,6 +75,8 @@ export class PipelinePlayback implements PipelineEventTarget {
   readonly #listeners = new PipelineEventListeners();
   readonly #requests = new NeedDataRequests();
   readonly #sources = new Map<number, MediaSourceConfig>();
+  /** The config of an attached source (made once: addSegment runs per sample). */
+  readonly #sourceConfig = (sourceId: number) => this.#sources.get(sourceId);
   /** Seeks sent whose SeekDone has not arrived: needMediaData before it predates the seek. */
   #seeks = 0;
   /** Flushes sent per source whose sourceFlushed has not arrived. */
@@ -203,12 +205,7 @@ export class PipelinePlayback implements PipelineEventTarget {
    * outstanding (seek, flush, app not Running) or a sample the frame format refuses.
    */
   addSegment(requestId: number, segment: MediaSegment): AddSegmentStatus {
-    return this.#requests.addSegment(
-      requestId,
-      segment,
-      (sourceId) => this.#sources.get(sourceId),
-      this.#host.avMemory(),
-    );
+    return this.#requests.addSegment(requestId, segment, this.#sourceConfig, this.#host.avMemory());
   }
 
   /**

@@ -108,18 +108,18 @@ export function toMediaFrame(
   sourceId: number,
   config: MediaSourceConfig,
 ): MediaFrame {
-  const base = {
-    sourceId,
-    timestampNs: segment.timestampNs,
-    durationNs: segment.durationNs,
-    data: segment.data,
-    ...(segment.codecData === undefined ? {} : { codecData: segment.codecData }),
-    ...(segment.encryption === undefined ? {} : { encryption: segment.encryption }),
-  };
+  // One literal per kind with every key present (absent ones undefined), as the frame reader
+  // builds them: no object spreads on the per-sample path.
+  const { timestampNs, durationNs, data, codecData, encryption } = segment;
   if (config.type === "audio") {
     return {
       kind: "audio",
-      ...base,
+      sourceId,
+      timestampNs,
+      durationNs,
+      data,
+      codecData,
+      encryption,
       sampleRate: segment.sampleRate ?? config.sampleRate ?? 0,
       channels: segment.channels ?? config.channels ?? 0,
     };
@@ -127,10 +127,15 @@ export function toMediaFrame(
   if (config.type === "video") {
     return {
       kind: "video",
-      ...base,
+      sourceId,
+      timestampNs,
+      durationNs,
+      data,
+      codecData,
+      encryption,
       width: segment.width ?? config.width ?? 0,
       height: segment.height ?? config.height ?? 0,
     };
   }
-  return { kind: "subtitle", ...base };
+  return { kind: "subtitle", sourceId, timestampNs, durationNs, data, codecData, encryption };
 }

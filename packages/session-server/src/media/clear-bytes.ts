@@ -20,15 +20,28 @@ function failureOf(thrown: unknown): FrameFailure {
   };
 }
 
+/** True when `bytes` view memory that is gone: a detached buffer (unmapped shared memory). */
+function isDetached(bytes: Uint8Array): boolean {
+  // A detached view is empty; reading `buffer` costs, so only empty views are looked at.
+  return bytes.byteLength === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.detached;
+}
+
 /**
  * The bytes a sink renders for `frame`: its data when clear, what `decrypt` returns when it
  * carries encryption info, or why that failed (no decryptor, or the decryptor threw; the kind
- * is the error's `details.playbackError` when it names one, else `Decryption`).
+ * is the error's `details.playbackError` when it names one, else `Decryption`). A frame whose
+ * bytes were in shared memory that has been unmapped since fails with `Generic`.
  */
 export function clearBytes(
   frame: MediaFrame,
   decrypt: FrameDecryptor | undefined,
 ): Uint8Array | FrameFailure {
+  if (isDetached(frame.data)) {
+    return {
+      error: "Generic",
+      message: `frame at ${frame.timestampNs} ns: its shared memory was unmapped`,
+    };
+  }
   if (frame.encryption === undefined) return frame.data;
   try {
     if (decrypt === undefined) {

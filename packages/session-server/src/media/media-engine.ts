@@ -38,7 +38,9 @@ export interface PipelineListener {
    * The pipeline wants frames of one source. At most one request per source is outstanding: the
    * next comes only after {@link Pipeline.pushFrames} or {@link Pipeline.endOfStream} answered
    * this one, or {@link PipelineListener.cancelData} voided it. Called synchronously from
-   * pipeline methods: do not call back into the pipeline from here.
+   * pipeline methods: do not call back into the pipeline from here. Once it is called, the
+   * client may rewrite the source's region: the pipeline no longer reads views of frames it
+   * was pushed for that source (it copies what it still holds first).
    */
   needData(request: DataRequest): void;
   /** The outstanding request of `sourceId` is void (seek, flush, stop, removal): drop it. */
@@ -108,7 +110,9 @@ export interface Pipeline extends AsyncDisposable {
   /**
    * Frames for one source, answering its data request (any order; queued by timestamp). With
    * `endOfStream` (default false) they are the source's last: as if {@link Pipeline.endOfStream}
-   * followed, without a data request in between.
+   * followed, without a data request in between. The frames' bytes (data, codec data, key id,
+   * IV) may be views into the AV shared memory, borrowed until the pipeline next calls
+   * {@link PipelineListener.needData} for the source: frames still held then are copied first.
    */
   pushFrames(sourceId: SourceId, frames: readonly MediaFrame[], endOfStream?: boolean): void;
   /** The source has no more frames (until a seek or flush), answering its data request. */

@@ -7,6 +7,7 @@ import {
 } from "@rialto/protocol";
 import { computeAvBufferLayout, FrameWriter, type MediaFrame, type MediaKind } from "@rialto/shm";
 import fc from "fast-check";
+import type { FrameDecryptor } from "./media-engine.ts";
 import { PipelineService } from "./pipeline-service.ts";
 import { ManualClock } from "./test-support/manual-clock.ts";
 import {
@@ -24,8 +25,17 @@ const LAYOUT = computeAvBufferLayout(
 );
 const PARTITION = LAYOUT.playback[0] as NonNullable<(typeof LAYOUT.playback)[0]>;
 
+/** Encryption info for frames the decrypt hook sees (it returns the bytes as they are). */
+const ENCRYPTION = {
+  cipherMode: "cenc",
+  keySessionId: 1,
+  keyId: new Uint8Array(16),
+  iv: new Uint8Array(8),
+  subsamples: [],
+} as const;
+
 /** A pipeline service over plain memory, a manual clock and a client that writes frames. */
-function given(options: { kinds?: MediaKind[]; running?: boolean } = {}) {
+function given(options: { kinds?: MediaKind[]; running?: boolean; decrypt?: FrameDecryptor } = {}) {
   const clock = new ManualClock();
   const memory = new Uint8Array(LAYOUT.totalSize);
   const needs: NeedMediaDataEvent[] = [];
@@ -38,6 +48,7 @@ function given(options: { kinds?: MediaKind[]; running?: boolean } = {}) {
     partition: PARTITION,
     clock,
     applicationRunning: options.running,
+    decrypt: options.decrypt,
     emit: (event, payload) => {
       event.payload.assert(payload, event.name);
       if (event === PipelineEvents.needMediaData) needs.push(payload as NeedMediaDataEvent);
@@ -117,16 +128,52 @@ describe("haveData", () => {
     expect(service.pipeline.state).toBe("Paused");
   });
 
-  it("copies the frames out of shared memory before the region is used again", () => {
-    const { clock, memory, service, ids, need, write, answer } = given();
-    const frames = makeFrames("video", ids[0] ?? 0, 3);
+  it("renders the frames from the region itself, without copying them", () => {
+    const seen: boolean[] = [];
+    const { clock, memory, service, ids, need, write, answer } = given({
+      decrypt: (frame) => {
+        seen.push(frame.data.buffer === memory.buffer);
+        return frame.data;
+      },
+    });
+    const frames = makeFrames("video", ids[0] ?? 0, 3).map((frame) => ({
+      ...frame,
+      encryption: ENCRYPTION,
+    }));
     write(need(), frames);
     answer(need(), "Eos", 3);
+    service.pipeline.play();
+    clock.advance(0);
+    expect(seen).toEqual([true, true, true]);
+    expect(service.pipeline.getStats(ids[0] ?? 0).checksum).toBe(sha256Of(frames));
+  });
+
+  it("copies the frames still queued before it asks the source again, so the region may be rewritten", () => {
+    const { clock, memory, service, ids, need, write, answer } = given();
+    const frames = makeFrames("video", ids[0] ?? 0, 3);
+    const first = need();
+    write(first, frames);
+    answer(first, "Ok", 3);
+    // Prerolled with 3 of 24 frames queued: the next request is out and the client rewrites.
+    expect(need().requestId).not.toBe(first.requestId);
     memory.fill(0xee);
     service.pipeline.play();
     clock.advance(0);
     expect(service.pipeline.getStats(ids[0] ?? 0).checksum).toBe(sha256Of(frames));
-    expect(service.pipeline.state).toBe("EndOfStream");
+  });
+
+  it("drops queued frames whose shared memory was unmapped, with a Generic playbackError", () => {
+    const { clock, memory, events, service, ids, need, write, answer } = given();
+    write(need(), makeFrames("video", ids[0] ?? 0, 3));
+    answer(need(), "Eos", 3);
+    memory.buffer.transfer(0);
+    service.pipeline.play();
+    clock.advance(0);
+    expect(service.pipeline.getStats(ids[0] ?? 0)).toMatchObject({
+      renderedFrames: 0,
+      droppedFrames: 3,
+    });
+    expect(events.filter((name) => name === PipelineEvents.playbackError.name)).toHaveLength(3);
   });
 
   it("reads NoSpaceForSamples answers like Ok ones", () => {

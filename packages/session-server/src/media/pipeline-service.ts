@@ -76,22 +76,6 @@ interface Feed {
   retry: ClockTimer | undefined;
 }
 
-/** Copies a frame out of shared memory: the region is rewritten by the next request. */
-function detach(frame: MediaFrame): MediaFrame {
-  const copy = { ...frame, data: frame.data.slice() };
-  if (frame.codecData !== undefined) copy.codecData = frame.codecData.slice();
-  if (frame.encryption !== undefined) {
-    const { keyId, iv, subsamples } = frame.encryption;
-    copy.encryption = {
-      ...frame.encryption,
-      keyId: keyId.slice(),
-      iv: iv.slice(),
-      subsamples: subsamples.map((s) => ({ ...s })),
-    };
-  }
-  return copy;
-}
-
 /**
  * The data side of one pipeline (SPEC 8, Rialto's needMediaData/haveData): creates the
  * engine's pipeline, forwards its events to the client, turns each data request into a
@@ -159,7 +143,7 @@ export class PipelineService implements AsyncDisposable {
         `pipeline/haveData: pipeline ${describeValue(params.pipelineId)} is not pipeline ${this.#pipelineId}`,
       );
     }
-    const feed = [...this.#feeds.values()].find((f) => f.requestId === params.requestId);
+    const feed = this.#feedAsked(params.requestId);
     if (feed === undefined) return "stale";
     feed.requestId = undefined;
     const { status } = params;
@@ -251,16 +235,25 @@ export class PipelineService implements AsyncDisposable {
     });
   }
 
+  /** The feed whose outstanding needMediaData has this id (one feed per source: a few). */
+  #feedAsked(requestId: number): Feed | undefined {
+    for (const feed of this.#feeds.values()) if (feed.requestId === requestId) return feed;
+    return undefined;
+  }
+
   #allocateRequestId(): number {
-    const inUse = new Set([...this.#feeds.values()].map((f) => f.requestId));
     for (;;) {
       const id = this.#nextRequestId;
       this.#nextRequestId = id === MAX_REQUEST_ID ? 1 : id + 1;
-      if (!inUse.has(id)) return id;
+      if (this.#feedAsked(id) === undefined) return id;
     }
   }
 
-  /** Reads, checks and copies the answered frames; a bad table is `INVALID_ARGUMENT`. */
+  /**
+   * Reads and checks the answered frames, whose bytes stay views into the region (the pipeline
+   * copies what it still holds before it asks the source for more); a bad table is
+   * `INVALID_ARGUMENT`.
+   */
   #read(feed: Feed, { requestId, numFrames }: HaveDataParams): MediaFrame[] {
     const { sourceId, kind, frameCount } = feed.request;
     const refuse = (problem: string, cause?: unknown): never => {
@@ -282,10 +275,11 @@ export class PipelineService implements AsyncDisposable {
     if (table.length < numFrames) {
       refuse(`haveData says ${numFrames} frames; the table holds ${table.length}`);
     }
-    return table.slice(0, numFrames).map((frame, index) => {
+    table.length = numFrames;
+    table.forEach((frame, index) => {
       if (frame.sourceId !== sourceId) refuse(`frame ${index} names source ${frame.sourceId}`);
       if (frame.kind !== kind) refuse(`frame ${index} is ${frame.kind}; the source is ${kind}`);
-      return detach(frame);
     });
+    return table;
   }
 }

@@ -1,5 +1,6 @@
 import { RialtoError, type SourceId, type SourceStats } from "@rialto/protocol";
 import type { MediaFrame, MediaKind } from "@rialto/shm";
+import { copyFrame } from "./frame-copy.ts";
 import type { FrameSink } from "./frame-sink.ts";
 
 function checkFrame(sourceId: SourceId, kind: MediaKind, frame: MediaFrame, index: number): void {
@@ -31,6 +32,8 @@ export class SourceRenderer {
   readonly kind: MediaKind;
   readonly #sink: FrameSink;
   readonly #queue: MediaFrame[] = [];
+  /** Queued frames that own their bytes (copied by {@link SourceRenderer.ownQueuedFrames}). */
+  readonly #owned = new WeakSet<MediaFrame>();
   #droppedFrames = 0;
   /** The source sent end of stream (cleared by a flush). */
   eos = false;
@@ -56,6 +59,11 @@ export class SourceRenderer {
     return this.#queue.length;
   }
 
+  /** Frames not rendered so far (late, or not decryptable); survives flushes. */
+  get droppedFrames(): number {
+    return this.#droppedFrames;
+  }
+
   /** The earliest queued frame. */
   peek(): MediaFrame | undefined {
     return this.#queue[0];
@@ -72,13 +80,31 @@ export class SourceRenderer {
    * first: one bad frame queues none (`INVALID_ARGUMENT`).
    */
   enqueue(frames: readonly MediaFrame[], startNs: number): void {
-    for (const [index, frame] of frames.entries()) checkFrame(this.id, this.kind, frame, index);
+    frames.forEach((frame, index) => {
+      checkFrame(this.id, this.kind, frame, index);
+    });
+    const queue = this.#queue;
     for (const frame of frames) {
-      const endNs = frame.timestampNs + frame.durationNs;
-      if (frame.timestampNs < startNs && endNs <= startNs) continue;
-      let at = this.#queue.length;
-      while (at > 0 && (this.#queue[at - 1]?.timestampNs ?? 0) > frame.timestampNs) at--;
-      this.#queue.splice(at, 0, frame);
+      const { timestampNs } = frame;
+      if (timestampNs < startNs && timestampNs + frame.durationNs <= startNs) continue;
+      let at = queue.length;
+      while (at > 0 && (queue[at - 1]?.timestampNs ?? 0) > timestampNs) at--;
+      if (at === queue.length) queue.push(frame);
+      else queue.splice(at, 0, frame);
+    }
+  }
+
+  /**
+   * Copies the bytes of every queued frame that still borrows them: pushed frames may be views
+   * into the source's shared-memory region, which the client rewrites once the source's next
+   * data request goes out. Call it before that request; with nothing queued it does nothing.
+   */
+  ownQueuedFrames(): void {
+    for (const [at, frame] of this.#queue.entries()) {
+      if (this.#owned.has(frame)) continue;
+      const copy = copyFrame(frame);
+      this.#owned.add(copy);
+      this.#queue[at] = copy;
     }
   }
 

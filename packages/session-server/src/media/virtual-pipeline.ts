@@ -253,7 +253,11 @@ export class VirtualPipeline implements Pipeline {
   destroy(): void {
     if (this.#destroyed) return;
     this.#halt();
-    for (const source of this.#sources.values()) this.#void(source);
+    for (const source of this.#sources.values()) {
+      this.#void(source);
+      // No view into shared memory outlives the pipeline (the memory may be unmapped next).
+      source.flush();
+    }
     this.#destroyed = true;
   }
 
@@ -323,6 +327,8 @@ export class VirtualPipeline implements Pipeline {
       if (source.requestPending || source.eos) continue;
       if (source.queued >= this.#tuning.maxQueuedFrames) continue;
       source.requestPending = true;
+      // The request lets the client rewrite the region that queued frames may still view.
+      source.ownQueuedFrames();
       this.#options.listener.needData({ sourceId: source.id, kind: source.kind, frameCount });
     }
   }
@@ -404,7 +410,7 @@ export class VirtualPipeline implements Pipeline {
    */
   #renderSource(source: SourceRenderer): number {
     const realtime = this.#time.kind === "realtime";
-    const droppedBefore = source.stats().droppedFrames;
+    const droppedBefore = source.droppedFrames;
     let wakeMs = Number.POSITIVE_INFINITY;
     for (let frame = source.peek(); frame !== undefined; frame = source.peek()) {
       const waitMs = this.#time.delayUntilMs(frame.timestampNs);
@@ -417,8 +423,8 @@ export class VirtualPipeline implements Pipeline {
       if (realtime && endNs + this.#tuning.maxLatenessNs < this.#time.positionNs()) source.drop();
       else this.#renderFrame(source, frame);
     }
-    const stats = source.stats();
-    if (stats.droppedFrames > droppedBefore) {
+    if (source.droppedFrames > droppedBefore) {
+      const stats = source.stats();
       this.#emit(PipelineEvents.qos, {
         pipelineId: this.id,
         sourceId: source.id,
