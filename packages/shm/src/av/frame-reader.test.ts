@@ -15,6 +15,7 @@ import {
   FRAME_TABLE_VERSION_OFFSET,
 } from "../layout.ts";
 import { mediaFrame, regionSizeFor } from "../test-support/frame-arbitraries.ts";
+import { errorOf } from "../test-support/shm-error-of.ts";
 import { readFrames } from "./frame-reader.ts";
 import { FrameWriter } from "./frame-writer.ts";
 import type { MediaFrame } from "./media-frame.ts";
@@ -34,16 +35,6 @@ function writtenRegion(frames: readonly MediaFrame[], maxFrames: number): Uint8A
   const writer = new FrameWriter(region, { maxFrames });
   for (const frame of frames) writer.write(frame);
   return region;
-}
-
-function errorOf(action: () => unknown): ShmError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ShmError);
-    return error as ShmError;
-  }
-  throw new Error("expected a ShmError, nothing was thrown");
 }
 
 /**

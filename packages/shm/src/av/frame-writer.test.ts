@@ -1,8 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { ShmError } from "../errors.ts";
 import { FRAME_ENTRY_SIZE, FRAME_TABLE_HEADER_SIZE } from "../layout.ts";
 import { mediaFrame, regionSizeFor } from "../test-support/frame-arbitraries.ts";
+import { errorOf } from "../test-support/shm-error-of.ts";
 import { readFrames } from "./frame-reader.ts";
 import { FrameWriter } from "./frame-writer.ts";
 import type { MediaFrame, VideoFrame } from "./media-frame.ts";
@@ -16,16 +16,6 @@ const video = (bytes: number, timestampNs = 0): VideoFrame => ({
   width: 1920,
   height: 1080,
 });
-
-function errorOf(action: () => unknown): ShmError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ShmError);
-    return error as ShmError;
-  }
-  throw new Error("expected a ShmError, nothing was thrown");
-}
 
 describe("FrameWriter", () => {
   it("round-trips any valid frames through the reader", () => {

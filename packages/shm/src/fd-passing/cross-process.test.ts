@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "bun:test";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "bun:test";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { SharedMemory } from "../memory/shared-memory.ts";
 import { ShmPool } from "../pool/shm-pool.ts";
@@ -8,6 +7,7 @@ import { withDeadline } from "../test-support/deadline.ts";
 import { AS_NOBODY, canSwitchUser, NOBODY } from "../test-support/os-probes.ts";
 import { stageForOtherUser } from "../test-support/other-user.ts";
 import { PeerProcess } from "../test-support/peer-process.ts";
+import { tempDirPerTest } from "../test-support/temp-dir.ts";
 import { FdChannel } from "./fd-channel.ts";
 import { SideChannelAcceptor } from "./side-channel-handshake.ts";
 
@@ -113,20 +113,12 @@ describe("fd passing between processes", () => {
 });
 
 describe("fd passing to an unrelated process of another user", () => {
-  let dir: string;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "shm-xuser-"));
-    chmodSync(dir, 0o755);
-  });
-
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // Searchable by others: the peer may run as another user.
+  const temp = tempDirPerTest("shm-xuser-", { mode: 0o755 });
 
   it(`hands a sealed memfd over the side-channel handshake to a child running as ${canSwitchUser ? "nobody" : "the same user (not root)"}`, async () => {
-    const sidePath = join(dir, "app.sock.fds");
-    const dataPath = join(dir, "app.sock");
+    const sidePath = join(temp.dir, "app.sock.fds");
+    const dataPath = join(temp.dir, "app.sock");
     using acceptor = SideChannelAcceptor.listen(sidePath, { mode: 0o666 });
     using memory = SharedMemory.create(65536, { name: "cross-user" });
     memory.bytes.set(encode("for another user"));
@@ -162,7 +154,7 @@ describe("fd passing to an unrelated process of another user", () => {
     try {
       // Step 2: an unrelated client connects the side channel, then presents its token.
       const entry = new URL("../test-support/unrelated-peer.ts", import.meta.url).pathname;
-      const { bun, script } = await stageForOtherUser(entry, dir);
+      const { bun, script } = await stageForOtherUser(entry, temp.dir);
       const command = [bun, script, sidePath, dataPath];
       const child = Bun.spawn({
         cmd: canSwitchUser ? [...AS_NOBODY, ...command] : command,

@@ -1,25 +1,15 @@
 import { describe, expect, it } from "bun:test";
 import { readlinkSync } from "node:fs";
-import { ShmError } from "../errors.ts";
 import { RECORD_MAX_DATA, RECORD_MAX_FDS } from "../layout.ts";
 import { libc, SOCK_STREAM } from "../libc.ts";
 import { SharedMemory } from "../memory/shared-memory.ts";
 import { openFdCount } from "../test-support/os-probes.ts";
+import { errorOf } from "../test-support/shm-error-of.ts";
 import { closeFd, FdChannel } from "./fd-channel.ts";
 
 const F_GETFD = 1;
 const FD_CLOEXEC = 1;
 const text = (value: string) => new TextEncoder().encode(value);
-
-function errorOf(action: () => unknown): ShmError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ShmError);
-    return error as ShmError;
-  }
-  throw new Error("expected a ShmError, nothing was thrown");
-}
 
 describe("FdChannel", () => {
   it("carries fds and data in one record; received fds are new, close-on-exec copies", () => {

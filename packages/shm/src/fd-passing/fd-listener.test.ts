@@ -1,41 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "bun:test";
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "bun:test";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ShmError } from "../errors.ts";
+import type { ShmError } from "../errors.ts";
 import { libc, SOCK_SEQPACKET } from "../libc.ts";
+import { errorOf } from "../test-support/shm-error-of.ts";
+import { tempDirPerTest } from "../test-support/temp-dir.ts";
 import { FdChannel } from "./fd-channel.ts";
 import { FdListener } from "./fd-listener.ts";
 
-let dir: string;
-let path: string;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "shm-listener-"));
-  path = join(dir, "side.sock");
-});
-
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function errorOf(action: () => unknown): ShmError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ShmError);
-    return error as ShmError;
-  }
-  throw new Error("expected a ShmError, nothing was thrown");
-}
+const temp = tempDirPerTest("shm-listener-");
+const sidePath = () => join(temp.dir, "side.sock");
 
 /** A socket file nobody listens on, as a crashed server leaves behind. */
 function leaveStaleSocket(at: string): void {
@@ -46,17 +20,17 @@ function leaveStaleSocket(at: string): void {
 
 describe("FdListener", () => {
   it("creates the socket with the requested mode", () => {
-    using _listener = FdListener.listen(path, { mode: 0o660 });
-    const stats = statSync(path);
+    using _listener = FdListener.listen(sidePath(), { mode: 0o660 });
+    const stats = statSync(sidePath());
     expect(stats.isSocket()).toBe(true);
     expect(stats.mode & 0o777).toBe(0o660);
   });
 
   it("accepts every pending connection as a working FdChannel", () => {
-    using listener = FdListener.listen(path);
+    using listener = FdListener.listen(sidePath());
     expect(listener.acceptPending()).toEqual([]);
-    using first = FdChannel.connect(path);
-    using second = FdChannel.connect(path);
+    using first = FdChannel.connect(sidePath());
+    using second = FdChannel.connect(sidePath());
     const accepted = listener.acceptPending();
     expect(accepted).toHaveLength(2);
     first.sendFds([], new TextEncoder().encode("first"));
@@ -70,9 +44,9 @@ describe("FdListener", () => {
   });
 
   it("refuses to replace a path someone is listening on, and that listener keeps working", () => {
-    using live = FdListener.listen(path);
-    expect(errorOf(() => FdListener.listen(path)).message).toContain("has a live listener");
-    using client = FdChannel.connect(path);
+    using live = FdListener.listen(sidePath());
+    expect(errorOf(() => FdListener.listen(sidePath())).message).toContain("has a live listener");
+    using client = FdChannel.connect(sidePath());
     client.sendFds([], new Uint8Array([7]));
     // The refused listen left one probe connection behind; it reads as closed.
     const outcomes = live.acceptPending().map((channel) => {
@@ -88,37 +62,37 @@ describe("FdListener", () => {
   });
 
   it("replaces a stale socket file nobody listens on", () => {
-    leaveStaleSocket(path);
-    expect(errorOf(() => FdChannel.connect(path)).errno).toBe("ECONNREFUSED");
-    using listener = FdListener.listen(path);
-    using _client = FdChannel.connect(path);
+    leaveStaleSocket(sidePath());
+    expect(errorOf(() => FdChannel.connect(sidePath())).errno).toBe("ECONNREFUSED");
+    using listener = FdListener.listen(sidePath());
+    using _client = FdChannel.connect(sidePath());
     const accepted = listener.acceptPending();
     expect(accepted).toHaveLength(1);
     accepted[0]?.close();
   });
 
   it("never replaces a file that is not a socket", () => {
-    writeFileSync(path, "precious");
-    expect(errorOf(() => FdListener.listen(path)).code).toBe("ADDRESS_IN_USE");
-    expect(readFileSync(path, "utf8")).toBe("precious");
+    writeFileSync(sidePath(), "precious");
+    expect(errorOf(() => FdListener.listen(sidePath())).code).toBe("ADDRESS_IN_USE");
+    expect(readFileSync(sidePath(), "utf8")).toBe("precious");
   });
 
   it("unlinks its path on close, but not a path that was replaced meanwhile", () => {
-    const listener = FdListener.listen(path);
+    const listener = FdListener.listen(sidePath());
     listener.close();
-    expect(existsSync(path)).toBe(false);
+    expect(existsSync(sidePath())).toBe(false);
     expect(errorOf(() => listener.acceptPending()).code).toBe("CLOSED");
 
-    const moved = FdListener.listen(path);
-    renameSync(path, join(dir, "moved.sock"));
-    using _successor = FdListener.listen(path);
+    const moved = FdListener.listen(sidePath());
+    renameSync(sidePath(), join(temp.dir, "moved.sock"));
+    using _successor = FdListener.listen(sidePath());
     moved.close();
-    expect(statSync(path).isSocket()).toBe(true);
+    expect(statSync(sidePath()).isSocket()).toBe(true);
   });
 
   it("fails to connect to a missing path with ENOENT and rejects overlong paths", () => {
-    expect(errorOf(() => FdChannel.connect(join(dir, "missing.sock"))).errno).toBe("ENOENT");
-    expect(errorOf(() => FdListener.listen(join(dir, "x".repeat(120)))).code).toBe(
+    expect(errorOf(() => FdChannel.connect(join(temp.dir, "missing.sock"))).errno).toBe("ENOENT");
+    expect(errorOf(() => FdListener.listen(join(temp.dir, "x".repeat(120)))).code).toBe(
       "INVALID_ARGUMENT",
     );
   });

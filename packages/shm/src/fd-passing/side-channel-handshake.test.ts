@@ -1,29 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { ShmError } from "../errors.ts";
 import { SharedMemory } from "../memory/shared-memory.ts";
 import { openFdCount } from "../test-support/os-probes.ts";
+import { tempDirPerTest } from "../test-support/temp-dir.ts";
 import { FdChannel } from "./fd-channel.ts";
 import { connectSideChannel, SideChannelAcceptor } from "./side-channel-handshake.ts";
 
-let dir: string;
-let path: string;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "shm-handshake-"));
-  path = join(dir, "side.sock");
-});
-
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempDirPerTest("shm-handshake-");
+const sidePath = () => join(temp.dir, "side.sock");
 
 describe("side-channel handshake", () => {
   it("lets the server claim the client's channel by the token it presents", () => {
-    using acceptor = SideChannelAcceptor.listen(path);
-    const { channel: client, token } = connectSideChannel(path);
+    using acceptor = SideChannelAcceptor.listen(sidePath());
+    const { channel: client, token } = connectSideChannel(sidePath());
     using _client = client;
     using server = acceptor.claim(token);
     if (server === undefined) throw new Error("the channel was not claimed");
@@ -36,8 +26,12 @@ describe("side-channel handshake", () => {
   });
 
   it("matches several clients whatever order their tokens are presented in", () => {
-    using acceptor = SideChannelAcceptor.listen(path);
-    const clients = [connectSideChannel(path), connectSideChannel(path), connectSideChannel(path)];
+    using acceptor = SideChannelAcceptor.listen(sidePath());
+    const clients = [
+      connectSideChannel(sidePath()),
+      connectSideChannel(sidePath()),
+      connectSideChannel(sidePath()),
+    ];
     for (const { channel, token } of clients.reverse()) {
       const server = acceptor.claim(token);
       server?.sendFds([], token);
@@ -49,8 +43,8 @@ describe("side-channel handshake", () => {
   });
 
   it("returns undefined for a token nobody sent and keeps the other connections", () => {
-    using acceptor = SideChannelAcceptor.listen(path);
-    const { channel, token } = connectSideChannel(path);
+    using acceptor = SideChannelAcceptor.listen(sidePath());
+    const { channel, token } = connectSideChannel(sidePath());
     using _channel = channel;
     expect(acceptor.claim(new Uint8Array(16))).toBeUndefined();
     expect(acceptor.pendingCount).toBe(1);
@@ -58,14 +52,14 @@ describe("side-channel handshake", () => {
   });
 
   it("drops connections that send a malformed first record or hang up", () => {
-    using acceptor = SideChannelAcceptor.listen(path);
+    using acceptor = SideChannelAcceptor.listen(sidePath());
     using memory = SharedMemory.create(4096);
     const before = openFdCount();
-    const withFd = FdChannel.connect(path);
+    const withFd = FdChannel.connect(sidePath());
     withFd.sendFds([memory.fd], new Uint8Array(16));
-    const shortToken = FdChannel.connect(path);
+    const shortToken = FdChannel.connect(sidePath());
     shortToken.sendFds([], new Uint8Array(3));
-    FdChannel.connect(path).close();
+    FdChannel.connect(sidePath()).close();
     expect(acceptor.claim(new Uint8Array(16))).toBeUndefined();
     expect(acceptor.pendingCount).toBe(0);
     withFd.close();
@@ -75,12 +69,16 @@ describe("side-channel handshake", () => {
 
   it("closes unclaimed connections after the timeout and beyond the limit", () => {
     let now = 0;
-    using acceptor = SideChannelAcceptor.listen(path, {
+    using acceptor = SideChannelAcceptor.listen(sidePath(), {
       pendingTimeoutMs: 1000,
       maxPending: 2,
       now: () => now,
     });
-    const clients = [connectSideChannel(path), connectSideChannel(path), connectSideChannel(path)];
+    const clients = [
+      connectSideChannel(sidePath()),
+      connectSideChannel(sidePath()),
+      connectSideChannel(sidePath()),
+    ];
     expect(acceptor.claim(new Uint8Array(16))).toBeUndefined();
     expect(acceptor.pendingCount).toBe(2);
     expect(() => clients[0]?.channel.sendFds([])).toThrow(ShmError);
@@ -91,7 +89,7 @@ describe("side-channel handshake", () => {
   });
 
   it("rejects a token of the wrong size", () => {
-    using acceptor = SideChannelAcceptor.listen(path);
+    using acceptor = SideChannelAcceptor.listen(sidePath());
     expect(() => acceptor.claim(new Uint8Array(4))).toThrow(/token is 4 bytes; expected 16/);
   });
 });

@@ -1,20 +1,10 @@
 import { describe, expect, it } from "bun:test";
-import { ShmError } from "../errors.ts";
 import { FdChannel } from "../fd-passing/fd-channel.ts";
 import { POOL_HEADER_SIZE, POOL_VERSION_OFFSET } from "../layout.ts";
 import { SharedMemory } from "../memory/shared-memory.ts";
+import { errorOf } from "../test-support/shm-error-of.ts";
 import { ShmPool } from "./shm-pool.ts";
 import { ShmPoolView } from "./shm-pool-view.ts";
-
-function errorOf(action: () => unknown): ShmError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ShmError);
-    return error as ShmError;
-  }
-  throw new Error("expected a ShmError, nothing was thrown");
-}
 
 /** Passes `fd` through an FdChannel, as the client does when it hands its pool over. */
 function handOver(fd: number): number {

@@ -1,20 +1,10 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { ShmError } from "../errors.ts";
 import { BLOCK_HEADER_SIZE, POOL_DEFAULT_SIZE, POOL_HEADER_SIZE } from "../layout.ts";
 import { F_GET_SEALS, libc } from "../libc.ts";
 import { HANDOUT_SEALS } from "../memory/shared-memory.ts";
+import { errorOf } from "../test-support/shm-error-of.ts";
 import { ShmPool } from "./shm-pool.ts";
-
-function errorOf(action: () => unknown): ShmError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ShmError);
-    return error as ShmError;
-  }
-  throw new Error("expected a ShmError, nothing was thrown");
-}
 
 const HEAP = (size: number) => size - POOL_HEADER_SIZE - BLOCK_HEADER_SIZE;
 
