@@ -8,6 +8,8 @@ import {
   PipelineEvents,
   type PlaybackErrorEvent,
   type PlaybackStateEvent,
+  RialtoError,
+  withDeadline,
 } from "@rialto/protocol";
 import { createVirtualEngine, PipelineService } from "@rialto/session-server";
 import { computeAvBufferLayout, FrameWriter, SharedMemory } from "@rialto/shm";
@@ -18,18 +20,6 @@ import { trackChecksum } from "./track-checksum.ts";
 
 /** How long the whole clip may take to play in freerun on a busy machine. */
 const DEADLINE_MS = 15_000;
-
-async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * The app's side of needMediaData: writes the next samples of each track into its own mapping
@@ -127,7 +117,11 @@ it("plays the demo clip through the pipeline service over a memfd, every sample 
 
   // Step 4: play, and wait for the end of the stream.
   service.pipeline.play();
-  await withDeadline(ended.promise, "the clip did not reach EndOfStream");
+  await withDeadline(
+    ended.promise,
+    DEADLINE_MS,
+    () => new RialtoError("TIMEOUT", `the clip did not reach EndOfStream within ${DEADLINE_MS} ms`),
+  );
 
   // Step 5: every sample of every track was rendered once, in order, with ffmpeg's checksum.
   for (const { sourceId, track } of sources) {

@@ -1,17 +1,15 @@
+import { RialtoError, withDeadline as settleWithin } from "@rialto/protocol";
+
 /**
- * Resolves with `promise`, or rejects naming `what` when `ms` milliseconds pass first. Tests wait
- * for events with this instead of sleeping a fixed time.
+ * Resolves with `promise`, or rejects with a TIMEOUT RialtoError naming `what` when `ms`
+ * milliseconds pass first. Tests wait for events with this instead of sleeping a fixed time.
  */
-export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return settleWithin(
+    promise,
+    ms,
+    () => new RialtoError("TIMEOUT", `timed out after ${ms} ms waiting for ${what}`),
+  );
 }
 
 /** Default deadline of a test wait, ms: generous, because other engineers' tests share 2 cores. */
