@@ -1,7 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import type { MediaPipeline, RialtoClient } from "@rialto/client";
 import { TestMethods } from "@rialto/protocol";
-import { eventually, TestApp } from "./support/rialto-app.ts";
+import { TestApp } from "./support/rialto-app.ts";
+import { eventually } from "./support/wait.ts";
 
 // Deadlines are generous: 15 clients reconnecting hundreds of times share 2 cores with other runs.
 const STRESS_TIMEOUT_MS = 30_000;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import { eventually, TestApp } from "./support/rialto-app.ts";
+import { TestApp } from "./support/rialto-app.ts";
+import { eventually } from "./support/wait.ts";
 
 describe("RialtoClient when its session server dies", () => {
   it("goes Unknown when the session server is killed, then registers afresh with the one the manager restarts", async () => {

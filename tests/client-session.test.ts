@@ -6,7 +6,8 @@ import {
   RpcPeer,
   SessionMethods,
 } from "@rialto/protocol";
-import { eventually, TestApp } from "./support/rialto-app.ts";
+import { TestApp } from "./support/rialto-app.ts";
+import { eventually } from "./support/wait.ts";
 
 describe("RialtoClient against a real session server", () => {
   it("registers, follows the application state the server pushes, and maps the AV memory on Running", async () => {

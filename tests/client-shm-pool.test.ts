@@ -10,7 +10,8 @@ import {
 } from "@rialto/protocol";
 import { ShmPool } from "@rialto/shm";
 import { RawSessionClient } from "./support/raw-session-client.ts";
-import { eventually, TestApp } from "./support/rialto-app.ts";
+import { TestApp } from "./support/rialto-app.ts";
+import { eventually } from "./support/wait.ts";
 
 /** The longest text whose `{"text": ...}` fills the largest block of a pool of `size` bytes. */
 function longestText(size: number): number {

@@ -1,8 +1,8 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync } from "node:fs";
 import { jsonLines, startTestDaemon } from "./support/lifecycle-daemon.ts";
-import { waitFor } from "./support/lifecycle-manager.ts";
 import { processGone } from "./support/lifecycle-proc.ts";
+import { waitFor } from "./support/wait.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
 setDefaultTimeout(30_000);

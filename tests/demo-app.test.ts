@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
 import keyFile from "../apps/demo-app/media/encrypted/key.json";
 import { DEMO_CLIP_PATH, DEMO_CLIP_TRACKS } from "../apps/demo-app/src/mp4/index.ts";
-import { WAIT_MS } from "./support/rialto-app.ts";
+import { WAIT_MS } from "./support/wait.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(30_000);

@@ -2,7 +2,8 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { KeyStatusesChangedEvent, LicenseRequestEvent } from "@rialto/protocol";
 import { MediaKeysMethods } from "@rialto/protocol";
 import keyFile from "../apps/demo-app/media/encrypted/key.json";
-import { eventually, TestApp } from "./support/rialto-app.ts";
+import { TestApp } from "./support/rialto-app.ts";
+import { eventually } from "./support/wait.ts";
 
 setDefaultTimeout(30_000);
 

@@ -12,9 +12,9 @@ import {
   pidOf,
   REAL_SESSION_SERVER,
   SILENT_SESSION_SERVER,
-  waitFor,
 } from "./support/lifecycle-manager.ts";
 import { processGone, socketFilesIn } from "./support/lifecycle-proc.ts";
+import { waitFor } from "./support/wait.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
 setDefaultTimeout(30_000);

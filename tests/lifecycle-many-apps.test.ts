@@ -1,7 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import { statSync } from "node:fs";
-import { createTestManager, waitFor } from "./support/lifecycle-manager.ts";
+import { createTestManager } from "./support/lifecycle-manager.ts";
 import { avMemfdCount, processGone, socketFilesIn } from "./support/lifecycle-proc.ts";
+import { waitFor } from "./support/wait.ts";
 
 const APPS = 20;
 /** 20 session servers starting at once share 2 cores with other test runs: be generous. */

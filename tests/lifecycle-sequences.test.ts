@@ -2,13 +2,9 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { RialtoClient } from "@rialto/client";
 import { RialtoError, sideChannelPath } from "@rialto/protocol";
-import {
-  createTestManager,
-  pidOf,
-  type TestManager,
-  waitFor,
-} from "./support/lifecycle-manager.ts";
+import { createTestManager, pidOf, type TestManager } from "./support/lifecycle-manager.ts";
 import { avMemfdCount, processGone } from "./support/lifecycle-proc.ts";
+import { waitFor } from "./support/wait.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
 setDefaultTimeout(30_000);

@@ -7,7 +7,8 @@ import type {
 import type { PlaybackOptions } from "@rialto/protocol";
 import { ClipPlayer, type ClipPlayerOptions } from "../apps/demo-app/src/clip-player.ts";
 import { type DemuxedMovie, loadDemoClip } from "../apps/demo-app/src/mp4/index.ts";
-import { TestApp, WAIT_MS } from "./support/rialto-app.ts";
+import { TestApp } from "./support/rialto-app.ts";
+import { WAIT_MS } from "./support/wait.ts";
 
 export { WAIT_MS };
 

@@ -8,7 +8,8 @@ import {
   PipelineEventLog,
   within,
 } from "./pipeline-harness.ts";
-import { eventually, type TestApp } from "./support/rialto-app.ts";
+import type { TestApp } from "./support/rialto-app.ts";
+import { eventually } from "./support/wait.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(30_000);

@@ -1,7 +1,8 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { CreateWebAudioPlayerParams } from "@rialto/protocol";
 import { WebAudioMethods } from "@rialto/protocol";
-import { eventually, TestApp } from "./support/rialto-app.ts";
+import { TestApp } from "./support/rialto-app.ts";
+import { eventually } from "./support/wait.ts";
 
 setDefaultTimeout(30_000);
 

@@ -2,7 +2,7 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { WebAudioPlayer } from "@rialto/client";
 import type { CreateWebAudioPlayerParams } from "@rialto/protocol";
 import { LoggedSessionServer } from "./support/logged-session-server.ts";
-import { eventually } from "./support/rialto-app.ts";
+import { eventually } from "./support/wait.ts";
 
 setDefaultTimeout(30_000);
 

@@ -8,8 +8,9 @@ import {
   type MonitorMessage,
   RpcPeer,
 } from "@rialto/protocol";
-import { REAL_SESSION_SERVER, SESSION_SERVER_MAIN, waitFor } from "./lifecycle-manager.ts";
+import { REAL_SESSION_SERVER, SESSION_SERVER_MAIN } from "./lifecycle-manager.ts";
 import { assertNoClientSocketsLeft, childPids, processGone } from "./lifecycle-proc.ts";
+import { waitFor } from "./wait.ts";
 
 const SERVER_MANAGER_SRC = new URL("../../packages/server-manager/src/", import.meta.url);
 /** The `rialto-server-manager` program. */

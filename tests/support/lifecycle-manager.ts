@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { MonitorMessage, SessionServerState } from "@rialto/protocol";
 import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
 import { assertNoClientSocketsLeft, processGone } from "./lifecycle-proc.ts";
+import { WAIT_MS, waitFor } from "./wait.ts";
 
 /** The real session server's entry point. */
 export const SESSION_SERVER_MAIN = fileURLToPath(
@@ -22,25 +23,6 @@ export const SILENT_SESSION_SERVER: readonly string[] = [
   process.execPath,
   fileURLToPath(new URL("./lifecycle-silent-session-server.ts", import.meta.url)),
 ];
-
-/** Generous for a 2-core machine shared with other test runs; failures still show up fast. */
-export const STARTUP_TIMEOUT_MS = 10_000;
-
-/** Polls `check` every 10 ms until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = STARTUP_TIMEOUT_MS,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (performance.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(10);
-  }
-}
 
 /** A monitor event as `event` or `event:state`. */
 export function eventText(message: { event?: unknown; state?: unknown }): string {
@@ -104,8 +86,8 @@ export function createTestManager(overrides: ServerManagerOptions = {}): TestMan
   const runtimeDir = mkdtempSync("/tmp/rsm-");
   const manager = new ServerManager({
     runtimeDir,
-    readyTimeoutMs: STARTUP_TIMEOUT_MS,
-    transitionTimeoutMs: STARTUP_TIMEOUT_MS,
+    readyTimeoutMs: WAIT_MS,
+    transitionTimeoutMs: WAIT_MS,
     healthCheckIntervalMs: 0,
     stopTimeoutMs: 1000,
     sessionServerCommand: REAL_SESSION_SERVER,
@@ -138,7 +120,7 @@ export function createTestManager(overrides: ServerManagerOptions = {}): TestMan
       monitor.flatMap((message) =>
         message.type === "client_event" && message.appId === appId ? [eventText(message)] : [],
       ),
-    waitForState: async (appId, state, count = 1, timeoutMs = STARTUP_TIMEOUT_MS) => {
+    waitForState: async (appId, state, count = 1, timeoutMs = WAIT_MS) => {
       await waitFor(
         `${appId} to become ${state}`,
         () => states.filter(([id, s]) => id === appId && s === state).length >= count,

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import type { CreateWebAudioPlayerParams } from "@rialto/protocol";
 import type { Subprocess } from "bun";
 import type { HeldResources } from "./media-holder-client.ts";
-import { WAIT_MS } from "./rialto-app.ts";
+import { WAIT_MS } from "./wait.ts";
 
 /** The player the holder takes (mono 16-bit at 8 kHz); any client may ask for the same. */
 export const HOLDER_PLAYER: CreateWebAudioPlayerParams = {

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { RialtoClient, type RialtoClientOptions } from "@rialto/client";
 import type { AppConfig, SessionServerState } from "@rialto/protocol";
 import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
+import { eventually, WAIT_MS } from "./wait.ts";
 
 /** The real session server, quiet until configured (then at the app's level, `error` here). */
 const SESSION_SERVER = [
@@ -11,19 +12,6 @@ const SESSION_SERVER = [
   "--log-level",
   "error",
 ];
-
-/** Generous for a 2-core machine shared with other test runs; failures still show up fast. */
-export const WAIT_MS = 10_000;
-
-/** Polls `check` every 5 ms until it is true, or fails naming `what` after `ms`. */
-export async function eventually(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline)
-      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 /** Options of {@link startApp}. */
 export interface StartAppOptions {
