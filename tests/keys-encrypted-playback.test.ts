@@ -10,7 +10,7 @@ import {
   type EncryptedSample,
 } from "../apps/demo-app/src/mp4/index.ts";
 import { plainSegment, type SegmentOf } from "../apps/demo-app/src/sample-feeder.ts";
-import { demoClip, givenClipPlayer, givenRunningApp, within } from "./pipeline-harness.ts";
+import { demoClip, givenClipPlayer, givenRunningApp, within } from "./support/pipeline-harness.ts";
 import type { TestApp } from "./support/rialto-app.ts";
 
 setDefaultTimeout(30_000);

@@ -11,7 +11,7 @@ import {
   givenRunningApp,
   PipelineEventLog,
   within,
-} from "./pipeline-harness.ts";
+} from "./support/pipeline-harness.ts";
 import type { TestApp } from "./support/rialto-app.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.

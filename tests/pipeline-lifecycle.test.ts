@@ -7,7 +7,7 @@ import {
   givenRunningApp,
   PipelineEventLog,
   within,
-} from "./pipeline-harness.ts";
+} from "./support/pipeline-harness.ts";
 import type { TestApp } from "./support/rialto-app.ts";
 import { eventually } from "./support/wait.ts";
 

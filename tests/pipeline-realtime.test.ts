@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { DemuxedMovie } from "../apps/demo-app/src/mp4/index.ts";
 import { trackChecksum } from "../apps/demo-app/src/mp4/index.ts";
-import { demoClip, givenClipPlayer, givenRunningApp, within } from "./pipeline-harness.ts";
+import { demoClip, givenClipPlayer, givenRunningApp, within } from "./support/pipeline-harness.ts";
 import type { TestApp } from "./support/rialto-app.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.

@@ -5,12 +5,10 @@ import type {
   RialtoClient,
 } from "@rialto/client";
 import type { PlaybackOptions } from "@rialto/protocol";
-import { ClipPlayer, type ClipPlayerOptions } from "../apps/demo-app/src/clip-player.ts";
-import { type DemuxedMovie, loadDemoClip } from "../apps/demo-app/src/mp4/index.ts";
-import { TestApp } from "./support/rialto-app.ts";
-import { WAIT_MS } from "./support/wait.ts";
-
-export { WAIT_MS };
+import { ClipPlayer, type ClipPlayerOptions } from "../../apps/demo-app/src/clip-player.ts";
+import { type DemuxedMovie, loadDemoClip } from "../../apps/demo-app/src/mp4/index.ts";
+import { TestApp } from "./rialto-app.ts";
+import { WAIT_MS } from "./wait.ts";
 
 /** One event a pipeline delivered, with its arrival time (ms, `performance.now()`). */
 export interface LoggedEvent<K extends MediaPipelineEventName = MediaPipelineEventName> {
