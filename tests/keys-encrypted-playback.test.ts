@@ -1,16 +1,9 @@
 import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { MediaKeys, RialtoClient } from "@rialto/client";
 import type { KeyStatusesChangedEvent } from "@rialto/protocol";
-import keyFile from "../apps/demo-app/media/encrypted/key.json";
 import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
-import {
-  type DemuxedMovie,
-  type DemuxedSample,
-  demuxEncryptedMp4,
-  type EncryptedSample,
-} from "../apps/demo-app/src/mp4/index.ts";
-import { plainSegment, type SegmentOf } from "../apps/demo-app/src/sample-feeder.ts";
-import { demoClip, givenClipPlayer, givenRunningApp, within } from "./support/pipeline-harness.ts";
+import { type EncryptedClip, loadEncryptedClip } from "../apps/demo-app/src/encrypted-clip.ts";
+import { givenClipPlayer, givenRunningApp, within } from "./support/pipeline-harness.ts";
 import type { TestApp } from "./support/rialto-app.ts";
 
 setDefaultTimeout(30_000);
@@ -19,33 +12,6 @@ const apps: TestApp[] = [];
 afterEach(async () => {
   for (const app of apps.splice(0)) await app[Symbol.asyncDispose]();
 });
-
-const ENCRYPTED_CLIP = new URL("../apps/demo-app/media/encrypted/clip-cenc.mp4", import.meta.url);
-
-/**
- * Segments of the encrypted clip for the clear clip's samples (same tracks, same order): the
- * encrypted bytes, with the key session the app got its license in.
- */
-async function encryptedSegments(movie: DemuxedMovie, keySessionId: number): Promise<SegmentOf> {
-  const tracks = demuxEncryptedMp4(await Bun.file(ENCRYPTED_CLIP).bytes(), keyFile.file);
-  const bySample = new Map<DemuxedSample, EncryptedSample>();
-  for (const track of movie.tracks) {
-    const samples = tracks.get(track.id) ?? [];
-    track.samples.forEach((sample, index) => {
-      const encrypted = samples[index];
-      if (encrypted !== undefined) bySample.set(sample, encrypted);
-    });
-  }
-  return (sample, track) => {
-    const encrypted = bySample.get(sample);
-    if (encrypted === undefined) throw new Error(`no encrypted sample for ${sample.timestampNs}`);
-    return {
-      ...plainSegment(sample, track),
-      data: encrypted.data,
-      encryption: { ...encrypted.encryption, keySessionId },
-    };
-  };
-}
 
 /** A Running client of an Active freerun app with the checksum sink, and a ClearKey MediaKeys. */
 async function givenClientWithKeys(): Promise<{ client: RialtoClient; mediaKeys: MediaKeys }> {
@@ -56,13 +22,9 @@ async function givenClientWithKeys(): Promise<{ client: RialtoClient; mediaKeys:
 }
 
 /** Asks for the clip's license with its pssh; resolves with the key session id. */
-async function requestLicense(mediaKeys: MediaKeys): Promise<number> {
+async function requestLicense(mediaKeys: MediaKeys, clip: EncryptedClip): Promise<number> {
   const keySessionId = await mediaKeys.createKeySession();
-  await mediaKeys.generateRequest(
-    keySessionId,
-    "cenc",
-    Uint8Array.fromBase64(keyFile.cencInitData),
-  );
+  await mediaKeys.generateRequest(keySessionId, "cenc", clip.cencInitData);
   return keySessionId;
 }
 
@@ -70,13 +32,15 @@ describe("encrypted playback through the real client, session server and pipelin
   it("decrypts the CENC clip with the key from the ClearKey license: every checksum equals the clear file's", async () => {
     // Step 1: the license exchange gives the key session the clip's key.
     const { client, mediaKeys } = await givenClientWithKeys();
-    const keySessionId = await requestLicense(mediaKeys);
-    await mediaKeys.updateSession(keySessionId, JSON.stringify(keyFile.license));
+    const clip = await loadEncryptedClip();
+    const keySessionId = await requestLicense(mediaKeys, clip);
+    await mediaKeys.updateSession(keySessionId, JSON.stringify(clip.license));
 
     // Step 2: the encrypted samples go through shared memory, naming the key session.
-    const movie = await demoClip();
-    const segmentOf = await encryptedSegments(movie, keySessionId);
-    const { player, log } = await givenClipPlayer(client, { segmentOf });
+    const { player, log } = await givenClipPlayer(client, {
+      movie: clip.movie,
+      segmentOf: clip.segmentsFor(keySessionId),
+    });
     await player.play();
     expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
 
@@ -92,10 +56,12 @@ describe("encrypted playback through the real client, session server and pipelin
   it("reports a missing key as a Decryption playbackError and plays once the license arrives", async () => {
     // Step 1: a key session asked for a license, which has not come yet.
     const { client, mediaKeys } = await givenClientWithKeys();
-    const keySessionId = await requestLicense(mediaKeys);
-    const movie = await demoClip();
-    const segmentOf = await encryptedSegments(movie, keySessionId);
-    const { player, log } = await givenClipPlayer(client, { segmentOf });
+    const clip = await loadEncryptedClip();
+    const keySessionId = await requestLicense(mediaKeys, clip);
+    const { player, log } = await givenClipPlayer(client, {
+      movie: clip.movie,
+      segmentOf: clip.segmentsFor(keySessionId),
+    });
 
     // Step 2: every frame fails to decrypt; each is reported and dropped, playback goes on.
     await player.play();
@@ -103,15 +69,15 @@ describe("encrypted playback through the real client, session server and pipelin
     const errors = log.all("playbackError").map((e) => e.payload);
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((e) => e.error === "Decryption")).toBe(true);
-    expect(errors[0]?.message).toContain(keyFile.keyId);
+    expect(errors[0]?.message).toContain(clip.keyId);
     for (const check of checkOutcomes(await player.outcomes()))
       expect(check.renderedFrames).toBe(0);
 
     // Step 3: the license arrives; played again from the start, every frame renders.
     const statuses: KeyStatusesChangedEvent[] = [];
     mediaKeys.on("keyStatusesChanged", (event) => statuses.push(event));
-    await mediaKeys.updateSession(keySessionId, JSON.stringify(keyFile.license));
-    expect(statuses.at(-1)?.statuses).toEqual([{ keyId: keyFile.keyId, status: "usable" }]);
+    await mediaKeys.updateSession(keySessionId, JSON.stringify(clip.license));
+    expect(statuses.at(-1)?.statuses).toEqual([{ keyId: clip.keyId, status: "usable" }]);
     const errorsBefore = log.all("playbackError").length;
     await player.seek(0);
     await log.state("EndOfStream", { from: log.events.indexOf(firstEnd) + 1 });
