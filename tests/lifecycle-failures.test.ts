@@ -56,12 +56,8 @@ describe("ServerManager failures", () => {
 
   it("restarts a crashed Inactive app with the same config and socket (restartOnFailure)", async () => {
     await using t = createTestManager();
-    await t.manager.initiateApplication("app1", "Active", {
-      resources: { maxPlaybackSessions: 2 },
-    });
-    await t.waitForState("app1", "Active");
+    const firstPid = await t.givenApp("app1", "Active", { resources: { maxPlaybackSessions: 2 } });
     const socketPath = t.manager.getAppConnectionInfo("app1");
-    const firstPid = pidOf(t.manager, "app1") as number;
     // Step 1: the session server dies without being asked to.
     process.kill(firstPid, "SIGKILL");
     // Step 2: Error, then a new process configured like the first one.
@@ -91,9 +87,7 @@ describe("ServerManager failures", () => {
 
   it("forgets a crashed app when restartOnFailure is off", async () => {
     await using t = createTestManager({ restartOnFailure: false });
-    await t.manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
-    const pid = pidOf(t.manager, "app1") as number;
+    const pid = await t.givenApp("app1", "Inactive");
     const socketPath = t.manager.getAppConnectionInfo("app1");
     process.kill(pid, "SIGKILL");
     await t.waitForState("app1", "NotRunning");
@@ -115,11 +109,10 @@ describe("ServerManager failures", () => {
 
   it("removes the fd side channel a killed session server left behind", async () => {
     await using t = createTestManager({ restartOnFailure: false });
-    await t.manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
+    const pid = await t.givenApp("app1", "Inactive");
     const socketPath = t.manager.getAppConnectionInfo("app1");
     expect(existsSync(sideChannelPath(socketPath))).toBe(true);
-    process.kill(pidOf(t.manager, "app1") as number, "SIGKILL");
+    process.kill(pid, "SIGKILL");
     await t.waitForState("app1", "NotRunning");
     expect(existsSync(socketPath)).toBe(false);
     expect(existsSync(sideChannelPath(socketPath))).toBe(false);
@@ -127,10 +120,8 @@ describe("ServerManager failures", () => {
 
   it("kills a hung session server after the unanswered pings and restarts it on the same socket", async () => {
     await using t = createTestManager({ healthCheckIntervalMs: 100, failedPingsBeforeRecovery: 3 });
-    await t.manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
+    const hungPid = await t.givenApp("app1", "Inactive");
     const socketPath = t.manager.getAppConnectionInfo("app1");
-    const hungPid = pidOf(t.manager, "app1") as number;
     // Step 1: the process stops answering (a stopped process answers nothing, like a deadlock).
     process.kill(hungPid, "SIGSTOP");
     // Step 2: three pings go unanswered: Error, killed, restarted with the same socket.
@@ -151,9 +142,7 @@ describe("ServerManager failures", () => {
 
   it("reports state_error and stops a session server that does not answer SetState", async () => {
     await using t = createTestManager({ transitionTimeoutMs: 300 });
-    await t.manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
-    const pid = pidOf(t.manager, "app1") as number;
+    const pid = await t.givenApp("app1", "Inactive");
     process.kill(pid, "SIGSTOP");
     let error: unknown;
     await t.manager.changeSessionServerState("app1", "Active").catch((caught) => {

@@ -2,7 +2,7 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { RialtoClient } from "@rialto/client";
 import { RialtoError, sideChannelPath } from "@rialto/protocol";
-import { createTestManager, pidOf, type TestManager } from "./support/lifecycle-manager.ts";
+import { createTestManager, type TestManager } from "./support/lifecycle-manager.ts";
 import { avMemfdCount, processGone } from "./support/lifecycle-proc.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -41,22 +41,17 @@ describe("ServerManager lifecycle (real session server)", () => {
     await using t = createTestManager();
     const { manager } = t;
     // Step 1: initiate; the call resolves once spawned, the states follow.
-    await manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
+    const pid = await t.givenApp("app1", "Inactive");
     const socketPath = manager.getAppConnectionInfo("app1");
     expect(statSync(socketPath).isSocket()).toBe(true);
     expect(statSync(socketPath).mode & 0o777).toBe(0o660);
-    const pid = manager.listApplications()[0]?.pid as number;
     expect(pid).toBeGreaterThan(0);
     // Step 2: Inactive → Active → Inactive.
-    await manager.changeSessionServerState("app1", "Active");
-    await t.waitForState("app1", "Active");
+    await t.changeState("app1", "Active");
     expect(manager.getState("app1")).toBe("Active");
-    await manager.changeSessionServerState("app1", "Inactive");
-    await t.waitForState("app1", "Inactive", 2);
+    await t.changeState("app1", "Inactive");
     // Step 3: NotRunning: the process exits by itself and the app is forgotten.
-    await manager.changeSessionServerState("app1", "NotRunning");
-    await t.waitForState("app1", "NotRunning");
+    await t.changeState("app1", "NotRunning");
     expect(manager.getState("app1")).toBeUndefined();
     expect(manager.listApplications()).toEqual([]);
     await waitFor("the session server to be reaped", () => processGone(pid));
@@ -77,22 +72,17 @@ describe("ServerManager lifecycle (real session server)", () => {
   it("starts an app directly in Active, stops it from Active (exit 0, socket removed) and lets a later initiate reuse its id", async () => {
     await using t = createTestManager();
     // Step 1: NotRunning → Active: the shared memory is allocated with the configuration.
-    await t.manager.initiateApplication("app1", "Active");
-    await t.waitForState("app1", "Active");
-    const pid = pidOf(t.manager, "app1") as number;
+    const pid = await t.givenApp("app1", "Active");
     const socketPath = t.manager.getAppConnectionInfo("app1");
     expect(avMemfdCount(pid)).toBe(1);
     // Step 2: Active → NotRunning: the process frees everything and exits 0 by itself.
-    await t.manager.changeSessionServerState("app1", "NotRunning");
-    await t.waitForState("app1", "NotRunning");
+    await t.changeState("app1", "NotRunning");
     await waitFor("the session server to be reaped", () => processGone(pid));
     expect(t.manager.getTerminationReason("app1")?.exit).toEqual({ exitCode: 0, signal: null });
     expect(existsSync(socketPath)).toBe(false);
     expect(existsSync(sideChannelPath(socketPath))).toBe(false);
     // Step 3: the id is free again.
-    await t.manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
-    expect(pidOf(t.manager, "app1")).not.toBe(pid);
+    expect(await t.givenApp("app1", "Inactive")).not.toBe(pid);
     expect(t.statesOf("app1")).toEqual([
       "Uninitialised",
       "Active",
@@ -104,27 +94,22 @@ describe("ServerManager lifecycle (real session server)", () => {
 
   it("frees the shared memory on Active → Inactive: the memfd leaves the session server's fds while its client is told Inactive", async () => {
     await using t = createTestManager();
-    await t.manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
-    const pid = pidOf(t.manager, "app1") as number;
+    const pid = await t.givenApp("app1", "Inactive");
     expect(avMemfdCount(pid)).toBe(0);
     await using app = await connectClient(t, "app1");
     // Step 1: Inactive → Active: the session server holds one AV memfd; the client maps it.
-    await t.manager.changeSessionServerState("app1", "Active");
-    await t.waitForState("app1", "Active");
+    await t.changeState("app1", "Active");
     expect(avMemfdCount(pid)).toBe(1);
     await app.waitForState("Running");
     await app.client.setApplicationState("Running");
     expect(app.client.sharedMemory?.memory.size).toBeGreaterThan(0);
     // Step 2: Active → Inactive: by the time Inactive is reported the memfd is closed.
-    await t.manager.changeSessionServerState("app1", "Inactive");
-    await t.waitForState("app1", "Inactive", 2);
+    await t.changeState("app1", "Inactive");
     expect(avMemfdCount(pid)).toBe(0);
     await app.waitForState("Inactive");
     expect(app.client.sharedMemory).toBeUndefined();
     // Step 3: Active again allocates a fresh one.
-    await t.manager.changeSessionServerState("app1", "Active");
-    await t.waitForState("app1", "Active", 2);
+    await t.changeState("app1", "Active");
     expect(avMemfdCount(pid)).toBe(1);
     await app.waitForState("Running");
     expect(app.heard).toEqual(["Running", "Inactive", "Running"]);
@@ -173,25 +158,21 @@ describe("ServerManager lifecycle (real session server)", () => {
 
   it("switches the decoders from one app to another (app 1 Inactive first, then app 2 Active)", async () => {
     await using t = createTestManager();
-    const { manager } = t;
     // Given: app 1 Active and app 2 Inactive, each with a client.
-    await manager.initiateApplication("app1", "Active");
-    await manager.initiateApplication("app2", "Inactive");
-    await t.waitForState("app1", "Active");
-    await t.waitForState("app2", "Inactive");
-    const [pid1, pid2] = [pidOf(manager, "app1") as number, pidOf(manager, "app2") as number];
+    const [pid1, pid2] = await Promise.all([
+      t.givenApp("app1", "Active"),
+      t.givenApp("app2", "Inactive"),
+    ]);
     await using app1 = await connectClient(t, "app1");
     await using app2 = await connectClient(t, "app2");
     await app1.waitForState("Running");
     await app2.waitForState("Inactive");
     // Step 1: the application manager makes app 1 Inactive and waits for stateChanged(Inactive).
-    await manager.changeSessionServerState("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
+    await t.changeState("app1", "Inactive");
     expect(avMemfdCount(pid1)).toBe(0);
     expect(avMemfdCount(pid2)).toBe(0);
     // Step 2: only then app 2 Active.
-    await manager.changeSessionServerState("app2", "Active");
-    await t.waitForState("app2", "Active");
+    await t.changeState("app2", "Active");
     expect(avMemfdCount(pid2)).toBe(1);
     await app1.waitForState("Inactive");
     await app2.waitForState("Running");
@@ -209,8 +190,7 @@ describe("ServerManager lifecycle (real session server)", () => {
   it("rejects with APP_EXISTS, UNKNOWN_APP, INVALID_STATE and INVALID_ARGUMENT", async () => {
     await using t = createTestManager();
     const { manager } = t;
-    await manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
+    await t.givenApp("app1", "Inactive");
 
     const exists = await rejection(manager.initiateApplication("app1", "Active"));
     expect(exists.code).toBe("APP_EXISTS");
@@ -268,8 +248,7 @@ describe("ServerManager lifecycle (real session server)", () => {
 
   it("changes log levels of one app and of every app", async () => {
     await using t = createTestManager();
-    await t.manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
+    await t.givenApp("app1", "Inactive");
     await t.manager.setLogLevel("warn", "app1");
     await t.manager.setLogLevel("error");
     const bad = await rejection(t.manager.setLogLevel("loud" as "info"));
@@ -281,10 +260,7 @@ describe("ServerManager lifecycle (real session server)", () => {
   it("close() stops every app, leaves no process behind and refuses later calls", async () => {
     const t = createTestManager();
     const { manager } = t;
-    await manager.initiateApplication("app1", "Active");
-    await manager.initiateApplication("app2", "Inactive");
-    await t.waitForState("app1", "Active");
-    await t.waitForState("app2", "Inactive");
+    await Promise.all([t.givenApp("app1", "Active"), t.givenApp("app2", "Inactive")]);
     const pids = manager.listApplications().map((app) => app.pid as number);
     expect(pids).toHaveLength(2);
     await t[Symbol.asyncDispose]();

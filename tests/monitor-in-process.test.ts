@@ -9,8 +9,7 @@ describe("monitors (in-process)", () => {
   it("gets the state list, the end marker, then every event of a full lifecycle in order", async () => {
     await using t = createTestManager();
     const { manager } = t;
-    await manager.initiateApplication("app1", "Active");
-    await t.waitForState("app1", "Active");
+    await t.givenApp("app1", "Active");
     // Step 1: a new monitor receives the snapshot before addMonitor returns.
     const messages: MonitorMessage[] = [];
     const monitor = manager.addMonitor((message) => messages.push(message));
@@ -19,14 +18,10 @@ describe("monitors (in-process)", () => {
       { type: "client_state_end", count: 1 },
     ]);
     // Step 2: then the events of app2 going NotRunning → Inactive → Active → Inactive → NotRunning.
-    await manager.initiateApplication("app2", "Inactive");
-    await t.waitForState("app2", "Inactive");
-    await manager.changeSessionServerState("app2", "Active");
-    await t.waitForState("app2", "Active");
-    await manager.changeSessionServerState("app2", "Inactive");
-    await t.waitForState("app2", "Inactive", 2);
-    await manager.changeSessionServerState("app2", "NotRunning");
-    await t.waitForState("app2", "NotRunning");
+    await t.givenApp("app2", "Inactive");
+    await t.changeState("app2", "Active");
+    await t.changeState("app2", "Inactive");
+    await t.changeState("app2", "NotRunning");
     expect(messages.slice(2) as unknown[]).toEqual(
       FULL_LIFECYCLE_EVENTS.map((text) => {
         const [event, state] = text.split(":");
@@ -44,8 +39,7 @@ describe("monitors (in-process)", () => {
     ]);
     monitor.close();
     expect(monitor.isOpen).toBe(false);
-    await manager.changeSessionServerState("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
+    await t.changeState("app1", "Inactive");
     expect(messages).toHaveLength(2);
     // The state_request event went to the other monitor only.
     expect(t.eventsOf("app1")).toContain("state_request:Inactive");
@@ -54,10 +48,7 @@ describe("monitors (in-process)", () => {
   it("never tells a monitor about its own app", async () => {
     await using t = createTestManager();
     const { manager } = t;
-    await manager.initiateApplication("app1", "Inactive");
-    await manager.initiateApplication("app2", "Inactive");
-    await t.waitForState("app1", "Inactive");
-    await t.waitForState("app2", "Inactive");
+    await Promise.all([t.givenApp("app1", "Inactive"), t.givenApp("app2", "Inactive")]);
     const messages: MonitorMessage[] = [];
     manager.addMonitor((message) => messages.push(message), { appId: "app1" });
     await manager.changeSessionServerState("app1", "Active");
@@ -84,8 +75,7 @@ describe("monitors (in-process)", () => {
     t.manager.addMonitor(() => {
       throw new Error("broken monitor");
     });
-    await t.manager.initiateApplication("app1", "Inactive");
-    await t.waitForState("app1", "Inactive");
+    await t.givenApp("app1", "Inactive");
     expect(t.eventsOf("app1")).toContain("state_changed:Inactive");
   });
 });

@@ -1,6 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { MonitorMessage, SessionServerState } from "@rialto/protocol";
+import type {
+  AppConfig,
+  MonitorMessage,
+  RequestedState,
+  SessionServerState,
+  TargetState,
+} from "@rialto/protocol";
 import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
 import { assertNoClientSocketsLeft, processGone } from "./lifecycle-proc.ts";
 import { WAIT_MS, waitFor } from "./wait.ts";
@@ -74,6 +80,13 @@ export interface TestManager extends AsyncDisposable {
     count?: number,
     timeoutMs?: number,
   ): Promise<void>;
+  /**
+   * Given: initiates `appId` in `state` (with `config`) and waits until it announces `state`;
+   * resolves with its session server's pid.
+   */
+  givenApp(appId: string, state: TargetState, config?: AppConfig): Promise<number>;
+  /** Asks the manager to move `appId` to `state` and waits until it announces `state` once more. */
+  changeState(appId: string, state: RequestedState): Promise<void>;
 }
 
 /**
@@ -109,6 +122,16 @@ export function createTestManager(overrides: ServerManagerOptions = {}): TestMan
     monitor.push(message);
     notePids();
   });
+  const countOf = (appId: string, state: SessionServerState) =>
+    states.filter(([id, s]) => id === appId && s === state).length;
+  const waitForState: TestManager["waitForState"] = async (
+    appId,
+    state,
+    count = 1,
+    timeoutMs = WAIT_MS,
+  ) => {
+    await waitFor(`${appId} to become ${state}`, () => countOf(appId, state) >= count, timeoutMs);
+  };
   return {
     manager,
     runtimeDir,
@@ -120,12 +143,19 @@ export function createTestManager(overrides: ServerManagerOptions = {}): TestMan
       monitor.flatMap((message) =>
         message.type === "client_event" && message.appId === appId ? [eventText(message)] : [],
       ),
-    waitForState: async (appId, state, count = 1, timeoutMs = WAIT_MS) => {
-      await waitFor(
-        `${appId} to become ${state}`,
-        () => states.filter(([id, s]) => id === appId && s === state).length >= count,
-        timeoutMs,
-      );
+    waitForState,
+    givenApp: async (appId, state, config) => {
+      const count = countOf(appId, state) + 1;
+      await manager.initiateApplication(appId, state, config);
+      await waitForState(appId, state, count);
+      const pid = pidOf(manager, appId);
+      if (pid === undefined) throw new Error(`${appId} is ${state} but has no session server pid`);
+      return pid;
+    },
+    changeState: async (appId, state) => {
+      const count = countOf(appId, state) + 1;
+      await manager.changeSessionServerState(appId, state);
+      await waitForState(appId, state, count);
     },
     [Symbol.asyncDispose]: async () => {
       try {
