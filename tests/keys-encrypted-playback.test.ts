@@ -1,22 +1,17 @@
-import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { MediaKeys, RialtoClient } from "@rialto/client";
 import type { KeyStatusesChangedEvent } from "@rialto/protocol";
 import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
 import { type EncryptedClip, loadEncryptedClip } from "../apps/demo-app/src/encrypted-clip.ts";
-import { givenClipPlayer, givenRunningApp, within } from "./support/pipeline-harness.ts";
-import type { TestApp } from "./support/rialto-app.ts";
+import { givenClipPlayer, runningAppsPerTest, within } from "./support/pipeline-harness.ts";
 
 setDefaultTimeout(30_000);
 
-const apps: TestApp[] = [];
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app[Symbol.asyncDispose]();
-});
+const givenRunningApp = runningAppsPerTest();
 
 /** A Running client of an Active freerun app with the checksum sink, and a ClearKey MediaKeys. */
 async function givenClientWithKeys(): Promise<{ client: RialtoClient; mediaKeys: MediaKeys }> {
   const given = await givenRunningApp({ clock: "freerun" });
-  apps.push(given.app);
   const mediaKeys = await given.client.createMediaKeys("org.w3.clearkey");
   return { client: given.client, mediaKeys };
 }

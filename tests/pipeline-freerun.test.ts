@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { RialtoError } from "@rialto/protocol";
 import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
 import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
@@ -8,25 +8,18 @@ import type { FeedTarget } from "../apps/demo-app/src/sample-feeder.ts";
 import {
   demoClip,
   givenClipPlayer,
-  givenRunningApp,
   PipelineEventLog,
+  runningAppsPerTest,
   within,
 } from "./support/pipeline-harness.ts";
-import type { TestApp } from "./support/rialto-app.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(30_000);
 
-const apps: TestApp[] = [];
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app[Symbol.asyncDispose]();
-});
+const givenRunningApp = runningAppsPerTest();
 
-async function runningApp(maxPlaybackSessions = 1) {
-  const given = await givenRunningApp({ clock: "freerun", maxPlaybackSessions });
-  apps.push(given.app);
-  return given;
-}
+const runningApp = (maxPlaybackSessions = 1) =>
+  givenRunningApp({ clock: "freerun", maxPlaybackSessions });
 
 describe("a pipeline in freerun over shared memory (real session server)", () => {
   it("plays the demo clip to EndOfStream with every sample rendered and each source's checksum equal to the file's", async () => {

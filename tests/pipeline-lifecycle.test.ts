@@ -1,14 +1,13 @@
-import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { PipelineMethods } from "@rialto/protocol";
 import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
 import {
   demoClip,
   givenClipPlayer,
-  givenRunningApp,
   PipelineEventLog,
+  runningAppsPerTest,
   within,
 } from "./support/pipeline-harness.ts";
-import type { TestApp } from "./support/rialto-app.ts";
 import { eventually } from "./support/wait.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
@@ -16,16 +15,12 @@ setDefaultTimeout(30_000);
 
 const MS = 1_000_000;
 
-const apps: TestApp[] = [];
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app[Symbol.asyncDispose]();
-});
+const givenRunningApp = runningAppsPerTest();
 
 describe("pipelines and the app lifecycle (real server manager and session server)", () => {
   it("destroys a playing pipeline when the app goes Inactive: the client is told, the server keeps serving", async () => {
     // Given: an Active app whose client plays the clip in real time.
     const { app, client } = await givenRunningApp({ clock: "realtime" });
-    apps.push(app);
     const pid = app.pid;
     const { player, log } = await givenClipPlayer(client);
     await player.play();

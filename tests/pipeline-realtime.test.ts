@@ -1,23 +1,22 @@
-import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { DemuxedMovie } from "../apps/demo-app/src/mp4/index.ts";
 import { trackChecksum } from "../apps/demo-app/src/mp4/index.ts";
-import { demoClip, givenClipPlayer, givenRunningApp, within } from "./support/pipeline-harness.ts";
-import type { TestApp } from "./support/rialto-app.ts";
+import {
+  demoClip,
+  givenClipPlayer,
+  runningAppsPerTest,
+  within,
+} from "./support/pipeline-harness.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(30_000);
 
 const MS = 1_000_000;
 
-const apps: TestApp[] = [];
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app[Symbol.asyncDispose]();
-});
+const givenRunningApp = runningAppsPerTest();
 
 async function runningApp() {
-  const given = await givenRunningApp({ clock: "realtime" });
-  apps.push(given.app);
-  return given.client;
+  return (await givenRunningApp({ clock: "realtime" })).client;
 }
 
 /** The demo clip cut to its samples that start before `endNs`. */

@@ -1,3 +1,4 @@
+import { afterEach } from "bun:test";
 import type {
   MediaPipeline,
   MediaPipelineEventName,
@@ -108,7 +109,7 @@ export interface RunningAppOptions {
  * Given an app whose real session server (run by a real server manager) is Active with the
  * `checksum` sink, and a client of it that is Running (AV memory mapped).
  */
-export async function givenRunningApp(
+async function givenRunningApp(
   options: RunningAppOptions,
 ): Promise<{ app: TestApp; client: RialtoClient }> {
   const app = await TestApp.start({
@@ -125,6 +126,25 @@ export async function givenRunningApp(
     await app[Symbol.asyncDispose]();
     throw error;
   }
+}
+
+/**
+ * Registers, in the calling scope (call it at file scope), an `afterEach` that disposes every app
+ * the returned function gave during the test; the returned function is {@link givenRunningApp}'s
+ * "given": an Active app with the `checksum` sink and a Running client.
+ */
+export function runningAppsPerTest(): (
+  options: RunningAppOptions,
+) => Promise<{ app: TestApp; client: RialtoClient }> {
+  const apps: TestApp[] = [];
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app[Symbol.asyncDispose]();
+  });
+  return async (options) => {
+    const given = await givenRunningApp(options);
+    apps.push(given.app);
+    return given;
+  };
 }
 
 /**
