@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
 import keyFile from "../apps/demo-app/media/encrypted/key.json";
 import { DEMO_CLIP_PATH, DEMO_CLIP_TRACKS } from "../apps/demo-app/src/mp4/index.ts";
-import { WAIT_MS } from "./support/wait.ts";
+import { WAIT_MS, within } from "./support/wait.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(30_000);
@@ -27,21 +27,15 @@ async function runDemo(
     stderr: "pipe",
   });
   children.push(child);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`demo ${args.join(" ")} ran over ${WAIT_MS * 2} ms`)),
-      WAIT_MS * 2,
-    );
-  });
-  const [code, stdout, stderr] = await Promise.race([
+  const [code, stdout, stderr] = await within(
     Promise.all([
       child.exited,
       new Response(child.stdout).text(),
       new Response(child.stderr).text(),
     ]),
-    deadline,
-  ]).finally(() => clearTimeout(timer));
+    `demo ${args.join(" ")}`,
+    WAIT_MS * 2,
+  );
   return { code, stdout, stderr };
 }
 

@@ -3,7 +3,8 @@ import type { MediaKeys, RialtoClient } from "@rialto/client";
 import type { KeyStatusesChangedEvent } from "@rialto/protocol";
 import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
 import { type EncryptedClip, loadEncryptedClip } from "../apps/demo-app/src/encrypted-clip.ts";
-import { givenClipPlayer, runningAppsPerTest, within } from "./support/pipeline-harness.ts";
+import { givenClipPlayer, runningAppsPerTest } from "./support/pipeline-harness.ts";
+import { within } from "./support/wait.ts";
 
 setDefaultTimeout(30_000);
 

@@ -10,8 +10,8 @@ import {
   givenClipPlayer,
   PipelineEventLog,
   runningAppsPerTest,
-  within,
 } from "./support/pipeline-harness.ts";
+import { within } from "./support/wait.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(30_000);

@@ -1,12 +1,8 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { DemuxedMovie } from "../apps/demo-app/src/mp4/index.ts";
 import { trackChecksum } from "../apps/demo-app/src/mp4/index.ts";
-import {
-  demoClip,
-  givenClipPlayer,
-  runningAppsPerTest,
-  within,
-} from "./support/pipeline-harness.ts";
+import { demoClip, givenClipPlayer, runningAppsPerTest } from "./support/pipeline-harness.ts";
+import { within } from "./support/wait.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(30_000);

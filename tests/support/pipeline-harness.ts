@@ -160,12 +160,3 @@ export async function givenClipPlayer(
   const player = await ClipPlayer.attach(pipeline, options.movie ?? (await demoClip()), options);
   return { player, log };
 }
-
-/** Rejects naming `what` unless `promise` settles within `ms`. */
-export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}

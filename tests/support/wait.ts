@@ -1,3 +1,5 @@
+import { RialtoError, withDeadline } from "@rialto/protocol";
+
 /** Default deadline of a test wait, ms: generous for a 2-core machine shared with other test runs. */
 export const WAIT_MS = 10_000;
 
@@ -23,4 +25,13 @@ export async function waitFor<T>(
 /** Polls `check` until it is true, or fails naming `what` after `ms` (default {@link WAIT_MS}). */
 export async function eventually(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
   await waitFor(what, check, ms);
+}
+
+/** Settles like `promise`, or rejects with a TIMEOUT RialtoError naming `what` after `ms`. */
+export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return withDeadline(
+    promise,
+    ms,
+    () => new RialtoError("TIMEOUT", `${what}: not within ${ms} ms`),
+  );
 }
