@@ -26,6 +26,7 @@ import keyFile from "../apps/demo-app/media/encrypted/key.json";
 import { demuxEncryptedMp4, demuxMp4File, toMediaFrame } from "../apps/demo-app/src/mp4/index.ts";
 import { ClientState, MediaKeysBook } from "../packages/session-server/src/clients/index.ts";
 import { PipelineHarness } from "../packages/session-server/src/media/test-support/pipeline-harness.ts";
+import { best, median, roundTo } from "./support/measure.ts";
 
 const ROUNDS = 9;
 /** Passes over the clip per measurement (about 43 MB of samples). */
@@ -176,11 +177,6 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const name of names) rounds[name].push(measure(measurements[name]));
 }
 
-const best = (values: number[]) => Math.max(...values);
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const round1 = (value: number) => Math.round(value * 10) / 10;
-const round3 = (value: number) => Math.round(value * 1000) / 1000;
 const labels: Record<Name, string> = {
   pipelineEncrypted: "pipeline, encrypted (decrypt hook, null sink)",
   pipelineClear: "pipeline, clear (same frames, no decryption)",
@@ -206,15 +202,15 @@ console.log(
     samples: encryptedPass.length,
     bytesPerMeasurement,
     rounds: ROUNDS,
-    pipelineEncryptedMBps: round1(best(rounds.pipelineEncrypted)),
-    pipelineClearMBps: round1(best(rounds.pipelineClear)),
-    decryptHookMBps: round1(best(rounds.decryptHook)),
-    rawBulkMBps: round1(best(rounds.rawBulk)),
-    rawPerSampleMBps: round1(best(rounds.rawPerSample)),
-    pipelineEncryptedMedianMBps: round1(median(rounds.pipelineEncrypted)),
-    rawBulkMedianMBps: round1(median(rounds.rawBulk)),
-    ratio: round3(best(rounds.pipelineEncrypted) / best(rounds.rawBulk)),
-    ratioToPerSample: round3(best(rounds.pipelineEncrypted) / best(rounds.rawPerSample)),
-    ratioHookToBulk: round3(best(rounds.decryptHook) / best(rounds.rawBulk)),
+    pipelineEncryptedMBps: roundTo(best(rounds.pipelineEncrypted), 1),
+    pipelineClearMBps: roundTo(best(rounds.pipelineClear), 1),
+    decryptHookMBps: roundTo(best(rounds.decryptHook), 1),
+    rawBulkMBps: roundTo(best(rounds.rawBulk), 1),
+    rawPerSampleMBps: roundTo(best(rounds.rawPerSample), 1),
+    pipelineEncryptedMedianMBps: roundTo(median(rounds.pipelineEncrypted), 1),
+    rawBulkMedianMBps: roundTo(median(rounds.rawBulk), 1),
+    ratio: roundTo(best(rounds.pipelineEncrypted) / best(rounds.rawBulk), 3),
+    ratioToPerSample: roundTo(best(rounds.pipelineEncrypted) / best(rounds.rawPerSample), 3),
+    ratioHookToBulk: roundTo(best(rounds.decryptHook) / best(rounds.rawBulk), 3),
   }),
 );

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SessionServerState } from "@rialto/protocol";
 import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
-import { percentile, startChild } from "./support/child-process.ts";
+import { startChild } from "./support/child-process.ts";
+import { median, round2 } from "./support/measure.ts";
 
 const ROUNDS = 20;
 const WARMUP = 2;
@@ -222,17 +223,9 @@ async function startupBreakdown(binary: string | undefined) {
   for (const [label, cmd, cwd] of steps) {
     const samples: number[] = [];
     for (let i = 0; i < BREAKDOWN_ROUNDS; i++) samples.push(await spawnToExit(cmd, cwd));
-    result[label] = percentile(samples, 50);
+    result[label] = median(samples);
   }
   return result;
-}
-
-function median(samples: number[]): number {
-  return percentile(samples, 50);
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }
 
 function row(label: string, value: string, note = ""): void {
@@ -299,27 +292,27 @@ try {
     JSON.stringify({
       benchmark: "lifecycle",
       rounds: ROUNDS,
-      bareSpawnMs: round(bareMs),
-      coldInactiveMs: round(coldMs),
-      coldRatio: round(coldMs / bareMs),
-      preloadedInactiveMs: round(preloadedMs),
-      preloadedOfCold: round(preloadedMs / coldMs),
-      appSwitchMs: round(switchMs),
+      bareSpawnMs: round2(bareMs),
+      coldInactiveMs: round2(coldMs),
+      coldRatio: round2(coldMs / bareMs),
+      preloadedInactiveMs: round2(preloadedMs),
+      preloadedOfCold: round2(preloadedMs / coldMs),
+      appSwitchMs: round2(switchMs),
       bareRssKiB: bareRss,
       sessionServerRssKiB: serverRss,
-      rssRatio: round(serverRss / bareRss),
+      rssRatio: round2(serverRss / bareRss),
       compiled:
         compiledMs === undefined || compiledBareMs === undefined || compiledRss === undefined
           ? null
           : {
-              coldInactiveMs: round(compiledMs),
-              bareSpawnMs: round(compiledBareMs),
-              coldRatio: round(compiledMs / compiledBareMs),
+              coldInactiveMs: round2(compiledMs),
+              bareSpawnMs: round2(compiledBareMs),
+              coldRatio: round2(compiledMs / compiledBareMs),
               rssKiB: compiledRss,
-              rssRatio: round(compiledRss / bareRss),
+              rssRatio: round2(compiledRss / bareRss),
             },
       startupBreakdownMs: Object.fromEntries(
-        Object.entries(breakdown).map(([label, ms]) => [label, round(ms)]),
+        Object.entries(breakdown).map(([label, ms]) => [label, round2(ms)]),
       ),
     }),
   );

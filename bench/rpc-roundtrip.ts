@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectUnix, RpcPeer, TestMethods } from "@rialto/protocol";
 import { percentile, startChild } from "./support/child-process.ts";
+import { round2 } from "./support/measure.ts";
 
 const WARMUP = 2_000;
 const ROUNDS = 20_000;
@@ -90,17 +91,13 @@ try {
     JSON.stringify({
       benchmark: "rpc-roundtrip",
       rounds: ROUNDS,
-      rawP50Us: round(raw.p50),
-      rawP99Us: round(raw.p99),
-      rpcP50Us: round(engine.p50),
-      rpcP99Us: round(engine.p99),
-      ratio: round(ratio),
+      rawP50Us: round2(raw.p50),
+      rawP99Us: round2(raw.p99),
+      rpcP50Us: round2(engine.p50),
+      rpcP99Us: round2(engine.p99),
+      ratio: round2(ratio),
     }),
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

@@ -23,6 +23,7 @@ import {
 } from "@rialto/shm";
 import type { Socket } from "bun";
 import { percentile } from "./support/child-process.ts";
+import { best, median, round2 } from "./support/measure.ts";
 
 const FRAME_SIZES = [4 << 10, 64 << 10, 1 << 20];
 const ROUNDS = 11;
@@ -263,10 +264,6 @@ async function roundTrips(child: Child, channel: FdChannel, fd: number) {
   }
   return { notify, fdPass };
 }
-
-const median = (values: number[]) => percentile(values, 50);
-const best = (values: number[]) => Math.max(...values);
-const round2 = (value: number) => Math.round(value * 100) / 100;
 
 async function runParent(): Promise<void> {
   const layout = computeAvBufferLayout({ maxPlaybackSessions: 2, maxWebAudioPlayers: 0 });

@@ -1,3 +1,5 @@
+import { percentile } from "./child-process.ts";
+
 /** Microseconds since `startNs` (a `Bun.nanoseconds()` reading). */
 export function microsSince(startNs: number): number {
   return (Bun.nanoseconds() - startNs) / 1000;
@@ -37,7 +39,23 @@ export async function inFlight(
   return count / (microsSince(start) / 1e6);
 }
 
+/** `value` rounded to `decimals` decimals, for the JSON line. */
+export function roundTo(value: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
+}
+
 /** `value` rounded to two decimals, for the JSON line. */
 export function round2(value: number): number {
-  return Math.round(value * 100) / 100;
+  return roundTo(value, 2);
+}
+
+/** The best (largest) of `values`, e.g. the fastest round of a throughput measurement. */
+export function best(values: readonly number[]): number {
+  return Math.max(...values);
+}
+
+/** The median (50th percentile) of `values`. */
+export function median(values: number[]): number {
+  return percentile(values, 50);
 }
