@@ -6,22 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectUnix, RpcPeer, TestMethods } from "@rialto/protocol";
 import { percentile, startChild } from "./support/child-process.ts";
-import { round2 } from "./support/measure.ts";
+import { round2, sequential } from "./support/measure.ts";
 
 const WARMUP = 2_000;
 const ROUNDS = 20_000;
 /** Raw and RPC alternate in blocks so both see the same machine load (2-core VM, noisy). */
 const BLOCK = 500;
 const PAYLOAD = "x".repeat(100);
-
-/** Measures one round trip at a time; `roundTrip` resolves when the answer is back. */
-async function measure(roundTrip: () => Promise<unknown>, count: number, into: number[]) {
-  for (let i = 0; i < count; i++) {
-    const start = Bun.nanoseconds();
-    await roundTrip();
-    into.push((Bun.nanoseconds() - start) / 1000);
-  }
-}
 
 async function rawEchoClient(path: string) {
   let onReply = () => {};
@@ -64,13 +55,13 @@ try {
   await using _rpcServer = await startChild([script, "rpc", join(dir, "rpc.sock")]);
   const rawClient = await rawEchoClient(join(dir, "raw.sock"));
   const rpc = await rpcClient(join(dir, "rpc.sock"));
-  await measure(rawClient.roundTrip, WARMUP, []);
-  await measure(rpc.roundTrip, WARMUP, []);
+  await sequential(rawClient.roundTrip, WARMUP, []);
+  await sequential(rpc.roundTrip, WARMUP, []);
   const rawSamples: number[] = [];
   const rpcSamples: number[] = [];
   for (let done = 0; done < ROUNDS; done += BLOCK) {
-    await measure(rawClient.roundTrip, BLOCK, rawSamples);
-    await measure(rpc.roundTrip, BLOCK, rpcSamples);
+    await sequential(rawClient.roundTrip, BLOCK, rawSamples);
+    await sequential(rpc.roundTrip, BLOCK, rpcSamples);
   }
   rawClient.close();
   rpc.close();
