@@ -1,8 +1,9 @@
-// Session lifecycle: how long a session server takes to come up (initiateApplication(Inactive) →
-// stateChanged(Inactive)) against a bare `bun -e 0` spawn-to-exit in the same run (goal: ratio
-// <= 3), the same from a preloaded server (goal: <= 0.25 of the cold figure), an app switch, and
-// the resident memory of an idle session server against an idle bare Bun (goal: ratio <= 1.5).
-// The same figures for the session server compiled to one binary (`bun build --compile
+// Session lifecycle: how long the manager's default session server (the bytecode bundle of
+// `bun run build`) takes to come up (initiateApplication(Inactive) → stateChanged(Inactive))
+// against a bare `bun -e 0` spawn-to-exit in the same run (goal: ratio <= 3), the same from a
+// preloaded server (goal: <= 0.25 of the cold figure), an app switch, and the resident memory of
+// an idle session server against an idle bare Bun (goal: ratio <= 1.5). The same figures for the
+// session server run from its sources and compiled to one binary (`bun build --compile
 // --bytecode`), and a start-up breakdown (what loading each layer costs), explain the gap.
 // Last line: one JSON object with the figures.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,7 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SessionServerState } from "@rialto/protocol";
-import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
+import {
+  defaultSessionServerCommand,
+  ServerManager,
+  type ServerManagerOptions,
+} from "@rialto/server-manager";
 import { startChild } from "./support/child-process.ts";
 import { median, round2 } from "./support/measure.ts";
 
@@ -27,7 +32,9 @@ const SESSION_SERVER_MAIN = join(REPO, "packages/session-server/src/main.ts");
 /** Quiet until configured (then at the manager's level); the flag costs nothing at start-up. */
 const QUIET = ["--log-level", "error"];
 /** The manager's default session server command, quiet. */
-const DEFAULT_COMMAND = [process.execPath, SESSION_SERVER_MAIN, ...QUIET];
+const DEFAULT_COMMAND = [...defaultSessionServerCommand(), ...QUIET];
+/** The session server run from its sources, as in development before `bun run build`. */
+const SOURCES_COMMAND = [process.execPath, SESSION_SERVER_MAIN, ...QUIET];
 const dir = mkdtempSync(join(tmpdir(), "rialto-bench-lifecycle-"));
 
 /** Wall time of `cmd` from spawn to exit, ms. */
@@ -216,7 +223,8 @@ async function startupBreakdown(binary: string | undefined) {
       [process.execPath, "-e", "await import('@rialto/protocol')"],
       sessionServerDir,
     ],
-    ["session server --help", [process.execPath, SESSION_SERVER_MAIN, "--help"], REPO],
+    ["session server sources --help", [process.execPath, SESSION_SERVER_MAIN, "--help"], REPO],
+    ["default session server --help", [...DEFAULT_COMMAND.slice(0, 2), "--help"], REPO],
   ];
   if (binary !== undefined) steps.push(["compiled binary --help", [binary, "--help"], REPO]);
   const result: Record<string, number> = {};
@@ -232,28 +240,46 @@ function row(label: string, value: string, note = ""): void {
   console.log(`  ${label.padEnd(58)} ${value.padStart(10)}  ${note}`);
 }
 
+/** Cold start and idle memory of another way to run the session server, with its own bare figure. */
+async function alternative(name: string, command: readonly string[], bareRss: number) {
+  const { bare, cold } = await coldStarts(name, command);
+  const coldMs = median(cold);
+  const bareMs = median(bare);
+  const rssKiB = median(await idleSessionServerRss(`rss-${name}`, command));
+  return {
+    coldInactiveMs: round2(coldMs),
+    bareSpawnMs: round2(bareMs),
+    coldRatio: round2(coldMs / bareMs),
+    rssKiB,
+    rssRatio: round2(rssKiB / bareRss),
+  };
+}
+
 try {
   console.log(`session lifecycle, p50 of ${ROUNDS} after ${WARMUP} warm-up rounds each`);
+  const entry = DEFAULT_COMMAND[1] ?? "";
+  if (!entry.endsWith(".js")) {
+    console.log("  (no fresh build: the default runs the sources; run `bun run build` first)");
+  }
+  console.log(`  default session server: ${entry.slice(REPO.length)}`);
   const { bare, cold } = await coldStarts("cold", DEFAULT_COMMAND);
   const preloaded = await preloadedStarts();
   const switches = await appSwitches();
   const bareRss = median(await idleBareRss());
   const serverRss = median(await idleSessionServerRss("rss", DEFAULT_COMMAND));
+  const alternatives: Record<string, Awaited<ReturnType<typeof alternative>>> = {
+    sources: await alternative("sources", SOURCES_COMMAND, bareRss),
+  };
   const binary = await compileSessionServer();
-  const compiled =
-    binary === undefined ? undefined : await coldStarts("compiled", [binary, ...QUIET]);
-  const compiledRss =
-    binary === undefined
-      ? undefined
-      : median(await idleSessionServerRss("rss-bin", [binary, ...QUIET]));
+  if (binary !== undefined) {
+    alternatives.compiled = await alternative("compiled", [binary, ...QUIET], bareRss);
+  }
   const breakdown = await startupBreakdown(binary);
 
   const bareMs = median(bare);
   const coldMs = median(cold);
   const preloadedMs = median(preloaded);
   const switchMs = median(switches);
-  const compiledMs = compiled === undefined ? undefined : median(compiled.cold);
-  const compiledBareMs = compiled === undefined ? undefined : median(compiled.bare);
   row("bare `bun -e 0` spawn-to-exit", `${bareMs.toFixed(1)} ms`);
   row(
     "initiateApplication(Inactive) → stateChanged(Inactive)",
@@ -272,18 +298,14 @@ try {
     `${serverRss} KiB`,
     `ratio ${(serverRss / bareRss).toFixed(2)} (goal <= 1.5)`,
   );
-  if (compiledMs !== undefined && compiledBareMs !== undefined && compiledRss !== undefined) {
-    row("compiled binary: bare `bun -e 0` in its rounds", `${compiledBareMs.toFixed(1)} ms`);
+  for (const [name, figures] of Object.entries(alternatives)) {
+    row(`${name}: bare \`bun -e 0\` in its rounds`, `${figures.bareSpawnMs.toFixed(1)} ms`);
     row(
-      "compiled binary: initiate(Inactive) → Inactive",
-      `${compiledMs.toFixed(1)} ms`,
-      `ratio ${(compiledMs / compiledBareMs).toFixed(2)}`,
+      `${name}: initiate(Inactive) → Inactive`,
+      `${figures.coldInactiveMs.toFixed(1)} ms`,
+      `ratio ${figures.coldRatio.toFixed(2)}`,
     );
-    row(
-      "compiled binary: VmRSS idle (Inactive)",
-      `${compiledRss} KiB`,
-      `ratio ${(compiledRss / bareRss).toFixed(2)}`,
-    );
+    row(`${name}: VmRSS idle (Inactive)`, `${figures.rssKiB} KiB`, `ratio ${figures.rssRatio}`);
   }
   console.log(`start-up breakdown: spawn-to-exit p50 of ${BREAKDOWN_ROUNDS}`);
   for (const [label, ms] of Object.entries(breakdown)) row(label, `${ms.toFixed(1)} ms`);
@@ -292,6 +314,7 @@ try {
     JSON.stringify({
       benchmark: "lifecycle",
       rounds: ROUNDS,
+      sessionServer: entry.slice(REPO.length),
       bareSpawnMs: round2(bareMs),
       coldInactiveMs: round2(coldMs),
       coldRatio: round2(coldMs / bareMs),
@@ -301,16 +324,7 @@ try {
       bareRssKiB: bareRss,
       sessionServerRssKiB: serverRss,
       rssRatio: round2(serverRss / bareRss),
-      compiled:
-        compiledMs === undefined || compiledBareMs === undefined || compiledRss === undefined
-          ? null
-          : {
-              coldInactiveMs: round2(compiledMs),
-              bareSpawnMs: round2(compiledBareMs),
-              coldRatio: round2(compiledMs / compiledBareMs),
-              rssKiB: compiledRss,
-              rssRatio: round2(compiledRss / bareRss),
-            },
+      alternatives,
       startupBreakdownMs: Object.fromEntries(
         Object.entries(breakdown).map(([label, ms]) => [label, round2(ms)]),
       ),

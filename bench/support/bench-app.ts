@@ -1,21 +1,21 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { RialtoClient, type RialtoClientOptions } from "@rialto/client";
 import type { AppConfig, SessionServerState } from "@rialto/protocol";
-import { ServerManager } from "@rialto/server-manager";
+import { defaultSessionServerCommand, ServerManager } from "@rialto/server-manager";
 
 const APP_ID = "bench";
 /**
- * The real session server, quiet from its first line (the app's log level applies later).
+ * The session server the manager runs by default (the bundle `bun run build` makes), quiet from
+ * its first line (the app's log level applies later).
  * `BENCH_SESSION_SERVER_BUN_ARGS` (space-separated) adds Bun options before its script, e.g.
  * `--cpu-prof --cpu-prof-dir /tmp/prof` to profile the server side of a benchmark.
  */
 const SESSION_SERVER = [
   process.execPath,
   ...(process.env.BENCH_SESSION_SERVER_BUN_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
-  fileURLToPath(new URL("../../packages/session-server/src/main.ts", import.meta.url)),
+  ...defaultSessionServerCommand().slice(1),
   "--log-level",
   "error",
 ];

@@ -8,7 +8,8 @@ import {
   type MonitorMessage,
   RpcPeer,
 } from "@rialto/protocol";
-import { REAL_SESSION_SERVER, SESSION_SERVER_MAIN } from "./lifecycle-manager.ts";
+import { defaultSessionServerCommand } from "@rialto/server-manager";
+import { REAL_SESSION_SERVER } from "./lifecycle-manager.ts";
 import { assertNoClientSocketsLeft, childPids, processGone } from "./lifecycle-proc.ts";
 import { waitFor } from "./wait.ts";
 
@@ -160,7 +161,7 @@ export async function startTestDaemon(): Promise<TestDaemon> {
     ctlProcess,
     joinSessionServer: (appId) => {
       const child = startProcess(
-        [process.execPath, SESSION_SERVER_MAIN, "--app-id", appId, "--log-level", "error"],
+        [...defaultSessionServerCommand(), "--app-id", appId, "--log-level", "error"],
         { RIALTO_CONTROL_SOCKET: controlSocket },
       );
       spawned.push(child);

@@ -7,19 +7,20 @@ import type {
   SessionServerState,
   TargetState,
 } from "@rialto/protocol";
-import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
+import {
+  defaultSessionServerCommand,
+  ServerManager,
+  type ServerManagerOptions,
+} from "@rialto/server-manager";
 import { assertNoClientSocketsLeft, processGone } from "./lifecycle-proc.ts";
 import { WAIT_MS, waitFor } from "./wait.ts";
 
-/** The real session server's entry point. */
-export const SESSION_SERVER_MAIN = fileURLToPath(
-  new URL("../../packages/session-server/src/main.ts", import.meta.url),
-);
-
-/** The real session server, quiet until configured. */
+/**
+ * The session server the manager runs by default (the bundle `bun run build` makes, or the
+ * sources while that build is missing or stale), quiet until configured.
+ */
 export const REAL_SESSION_SERVER: readonly string[] = [
-  process.execPath,
-  SESSION_SERVER_MAIN,
+  ...defaultSessionServerCommand(),
   "--log-level",
   "error",
 ];

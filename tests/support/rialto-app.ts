@@ -1,17 +1,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { RialtoClient, type RialtoClientOptions } from "@rialto/client";
 import type { AppConfig, SessionServerState } from "@rialto/protocol";
-import { ServerManager, type ServerManagerOptions } from "@rialto/server-manager";
+import {
+  defaultSessionServerCommand,
+  ServerManager,
+  type ServerManagerOptions,
+} from "@rialto/server-manager";
 import { eventually, WAIT_MS } from "./wait.ts";
 
-/** The real session server, quiet until configured (then at the app's level, `error` here). */
-const SESSION_SERVER = [
-  process.execPath,
-  fileURLToPath(new URL("../../packages/session-server/src/main.ts", import.meta.url)),
-  "--log-level",
-  "error",
-];
+/**
+ * The session server the manager runs by default, quiet until configured (then at the app's
+ * level, `error` here).
+ */
+const SESSION_SERVER = [...defaultSessionServerCommand(), "--log-level", "error"];
 
 /** Options of {@link startApp}. */
 export interface StartAppOptions {

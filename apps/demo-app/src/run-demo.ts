@@ -1,7 +1,6 @@
 import { relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type AppConfig, RialtoError } from "@rialto/protocol";
-import { ServerManager } from "@rialto/server-manager";
+import { defaultSessionServerCommand, ServerManager } from "@rialto/server-manager";
 import {
   type AppPlaybackOptions,
   type AppPlaybackResult,
@@ -35,12 +34,12 @@ export interface DemoMedia {
 }
 
 /**
- * The bundled session server run by this Bun (the manager's default), told to log warnings
- * only from its first line: until SetConfiguration brings the app's level it logs at info.
+ * The manager's default session server (the bundle `bun run build` makes, run by this Bun), told
+ * to log warnings only from its first line: until SetConfiguration brings the app's level it
+ * logs at info.
  */
 function sessionServerCommand(): string[] {
-  const main = fileURLToPath(new URL("./main.ts", import.meta.resolve("@rialto/session-server")));
-  return [process.execPath, main, "--log-level", "warn"];
+  return [...defaultSessionServerCommand(), "--log-level", "warn"];
 }
 
 /**

@@ -12,3 +12,4 @@ export {
   ServerManager,
   type ServerManagerEvents,
 } from "./server-manager.ts";
+export { defaultSessionServerCommand } from "./session-server-command.ts";

@@ -4,6 +4,7 @@ import { RialtoError } from "@rialto/protocol";
 import { resolveOptions } from "./options.ts";
 import { defaultRuntimeDir, ensureRuntimeDir, resolveSocketPath } from "./runtime-dir.ts";
 import { ServerManager } from "./server-manager.ts";
+import { SESSION_SERVER_LAYOUT } from "./session-server-command.ts";
 
 function messageOf(action: () => unknown): string {
   try {
@@ -36,7 +37,9 @@ describe("ServerManager options", () => {
       stopTimeoutMs: 2000,
     });
     expect(options.sessionServerCommand[0]).toBe(process.execPath);
-    expect(options.sessionServerCommand[1]).toEndWith("/packages/session-server/src/main.ts");
+    expect([SESSION_SERVER_LAYOUT.main, SESSION_SERVER_LAYOUT.built]).toContain(
+      options.sessionServerCommand[1] as string,
+    );
   });
 
   it("rejects bad options up front with exact messages", () => {

@@ -22,7 +22,8 @@ export interface ServerManagerOptions {
   preloadedServers?: number;
   /**
    * The session server's argv. Default: the bundled session server run by the current Bun,
-   * `[process.execPath, <repo>/packages/session-server/src/main.ts]`.
+   * `[process.execPath, <repo>/packages/session-server/dist/rialto-session-server.js]`, or its
+   * `src/main.ts` when that build is missing or stale (see `defaultSessionServerCommand`).
    */
   sessionServerCommand?: readonly string[];
   /** File mode of each app's client socket: 0 .. 0o777; default 0o660. */

@@ -1,0 +1,33 @@
+// Builds the shipped session server: one bytecode bundle, dist/rialto-session-server.js, run by
+// Bun. It starts several times faster than the sources (no module graph to resolve and
+// transpile, no parsing), and the server manager runs it by default while it is newer than
+// everything it bundles. Names stay unminified and a linked source map keeps stack traces useful.
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
+const OUT_DIR = `${PACKAGE}dist`;
+
+const started = performance.now();
+rmSync(OUT_DIR, { recursive: true, force: true });
+const result = await Bun.build({
+  entrypoints: [`${PACKAGE}src/main.ts`],
+  outdir: OUT_DIR,
+  naming: "rialto-session-server.[ext]",
+  target: "bun",
+  // Bytecode outside `bun build --compile` needs CommonJS output.
+  format: "cjs",
+  bytecode: true,
+  minify: { syntax: true, whitespace: true, identifiers: false },
+  sourcemap: "linked",
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  console.error("session server build failed");
+  process.exit(1);
+}
+const entry = result.outputs.find((output) => output.kind === "entry-point");
+const megabytes = ((entry?.size ?? 0) / 2 ** 20).toFixed(2);
+console.log(
+  `built packages/session-server/dist/rialto-session-server.js (${megabytes} MB + bytecode) in ${Math.round(performance.now() - started)} ms`,
+);
