@@ -8,7 +8,9 @@
 //      default inline limit of 4096 bytes) against the same call inline over the socket (a
 //      client whose inline limit is above it), with a 64 KiB raw echo as the floor.
 // Each line also shows the CPU time per round trip of both processes (Linux schedstat), which
-// load on the machine does not inflate. Last line: one JSON object with the figures;
+// load on the machine does not inflate. This process, the raw echo and the session server are
+// pinned to one core, so the raw baseline and the client meet the same scheduling (see
+// support/cpu-affinity.ts; rpc-roundtrip.ts measures both placements). Last line: one JSON object with the figures;
 // `pingRatio` = ping p50 / raw p50 (goal <= 1.3); `cpuUsPerCall` = [caller, answerer] µs.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +18,7 @@ import { join } from "node:path";
 import { TestMethods } from "@rialto/protocol";
 import { BenchApp } from "./support/bench-app.ts";
 import { percentile, startChild } from "./support/child-process.ts";
+import { cpusOf, pinnedCommand, pinThisThread } from "./support/cpu-affinity.ts";
 import { CpuAccount } from "./support/cpu-time.ts";
 import { inFlight, round2, sequential } from "./support/measure.ts";
 import { connectRawEcho } from "./support/raw-echo.ts";
@@ -38,8 +41,14 @@ const NEVER_POOL = 1 << 30;
 const dir = mkdtempSync(join(tmpdir(), "rialto-bench-echo-"));
 try {
   const echoPath = join(dir, "raw.sock");
-  await using echo = await startChild([join(import.meta.dir, "support/raw-echo.ts"), echoPath]);
-  await using app = await BenchApp.start();
+  const cpus = cpusOf("same core");
+  const pin = pinnedCommand(cpus.peer);
+  await using echo = await startChild(
+    [join(import.meta.dir, "support/raw-echo.ts"), echoPath],
+    pin,
+  );
+  await using app = await BenchApp.start(undefined, pin);
+  pinThisThread(cpus.caller);
   const pooled = await app.connect();
   const inline = await app.connect({ shmInlineLimit: NEVER_POOL });
   const rawSmall = await connectRawEcho(echoPath, PING_BYTES);

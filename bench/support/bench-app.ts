@@ -38,8 +38,11 @@ export class BenchApp implements AsyncDisposable {
     this.#runtimeDir = runtimeDir;
   }
 
-  /** Starts the app with `config` and resolves once its session server is Active. */
-  static async start(config?: AppConfig): Promise<BenchApp> {
+  /**
+   * Starts the app with `config` and resolves once its session server is Active; `prefix` goes
+   * before the session server's argv (e.g. a `taskset` pinning it to a CPU).
+   */
+  static async start(config?: AppConfig, prefix: readonly string[] = []): Promise<BenchApp> {
     const runtimeDir = mkdtempSync(join(tmpdir(), "rialto-bench-"));
     const manager = new ServerManager({
       runtimeDir,
@@ -48,7 +51,7 @@ export class BenchApp implements AsyncDisposable {
       transitionTimeoutMs: START_MS,
       healthCheckIntervalMs: 0,
       stopTimeoutMs: 1000,
-      sessionServerCommand: SESSION_SERVER,
+      sessionServerCommand: [...prefix, ...SESSION_SERVER],
       env: { ...process.env, RIALTO_ENABLE_TEST_METHODS: "1" },
     });
     const app = new BenchApp(manager, runtimeDir);

@@ -5,9 +5,12 @@ export interface BenchChild extends AsyncDisposable {
   readonly process: Subprocess<"pipe", "pipe", "inherit">;
 }
 
-/** Runs `bun <args>` and resolves once the child prints "ready" (rejects after 10 s). */
-export async function startChild(args: string[]): Promise<BenchChild> {
-  const child = Bun.spawn([process.execPath, ...args], {
+/**
+ * Runs `bun <args>` (after `prefix`, e.g. a `taskset` pinning it) and resolves once the child
+ * prints "ready" (rejects after 10 s).
+ */
+export async function startChild(args: string[], prefix: string[] = []): Promise<BenchChild> {
+  const child = Bun.spawn([...prefix, process.execPath, ...args], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",
