@@ -12,6 +12,7 @@ import {
   pidOf,
   REAL_SESSION_SERVER,
   SILENT_SESSION_SERVER,
+  stalledSessionServer,
 } from "./support/lifecycle-manager.ts";
 import { processGone, socketFilesIn } from "./support/lifecycle-proc.ts";
 import { waitFor } from "./support/wait.ts";
@@ -52,6 +53,61 @@ describe("ServerManager failures", () => {
       "state_changed:NotRunning",
       "removed",
     ]);
+  });
+
+  it("kills a session server that accepts its configuration but never reaches the state (transition timeout)", async () => {
+    await using t = createTestManager({
+      sessionServerCommand: stalledSessionServer("configuration"),
+      transitionTimeoutMs: 300,
+    });
+    await t.manager.initiateApplication("stuck", "Inactive");
+    const pid = pidOf(t.manager, "stuck") as number;
+    await t.waitForState("stuck", "NotRunning");
+    // It never reached Inactive, so there is nothing to restart.
+    expect(t.statesOf("stuck")).toEqual(["Uninitialised", "Error", "NotRunning"]);
+    expect(processGone(pid)).toBe(true);
+    expect(t.manager.getTerminationReason("stuck")).toMatchObject({
+      kind: "transition-timeout",
+      detail: "no new state within 300 ms",
+      exit: { exitCode: null, signal: "SIGKILL" },
+    });
+    expect(t.eventsOf("stuck")).toEqual([
+      "start_request:Inactive",
+      "started",
+      "ready:Uninitialised",
+      "state_changed:Uninitialised",
+      "open_error:Error",
+      "state_changed:Error",
+      "stopped_by_server",
+      "state_changed:NotRunning",
+      "removed",
+    ]);
+  });
+
+  it("kills a session server that accepts a state change but never reports it, and restarts the app (transition timeout)", async () => {
+    await using t = createTestManager({
+      sessionServerCommand: stalledSessionServer("state"),
+      transitionTimeoutMs: 300,
+    });
+    await t.manager.initiateApplication("stuck", "Inactive");
+    await t.waitForState("stuck", "Inactive");
+    const firstPid = pidOf(t.manager, "stuck") as number;
+    const socketPath = t.manager.getAppConnectionInfo("stuck");
+    await t.manager.changeSessionServerState("stuck", "Active");
+    // Error, then the restart brings it back to the state it had reached (Inactive), same socket.
+    await waitFor("the restart to reach Inactive", () => t.statesOf("stuck").length >= 5);
+    expect(t.statesOf("stuck")).toEqual([
+      "Uninitialised",
+      "Inactive",
+      "Error",
+      "Uninitialised",
+      "Inactive",
+    ]);
+    expect(processGone(firstPid)).toBe(true);
+    expect(pidOf(t.manager, "stuck")).not.toBe(firstPid);
+    expect(t.manager.getAppConnectionInfo("stuck")).toBe(socketPath);
+    expect(t.eventsOf("stuck")).toContain("state_error:Error");
+    expect(t.eventsOf("stuck")).toContain("restarted:Inactive");
   });
 
   it("restarts a crashed Inactive app with the same config and socket (restartOnFailure)", async () => {

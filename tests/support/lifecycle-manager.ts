@@ -31,6 +31,18 @@ export const SILENT_SESSION_SERVER: readonly string[] = [
   fileURLToPath(new URL("./lifecycle-silent-session-server.ts", import.meta.url)),
 ];
 
+/**
+ * A session server that accepts every change and never reports reaching it: the configured
+ * state (`"configuration"`) or any state asked for after it (`"state"`).
+ */
+export function stalledSessionServer(stallOn: "configuration" | "state"): readonly string[] {
+  return [
+    process.execPath,
+    fileURLToPath(new URL("./lifecycle-stalled-session-server.ts", import.meta.url)),
+    stallOn,
+  ];
+}
+
 /** A monitor event as `event` or `event:state`. */
 export function eventText(message: { event?: unknown; state?: unknown }): string {
   return message.state === undefined

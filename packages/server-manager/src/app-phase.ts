@@ -86,5 +86,7 @@ export const RESTARTABLE: ReadonlySet<TerminationKind> = new Set([
   "crashed",
   "channel-broken",
   "hung",
+  // A state change that never finishes is a hang of the transition.
+  "transition-timeout",
   "reported-error",
 ]);
