@@ -1,5 +1,10 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { ControlSocketMethods, RialtoError } from "@rialto/protocol";
+import {
+  ControlChannelMethods,
+  ControlSocketMethods,
+  PROTOCOL_VERSION,
+  RialtoError,
+} from "@rialto/protocol";
 import { jsonLines, startTestDaemon } from "./support/lifecycle-daemon.ts";
 import { eventText, FULL_LIFECYCLE_EVENTS } from "./support/lifecycle-manager.ts";
 import { processGone } from "./support/lifecycle-proc.ts";
@@ -68,6 +73,25 @@ describe("external monitors over the daemon's control socket", () => {
       "removed:",
     ]);
     expect(processGone(shell.process.pid)).toBe(true);
+  });
+
+  it("refuses an announce that names another process, and keeps serving", async () => {
+    await using d = await startTestDaemon();
+    await using monitor = await d.connectMonitor();
+    // This connection is the test process; the daemon's own pid is a live process it is not.
+    const lie = monitor.peer.call(ControlChannelMethods.announce, {
+      appId: "imposter",
+      pid: d.daemon.process.pid,
+      protocolVersion: PROTOCOL_VERSION,
+    });
+    await expect(lie).rejects.toMatchObject({
+      code: "PERMISSION_DENIED",
+      message: `control/announce: pid ${d.daemon.process.pid} is not the connecting process (${process.pid})`,
+    });
+    const ls = await d.ctl("ls", "--json");
+    expect(ls.exitCode).toBe(0);
+    expect(ls.stdout).not.toContain("imposter");
+    expect(processGone(d.daemon.process.pid)).toBe(false);
   });
 
   it("never tells a session server's own monitor about its app", async () => {

@@ -6,8 +6,10 @@ import {
   MethodRouter,
   RialtoError,
   RpcPeer,
+  toRialtoError,
   type UnixListener,
 } from "@rialto/protocol";
+import { socketPeerCredentials } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { MonitorHandle } from "../monitor-hub.ts";
 import type { ServerManager } from "../server-manager.ts";
@@ -20,6 +22,8 @@ interface Connection {
   joinedAppId: string | undefined;
   /** Resolves when the connection closes (a joined session server's channel ends with it). */
   closed: PromiseWithResolvers<RialtoError | undefined>;
+  /** The connecting process (SO_PEERCRED), or why the kernel could not tell. */
+  peerPid: number | RialtoError;
 }
 
 type ControlPeer = RpcPeer<Connection>;
@@ -61,6 +65,7 @@ export async function startControlServer(
         monitor: undefined,
         joinedAppId: undefined,
         closed: Promise.withResolvers<RialtoError | undefined>(),
+        peerPid: connectingPid(transport.fd),
       };
       const peer: ControlPeer = new RpcPeer<Connection>({
         name: "control-socket",
@@ -143,8 +148,30 @@ function createControlRouter(manager: ServerManager): MethodRouter<ControlPeer> 
           `control/announce: this connection already serves app "${peer.data.joinedAppId}"`,
         );
       }
+      // The manager will signal the announced pid: it must be the process on this connection,
+      // not one a local caller names to have it killed.
+      const { peerPid } = peer.data;
+      if (peerPid instanceof RialtoError) throw peerPid;
+      if (peerPid !== params.pid) {
+        throw new RialtoError(
+          "PERMISSION_DENIED",
+          `control/announce: pid ${params.pid} is not the connecting process (${peerPid})`,
+        );
+      }
       await manager.adoptSessionServer(peer as RpcPeer<unknown>, params, peer.data.closed.promise);
       peer.data.joinedAppId = params.appId;
       return {};
     });
+}
+
+/** The pid of the process at the other end of `fd` (SO_PEERCRED), or the error saying why not. */
+function connectingPid(fd: number): number | RialtoError {
+  try {
+    return socketPeerCredentials(fd).pid;
+  } catch (error) {
+    return new RialtoError(
+      "PERMISSION_DENIED",
+      `control/announce: cannot tell which process is connected: ${toRialtoError(error).message}`,
+    );
+  }
 }

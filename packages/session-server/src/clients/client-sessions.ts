@@ -14,11 +14,10 @@ import {
   TestMethods,
   toRialtoError,
 } from "@rialto/protocol";
-import type { FdChannel } from "@rialto/shm";
+import { type FdChannel, socketPeerCredentials } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientGateway, ClientGatewayOptions } from "../client-gateway/client-gateway.ts";
-import { peerUid } from "../client-gateway/peer-uid.ts";
 import type { ClientListener } from "../client-listener.ts";
 import { createFrameDecryptor } from "../keys/frame-decryptor.ts";
 import { ClientState } from "./client-state.ts";
@@ -216,7 +215,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
     if (allowed === undefined) return undefined;
     let uid: number;
     try {
-      uid = (this.#options.peerUid ?? peerUid)(transport.fd);
+      uid = (this.#options.peerUid ?? ((fd) => socketPeerCredentials(fd).uid))(transport.fd);
     } catch (error) {
       return new RialtoError(
         "PERMISSION_DENIED",
