@@ -1,8 +1,9 @@
 import type { Static, TSchema } from "typebox";
 import { Compile } from "typebox/compile";
+import { Check, Errors } from "typebox/value";
 import { describeValue, RialtoError } from "../errors.ts";
 
-/** A compiled validator for one schema: compiled once, on its first use. */
+/** A validator for one schema: interpreted while it is cold, compiled once it is used often. */
 export interface MessageValidator<T> {
   /** The schema (also exported as JSON Schema). */
   readonly schema: TSchema;
@@ -13,28 +14,42 @@ export interface MessageValidator<T> {
 }
 
 /**
- * Wraps `schema` in a {@link MessageValidator} compiled on first use: a process compiles only
- * the messages it actually handles (about 150 are defined; a session server reaching Inactive
- * needs a handful, and compiling them all cost ~90 ms of its start-up).
+ * Checks a schema interprets before it compiles it. Compiling generates and JIT-parses a
+ * function (about a millisecond for a large message): worth it for the media calls made
+ * thousands of times, not for the handful of control messages a session server checks on its
+ * way to Inactive, where compiling cost a third of its start-up.
+ */
+export const INTERPRETED_CHECKS = 16;
+
+/**
+ * Wraps `schema` in a {@link MessageValidator}: its first {@link INTERPRETED_CHECKS} checks run
+ * TypeBox's interpreter (`typebox/value` Check), later ones a validator compiled once. Both
+ * accept exactly the same values.
  */
 export function compileValidator<S extends TSchema>(schema: S): MessageValidator<Static<S>> {
   let compiled: ReturnType<typeof Compile> | undefined;
-  const validator = (): ReturnType<typeof Compile> => {
-    compiled ??= Compile(schema);
-    return compiled;
+  let interpreted = 0;
+  const check = (value: unknown): boolean => {
+    if (compiled !== undefined) return compiled.Check(value);
+    if (interpreted < INTERPRETED_CHECKS) {
+      interpreted++;
+      return Check(schema, value);
+    }
+    compiled = Compile(schema);
+    return compiled.Check(value);
   };
   return {
     schema,
-    check: (value: unknown): value is Static<S> => validator().Check(value),
+    check: (value: unknown): value is Static<S> => check(value),
     assert(value: unknown, what: string): Static<S> {
-      if (validator().Check(value)) return value as Static<S>;
-      throw new RialtoError("INVALID_ARGUMENT", `${what}: ${firstMismatch(validator(), value)}`);
+      if (check(value)) return value as Static<S>;
+      throw new RialtoError("INVALID_ARGUMENT", `${what}: ${firstMismatch(schema, value)}`);
     },
   };
 }
 
-function firstMismatch(compiled: ReturnType<typeof Compile>, value: unknown): string {
-  const errors = compiled.Errors(value) as { instancePath: string; message: string }[];
+function firstMismatch(schema: TSchema, value: unknown): string {
+  const errors = Errors(schema, value) as { instancePath: string; message: string }[];
   // The most specific error (the deepest path) names the offending field best.
   const best = errors.reduce<(typeof errors)[number] | undefined>(
     (deepest, error) =>

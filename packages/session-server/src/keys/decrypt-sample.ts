@@ -1,7 +1,17 @@
-import { createDecipheriv } from "node:crypto";
+import type * as NodeCrypto from "node:crypto";
 import { describeValue, type PlaybackErrorKind, RialtoError } from "@rialto/protocol";
 import { KEY_BYTES, toHex } from "./key-bytes.ts";
 import type { KeyStore } from "./media-keys.ts";
+
+// Loaded on the first decryption: node:crypto brings Node's stream machinery with it, several
+// ms of every session server's start-up, and only encrypted playback needs it.
+let nodeCrypto: typeof NodeCrypto | undefined;
+function createDecipheriv(
+  ...args: Parameters<typeof NodeCrypto.createDecipheriv>
+): ReturnType<typeof NodeCrypto.createDecipheriv> {
+  nodeCrypto ??= require("node:crypto") as typeof NodeCrypto;
+  return nodeCrypto.createDecipheriv(...args);
+}
 
 /** AES block size in bytes. */
 const BLOCK = 16;
