@@ -64,6 +64,13 @@ describe("defaultSessionServerCommand", () => {
     expect(defaultSessionServerCommand(layout)).toEqual([process.execPath, layout.built]);
   });
 
+  it("falls back to the sources when a file was deleted from a bundled directory after the build", () => {
+    const { layout, files } = fakeLayout(sourcesAt);
+    build(layout.built, later);
+    rmSync(files[0] as string);
+    expect(defaultSessionServerCommand(layout)).toEqual([process.execPath, layout.main]);
+  });
+
   it("falls back to the sources when any bundled file, however deep, changed after the build", () => {
     const { layout, files } = fakeLayout(sourcesAt);
     build(layout.built, later);

@@ -34,7 +34,10 @@ export function defaultSessionServerCommand(layout = SESSION_SERVER_LAYOUT): rea
   return Object.freeze([process.execPath, entry]);
 }
 
-/** True when `built` exists and is at least as new as every file under `sources`. */
+/**
+ * True when `built` exists and is at least as new as every file and directory under `sources`
+ * (a directory's time covers a file deleted from it).
+ */
 export function isBuildFresh(built: string, sources: readonly string[]): boolean {
   const builtAt = modifiedAt(built);
   if (builtAt === undefined) return false;
@@ -45,14 +48,14 @@ function modifiedAt(path: string): number | undefined {
   return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
 }
 
-/** The newest mtime of `path` or, for a directory, of any file below it; 0 when it is missing. */
+/** The newest mtime of `path` and, for a directory, of anything below it; 0 when it is missing. */
 function newestModification(path: string): number {
   const stats = statSync(path, { throwIfNoEntry: false });
   if (stats === undefined) return 0;
   if (!stats.isDirectory()) return stats.mtimeMs;
   let newest = stats.mtimeMs;
   for (const entry of readdirSync(path, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
+    if (!entry.isFile() && !entry.isDirectory()) continue;
     newest = Math.max(newest, modifiedAt(join(entry.parentPath, entry.name)) ?? 0);
   }
   return newest;
