@@ -2,7 +2,58 @@ import { afterEach, describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isListening, listenUnix } from "./socket-transport.ts";
+import type { Socket } from "bun";
+import { isListening, listenUnix, SocketTransport } from "./socket-transport.ts";
+
+/** A transport on a stand-in socket that records every write the OS would have seen. */
+function recordedTransport() {
+  const writes: number[][] = [];
+  let ended = false;
+  const transport = new SocketTransport();
+  transport.attach({
+    write: (bytes: Uint8Array) => {
+      writes.push([...bytes]);
+      return bytes.byteLength;
+    },
+    end: () => {
+      ended = true;
+    },
+  } as unknown as Socket<SocketTransport>);
+  return { transport, writes, ended: () => ended };
+}
+
+describe("SocketTransport writes", () => {
+  it("sends everything written while one received chunk is handled in one write", () => {
+    const { transport, writes } = recordedTransport();
+    // Answers each received byte with its own write, as a peer answers a burst of requests.
+    transport.start({
+      data: (bytes) => {
+        for (const byte of bytes) transport.write(new Uint8Array([byte, byte]));
+      },
+      close: () => {},
+    });
+    transport.received(new Uint8Array([1, 2, 3]));
+    expect(writes).toEqual([[1, 1, 2, 2, 3, 3]]);
+    // Outside a chunk's handling a write goes out at once.
+    transport.write(new Uint8Array([9]));
+    expect(writes).toEqual([[1, 1, 2, 2, 3, 3], [9]]);
+  });
+
+  it("still sends what a chunk's handling wrote before it closed the transport", () => {
+    const { transport, writes, ended } = recordedTransport();
+    transport.start({
+      data: () => {
+        transport.write(new Uint8Array([4]));
+        transport.close();
+        transport.write(new Uint8Array([5]));
+      },
+      close: () => {},
+    });
+    transport.received(new Uint8Array([0]));
+    expect(writes).toEqual([[4]]);
+    expect(ended()).toBe(true);
+  });
+});
 
 describe("listenUnix", () => {
   const dirs: string[] = [];

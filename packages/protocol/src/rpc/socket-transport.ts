@@ -25,6 +25,8 @@ export class SocketTransport implements Transport {
   #closed = false;
   #closeCause: RialtoError | undefined;
   #maxBufferedBytes: number;
+  /** Writes made while a received chunk is being handled; sent as one write once it is. */
+  #batch: Uint8Array[] | undefined;
 
   constructor(options: SocketTransportOptions = {}) {
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
@@ -57,8 +59,17 @@ export class SocketTransport implements Transport {
 
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#socket === undefined) return false;
+    if (this.#batch !== undefined) {
+      this.#batch.push(bytes);
+      return true;
+    }
+    return this.#send(bytes);
+  }
+
+  #send(bytes: Uint8Array): boolean {
+    const socket = this.#socket as Socket<SocketTransport>;
     if (this.#queue.length === 0) {
-      const written = this.#socket.write(bytes);
+      const written = socket.write(bytes);
       if (written === bytes.byteLength) return true;
       bytes = bytes.subarray(Math.max(written, 0));
     }
@@ -77,7 +88,9 @@ export class SocketTransport implements Transport {
 
   close(cause?: RialtoError): void {
     if (this.#closed) return;
-    // What is queued still goes out if the OS takes it now (e.g. a notice sent before closing).
+    // What is batched or queued still goes out if the OS takes it now (e.g. a notice sent
+    // before closing).
+    this.#sendBatch();
     this.flush();
     this.#closed = true;
     this.#closeCause = cause;
@@ -90,8 +103,27 @@ export class SocketTransport implements Transport {
   /** @internal */
   received(bytes: Uint8Array): void {
     if (this.#closed) return;
-    if (this.#sink === undefined) this.#early.push(bytes.slice());
-    else this.#sink.data(bytes);
+    if (this.#sink === undefined) {
+      this.#early.push(bytes.slice());
+      return;
+    }
+    // The answers to a burst of requests that arrived together leave in one write, as a raw
+    // echo answers a read with one write: one syscall per chunk instead of one per answer.
+    this.#batch = [];
+    try {
+      this.#sink.data(bytes);
+    } finally {
+      this.#sendBatch();
+    }
+  }
+
+  #sendBatch(): void {
+    const batch = this.#batch;
+    this.#batch = undefined;
+    if (batch === undefined || batch.length === 0 || this.#closed || this.#socket === undefined) {
+      return;
+    }
+    this.#send(batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch));
   }
 
   /** @internal */
