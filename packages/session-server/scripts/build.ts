@@ -4,17 +4,20 @@
 // everything it bundles. Names stay unminified so stack traces stay readable; `--sourcemap` adds a
 // linked source map for debugging, off by default because Bun parses it (1.7 MB) whenever a
 // stack trace is captured, and pino captures one when the logger is created: +17 ms per start.
-import { rmSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
 const OUT_DIR = `${PACKAGE}dist`;
+// Built beside and renamed into place: an interrupted build never leaves a partial bundle that
+// is newer than the sources (the manager would run it).
+const BUILD_DIR = `${PACKAGE}dist.building-${process.pid}`;
 
 const started = performance.now();
-rmSync(OUT_DIR, { recursive: true, force: true });
+rmSync(BUILD_DIR, { recursive: true, force: true });
 const result = await Bun.build({
   entrypoints: [`${PACKAGE}src/main.ts`],
-  outdir: OUT_DIR,
+  outdir: BUILD_DIR,
   naming: "rialto-session-server.[ext]",
   target: "bun",
   // Bytecode outside `bun build --compile` needs CommonJS output.
@@ -26,10 +29,13 @@ const result = await Bun.build({
 if (!result.success) {
   for (const log of result.logs) console.error(log);
   console.error("session server build failed");
+  rmSync(BUILD_DIR, { recursive: true, force: true });
   process.exit(1);
 }
 const entry = result.outputs.find((output) => output.kind === "entry-point");
 const megabytes = ((entry?.size ?? 0) / 2 ** 20).toFixed(2);
+rmSync(OUT_DIR, { recursive: true, force: true });
+renameSync(BUILD_DIR, OUT_DIR);
 console.log(
   `built packages/session-server/dist/rialto-session-server.js (${megabytes} MB + bytecode) in ${Math.round(performance.now() - started)} ms`,
 );
