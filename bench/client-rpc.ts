@@ -10,8 +10,9 @@
 // Each line also shows the CPU time per round trip of both processes (Linux schedstat), which
 // load on the machine does not inflate. This process, the raw echo and the session server are
 // pinned to one core, so the raw baseline and the client meet the same scheduling (see
-// support/cpu-affinity.ts; rpc-roundtrip.ts measures both placements). Last line: one JSON object with the figures;
-// `pingRatio` = ping p50 / raw p50 (goal <= 1.3); `cpuUsPerCall` = [caller, answerer] µs.
+// support/cpu-affinity.ts; rpc-roundtrip.ts measures both placements).
+// Last line: one JSON object with the figures; `pingRatio` = ping p50 / raw p50 (goal <= 1.3);
+// `cpuUsPerCall` = [caller, answerer] µs.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
