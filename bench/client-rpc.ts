@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { TestMethods } from "@rialto/protocol";
 import { BenchApp } from "./support/bench-app.ts";
 import { percentile, startChild } from "./support/child-process.ts";
-import { cpusOf, pinnedCommand, pinThisThread } from "./support/cpu-affinity.ts";
+import { peerCommand, pinCaller } from "./support/cpu-affinity.ts";
 import { CpuAccount } from "./support/cpu-time.ts";
 import { inFlight, round2, sequential } from "./support/measure.ts";
 import { connectRawEcho } from "./support/raw-echo.ts";
@@ -42,14 +42,13 @@ const NEVER_POOL = 1 << 30;
 const dir = mkdtempSync(join(tmpdir(), "rialto-bench-echo-"));
 try {
   const echoPath = join(dir, "raw.sock");
-  const cpus = cpusOf("same core");
-  const pin = pinnedCommand(cpus.peer);
+  const pin = peerCommand("same core");
   await using echo = await startChild(
     [join(import.meta.dir, "support/raw-echo.ts"), echoPath],
     pin,
   );
   await using app = await BenchApp.start(undefined, pin);
-  pinThisThread(cpus.caller);
+  using _pinned = pinCaller("same core");
   const pooled = await app.connect();
   const inline = await app.connect({ shmInlineLimit: NEVER_POOL });
   const rawSmall = await connectRawEcho(echoPath, PING_BYTES);

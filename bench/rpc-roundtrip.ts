@@ -8,14 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectUnix, RpcPeer, TestMethods } from "@rialto/protocol";
 import { percentile, startChild } from "./support/child-process.ts";
-import {
-  cpusOf,
-  type Placement,
-  pinnedCommand,
-  pinThisThread,
-  placements,
-  unpinThisThread,
-} from "./support/cpu-affinity.ts";
+import { type Placement, peerCommand, pinCaller, placements } from "./support/cpu-affinity.ts";
 import { round2, sequential } from "./support/measure.ts";
 
 const WARMUP = 2_000;
@@ -60,34 +53,29 @@ async function rpcClient(path: string) {
 
 /** Raw and RPC round trips, alternating, with the caller and both servers placed as asked. */
 async function measure(placement: Placement) {
-  const cpus = cpusOf(placement);
   const script = join(import.meta.dir, "support/echo-server.ts");
-  const pin = pinnedCommand(cpus.peer);
+  const pin = peerCommand(placement);
   // Fresh socket names: a killed server leaves its socket file behind.
   const rawPath = join(dir, `${placement.replace(" ", "-")}-raw.sock`);
   const rpcPath = join(dir, `${placement.replace(" ", "-")}-rpc.sock`);
   await using _rawServer = await startChild([script, "raw", rawPath], pin);
   await using _rpcServer = await startChild([script, "rpc", rpcPath], pin);
-  pinThisThread(cpus.caller);
-  try {
-    const rawClient = await rawEchoClient(rawPath);
-    const rpc = await rpcClient(rpcPath);
-    await sequential(rawClient.roundTrip, WARMUP, []);
-    await sequential(rpc.roundTrip, WARMUP, []);
-    const rawSamples: number[] = [];
-    const rpcSamples: number[] = [];
-    for (let done = 0; done < ROUNDS; done += BLOCK) {
-      await sequential(rawClient.roundTrip, BLOCK, rawSamples);
-      await sequential(rpc.roundTrip, BLOCK, rpcSamples);
-    }
-    rawClient.close();
-    rpc.close();
-    const raw = { p50: percentile(rawSamples, 50), p99: percentile(rawSamples, 99) };
-    const engine = { p50: percentile(rpcSamples, 50), p99: percentile(rpcSamples, 99) };
-    return { raw, engine, ratio: engine.p50 / raw.p50 };
-  } finally {
-    unpinThisThread();
+  using _pinned = pinCaller(placement);
+  const rawClient = await rawEchoClient(rawPath);
+  const rpc = await rpcClient(rpcPath);
+  await sequential(rawClient.roundTrip, WARMUP, []);
+  await sequential(rpc.roundTrip, WARMUP, []);
+  const rawSamples: number[] = [];
+  const rpcSamples: number[] = [];
+  for (let done = 0; done < ROUNDS; done += BLOCK) {
+    await sequential(rawClient.roundTrip, BLOCK, rawSamples);
+    await sequential(rpc.roundTrip, BLOCK, rpcSamples);
   }
+  rawClient.close();
+  rpc.close();
+  const raw = { p50: percentile(rawSamples, 50), p99: percentile(rawSamples, 99) };
+  const engine = { p50: percentile(rpcSamples, 50), p99: percentile(rpcSamples, 99) };
+  return { raw, engine, ratio: engine.p50 / raw.p50 };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "rialto-bench-"));

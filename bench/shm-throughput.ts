@@ -25,14 +25,7 @@ import {
 } from "@rialto/shm";
 import type { Socket } from "bun";
 import { percentile } from "./support/child-process.ts";
-import {
-  cpusOf,
-  type Placement,
-  pinnedCommand,
-  pinThisThread,
-  placements,
-  unpinThisThread,
-} from "./support/cpu-affinity.ts";
+import { type Placement, peerCommand, pinCaller, placements } from "./support/cpu-affinity.ts";
 import { best, median, round2 } from "./support/measure.ts";
 
 const FRAME_SIZES = [4 << 10, 64 << 10, 1 << 20];
@@ -287,7 +280,6 @@ type Row = {
 
 /** Every measurement with this process and the child placed as asked. */
 async function measurePlacement(placement: Placement) {
-  const cpus = cpusOf(placement);
   const layout = computeAvBufferLayout({ maxPlaybackSessions: 2, maxWebAudioPlayers: 0 });
   const videoRegions = layout.playback.map((partition) => partition.video);
   using memory = SharedMemory.create(layout.totalSize, { name: "bench-av-buffer" });
@@ -295,9 +287,9 @@ async function measurePlacement(placement: Placement) {
   const [channel, childEnd] = FdChannel.pair();
   using _channel = channel;
   channel.sendFds([memory.fd]);
-  const child = await startChild(childEnd.fd, videoRegions, pinnedCommand(cpus.peer));
+  const child = await startChild(childEnd.fd, videoRegions, peerCommand(placement));
   childEnd.close();
-  pinThisThread(cpus.caller);
+  using _pinned = pinCaller(placement);
   try {
     const regions = videoRegions.map(({ offset, size }) =>
       memory.bytes.subarray(offset, offset + size),
@@ -330,7 +322,6 @@ async function measurePlacement(placement: Placement) {
     const { notify, fdPass } = await roundTrips(child, channel, small.fd);
     return { rows, notify, fdPass };
   } finally {
-    unpinThisThread();
     await child.close();
   }
 }

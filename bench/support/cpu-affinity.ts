@@ -20,30 +20,32 @@ export function placements(): Placement[] {
   return availableParallelism() >= 2 ? ["same core", "cross core"] : ["same core"];
 }
 
-/** The CPUs of the caller and of its peer in `placement`. */
-export function cpusOf(placement: Placement): { caller: number; peer: number } {
-  return placement === "same core" ? { caller: 0, peer: 0 } : { caller: 0, peer: 1 };
+/** The CPU of the caller (this process) and of its peer in `placement`. */
+const CPUS: Record<Placement, { caller: number; peer: number }> = {
+  "same core": { caller: 0, peer: 0 },
+  "cross core": { caller: 0, peer: 1 },
+};
+
+/** The argv prefix that starts the peer where `placement` puts it (util-linux `taskset`). */
+export function peerCommand(placement: Placement): string[] {
+  return ["taskset", "--cpu-list", String(CPUS[placement].peer)];
 }
 
 /**
- * Pins this process's JavaScript thread (the one that runs the round trips) to `cpu`.
- * Throws when the kernel refuses (e.g. the CPU is not in this process's cpuset).
+ * Pins this process's JavaScript thread (the one that runs the round trips) where `placement`
+ * puts the caller; disposing lets it run on every CPU again. Throws when the kernel refuses
+ * (e.g. the CPU is not in this process's cpuset).
  */
-export function pinThisThread(cpu: number): void {
+export function pinCaller(placement: Placement): Disposable {
+  const cpu = CPUS[placement].caller;
   const mask = new Uint8Array(CPU_SET_BYTES);
   mask[cpu >> 3] = 1 << (cpu & 7);
   if (libc.sched_setaffinity(0, CPU_SET_BYTES, mask) !== 0) {
     throw new Error(`sched_setaffinity to CPU ${cpu} failed`);
   }
-}
-
-/** Lets this process's JavaScript thread run on every CPU again. */
-export function unpinThisThread(): void {
-  const mask = new Uint8Array(CPU_SET_BYTES).fill(0xff);
-  libc.sched_setaffinity(0, CPU_SET_BYTES, mask);
-}
-
-/** The argv prefix that starts a command pinned to `cpu` (util-linux `taskset`). */
-export function pinnedCommand(cpu: number): string[] {
-  return ["taskset", "--cpu-list", String(cpu)];
+  return {
+    [Symbol.dispose]: () => {
+      libc.sched_setaffinity(0, CPU_SET_BYTES, new Uint8Array(CPU_SET_BYTES).fill(0xff));
+    },
+  };
 }

@@ -15,7 +15,7 @@ export interface MessageValidator<T> {
 
 /**
  * Checks a schema interprets before it compiles it. Compiling generates and JIT-parses a
- * function (about a millisecond for a large message): worth it for the media calls made
+ * function (several milliseconds for a large message in a fresh process): worth it for the media calls made
  * thousands of times, not for the handful of control messages a session server checks on its
  * way to Inactive, where compiling cost a third of its start-up.
  */
