@@ -1,6 +1,7 @@
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { type AppConfig, RialtoError } from "@rialto/protocol";
 import { defaultSessionServerCommand, ServerManager } from "@rialto/server-manager";
+import { SNAPSHOT_ENV } from "@rialto/session-server";
 import {
   type AppPlaybackOptions,
   type AppPlaybackResult,
@@ -8,6 +9,7 @@ import {
   playOnApp,
 } from "./app-playback.ts";
 import { checkOutcomes, formatCheck } from "./checksum-report.ts";
+import { loadDecodedReference } from "./decoded-reference.ts";
 import { ClearKeyLicense } from "./clearkey-license.ts";
 import type { ClipPlayer, SourceOutcome } from "./clip-player.ts";
 import { DemoApp, STEP_TIMEOUT_MS } from "./demo-app-session.ts";
@@ -77,7 +79,11 @@ function describeMedia({ path, movie, encrypted }: DemoMedia, options: DemoOptio
     );
   }
   const clock = options.fast ? "freerun clock (--fast)" : "realtime clock";
-  lines.push(`  playback  ${clock}, checksum sink; virtual renderer in the session server`);
+  const engine =
+    options.engine === "gstreamer"
+      ? "GStreamer decoding in the session server"
+      : "virtual renderer in the session server";
+  lines.push(`  playback  ${clock}, ${options.sink} sink; ${engine}`);
   return lines;
 }
 
@@ -100,9 +106,21 @@ export async function runDemo(
   out.line();
   const timeline = new LifecycleTimeline();
   const config: AppConfig = {
-    playback: { clock: options.fast ? "freerun" : "realtime", sink: "checksum" },
+    playback: {
+      engine: options.engine,
+      clock: options.fast ? "freerun" : "realtime",
+      sink: options.sink,
+    },
     resources: { maxPlaybackSessions: 1 },
+    ...(options.snapshot === undefined
+      ? {}
+      : { env: { [SNAPSHOT_ENV]: resolve(options.snapshot) } }),
   };
+  // A decoding engine is checked against what ffmpeg decodes, not against the compressed samples.
+  const decoded =
+    options.engine === "gstreamer"
+      ? ((await loadDecodedReference(media.encrypted?.clearPath ?? media.path)) ?? null)
+      : undefined;
   await using manager = new ServerManager({
     logLevel: "warn",
     sessionServerCommand: sessionServerCommand(),
@@ -140,8 +158,15 @@ export async function runDemo(
   const verb = result.end === "EndOfStream" ? "played to EndOfStream" : "released early";
   out.line(`${verb} in ${(result.elapsedMs / 1000).toFixed(2)} s of wall time`);
   out.line();
-  const checks = checkOutcomes(result.outcomes);
-  const reference = media.encrypted === undefined ? "file" : "clear";
+  const checks = checkOutcomes(result.outcomes, decoded);
+  const reference =
+    decoded === undefined
+      ? media.encrypted === undefined
+        ? "file"
+        : "clear"
+      : decoded === null
+        ? "decoded"
+        : decoded.source;
   for (const check of checks) for (const line of formatCheck(check, reference)) out.line(line);
   out.line();
   out.line("lifecycle timeline");
@@ -152,9 +177,13 @@ export async function runDemo(
     checks.length === media.movie.tracks.length &&
     checks.every((c) => c.ok);
   const success =
-    media.encrypted === undefined
-      ? "every sample rendered, and each source's checksum equals the file's"
-      : "every sample decrypted and rendered, and each source's checksum equals the clear clip's";
+    decoded !== undefined
+      ? decoded === null || options.sink === "device"
+        ? "every frame decoded and rendered (no reference to compare the pictures with)"
+        : `every frame decoded and rendered, and each track's decoded hash equals ${decoded.source === "golden" ? "the golden value ffmpeg made" : "ffmpeg's decoding of the file"}`
+      : media.encrypted === undefined
+        ? "every sample rendered, and each source's checksum equals the file's"
+        : "every sample decrypted and rendered, and each source's checksum equals the clear clip's";
   out.line(
     ok
       ? `demo OK: ${success}`

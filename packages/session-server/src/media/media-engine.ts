@@ -58,7 +58,7 @@ export type FrameDecryptor = (frame: MediaFrame) => Uint8Array;
 export interface CreatePipelineOptions {
   /** The wire handle, copied into every event payload. */
   readonly pipelineId: number;
-  /** Clock (`realtime` | `freerun`) and sink (`null` | `checksum`) of this pipeline. */
+  /** Engine, clock (`realtime` | `freerun`) and sink (`null` | `checksum` | `device`). */
   readonly playback: PlaybackOptions;
   /** Where events and data requests go. */
   readonly listener: PipelineListener;
@@ -124,12 +124,16 @@ export interface Pipeline extends AsyncDisposable {
 }
 
 /**
- * A playback back end: the virtual engine by default (no media hardware needed); a GStreamer
- * back end would implement the same interface.
+ * A playback back end (SPEC 9.1): the virtual engine by default (no media hardware needed), or
+ * GStreamer. Capability answers come from the engine in use.
  */
 export interface MediaEngine {
-  /** Short name for logs, e.g. `virtual`. */
+  /** Short name for logs: `virtual` or `gstreamer`. */
   readonly name: string;
   /** Creates a pipeline in state `Idle`. */
   createPipeline(options: CreatePipelineOptions): Pipeline;
+  /** The elementary-stream MIME types this engine plays, of one source type or of all. */
+  getSupportedMimeTypes(sourceType?: MediaKind): string[];
+  /** Whether this engine plays a MIME type (parameters after `;` are ignored). */
+  isMimeTypeSupported(mimeType: string): boolean;
 }

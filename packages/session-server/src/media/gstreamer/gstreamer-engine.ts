@@ -1,0 +1,70 @@
+import { RialtoError } from "@rialto/protocol";
+import { type MediaClock, systemClock } from "../media-clock.ts";
+import type { MediaEngine } from "../media-engine.ts";
+import { type GstLibrary, loadGstreamer } from "./gst-ffi.ts";
+import {
+  DEFAULT_GSTREAMER_TUNING,
+  GstreamerPipeline,
+  type GstreamerTuning,
+} from "./gstreamer-pipeline.ts";
+import { decodableMimeTypes, isDecodable } from "./source-caps.ts";
+
+/** Options of {@link createGstreamerEngine}. */
+export interface GstreamerEngineOptions {
+  /** Timers of the poll loop and position events; default the system clock. */
+  readonly clock?: MediaClock;
+  /** Poll and position intervals; defaults in `DEFAULT_GSTREAMER_TUNING`. */
+  readonly tuning?: Partial<GstreamerTuning>;
+}
+
+/** Elements every pipeline uses, with the Debian package that brings them. */
+const REQUIRED_ELEMENTS: readonly [string, string][] = [
+  ["appsrc", "gstreamer1.0-plugins-base"],
+  ["appsink", "gstreamer1.0-plugins-base"],
+  ["videoconvert", "gstreamer1.0-plugins-base"],
+  ["audioconvert", "gstreamer1.0-plugins-base"],
+  ["volume", "gstreamer1.0-plugins-base"],
+  ["identity", "libgstreamer1.0-0"],
+];
+
+/**
+ * Loads GStreamer and checks the elements every pipeline needs; throws `NOT_FOUND` naming the
+ * missing library or element and its Debian package.
+ */
+function loadChecked(): GstLibrary {
+  const gst = loadGstreamer();
+  for (const [element, debian] of REQUIRED_ELEMENTS) {
+    if (!gst.hasElement(element)) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `GStreamer engine: element ${element} is missing; install it with "apt-get install ${debian}"`,
+      );
+    }
+  }
+  return gst;
+}
+
+/**
+ * The real media engine (SPEC 9.1): pipelines decoded and rendered by GStreamer through
+ * `bun:ffi`. GStreamer is loaded on first use (the first pipeline or capability query), not at
+ * start-up, so an idle session server pays nothing for it; when it is missing, that first use
+ * fails with `NOT_FOUND` naming what to install.
+ */
+export function createGstreamerEngine(options: GstreamerEngineOptions = {}): MediaEngine {
+  const clock = options.clock ?? systemClock;
+  const tuning = { ...DEFAULT_GSTREAMER_TUNING, ...options.tuning };
+  let library: GstLibrary | undefined;
+  const gst = () => {
+    library ??= loadChecked();
+    return library;
+  };
+  const hasElement = (factory: string) => gst().hasElement(factory);
+  return {
+    name: "gstreamer",
+    createPipeline: (pipelineOptions) =>
+      new GstreamerPipeline(pipelineOptions, { gst: gst(), clock, tuning }),
+    getSupportedMimeTypes: (sourceType) =>
+      sourceType === "subtitle" ? [] : decodableMimeTypes(hasElement, sourceType),
+    isMimeTypeSupported: (mimeType) => isDecodable(mimeType, hasElement),
+  };
+}

@@ -1,0 +1,3 @@
+export { createGstreamerEngine, type GstreamerEngineOptions } from "./gstreamer-engine.ts";
+export { DEFAULT_GSTREAMER_TUNING, type GstreamerTuning } from "./gstreamer-pipeline.ts";
+export { SNAPSHOT_ENV } from "./contact-sheet.ts";
