@@ -37,8 +37,7 @@ export function checkOutcomes(
   return outcomes.map(({ track, stats }) => {
     const samples = track.samples.length;
     const reference = decoded === undefined ? undefined : decoded?.[track.type];
-    const fileChecksum =
-      decoded === undefined ? trackChecksum(track.samples) : reference?.sha256;
+    const fileChecksum = decoded === undefined ? trackChecksum(track.samples) : reference?.sha256;
     const expectedFrames = reference?.frames ?? samples;
     return {
       type: track.type,

@@ -3,8 +3,8 @@ import { DEMO_CLIP_PATH } from "./mp4/index.ts";
 
 /** What a decoder must output for one track: frame count and SHA-256 of the decoded stream. */
 export interface DecodedTrackReference {
-  /** Decoded frames (golden values only; ffmpeg's count is not comparable frame for frame). */
-  readonly frames?: number;
+  /** Decoded frames. */
+  readonly frames: number;
   /** SHA-256 over the decoded output in order (video I420 packed, audio F32LE interleaved). */
   readonly sha256: string;
 }
@@ -20,37 +20,40 @@ export interface DecodedReference {
 /** `media/decoded.json`, made by `media/make-decoded-golden.sh` with ffmpeg. */
 export const DECODED_GOLDEN_PATH = join(import.meta.dir, "..", "media", "decoded.json");
 
-async function ffmpegSha256(path: string, stream: "v" | "a"): Promise<string | undefined> {
-  const format =
-    stream === "v"
-      ? ["-pix_fmt", "yuv420p", "-f", "rawvideo"]
-      : ["-c:a", "pcm_f32le", "-f", "f32le"];
-  const decoder = Bun.spawn(
-    [
-      "ffmpeg",
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-ignore_editlist",
-      "1",
-      "-i",
-      path,
-      "-map",
-      `0:${stream}:0`,
-      ...format,
-      "-",
-    ],
-    { stdout: "pipe", stderr: "ignore", stdin: "ignore" },
+const FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-ignore_editlist", "1", "-i"];
+
+/** What ffmpeg decodes from the first stream of a kind: SHA-256 and frame count, or undefined. */
+async function ffmpegDecoding(
+  path: string,
+  stream: "v" | "a",
+): Promise<DecodedTrackReference | undefined> {
+  // Every decoded frame as it is (no frame-rate conversion), as the GStreamer engine hashes it.
+  const output =
+    stream === "v" ? ["-pix_fmt", "yuv420p", "-fps_mode", "passthrough"] : ["-c:a", "pcm_f32le"];
+  const map = ["-map", `0:${stream}:0`];
+  const raw = Bun.spawn(
+    [...FFMPEG, path, ...map, ...output, "-f", stream === "v" ? "rawvideo" : "f32le", "-"],
+    {
+      stdout: "pipe",
+      stderr: "ignore",
+    },
   );
+  const perFrame = Bun.spawn([...FFMPEG, path, ...map, ...output, "-f", "framemd5", "-"], {
+    stdout: "pipe",
+    stderr: "ignore",
+  });
   const hasher = new Bun.CryptoHasher("sha256");
-  for await (const chunk of decoder.stdout) hasher.update(chunk);
-  return (await decoder.exited) === 0 ? hasher.digest("hex") : undefined;
+  for await (const chunk of raw.stdout) hasher.update(chunk);
+  const lines = (await new Response(perFrame.stdout).text()).split("\n");
+  const frames = lines.filter((line) => /^\d+,/.test(line)).length;
+  const ok = (await raw.exited) === 0 && (await perFrame.exited) === 0;
+  return ok && frames > 0 ? { frames, sha256: hasher.digest("hex") } : undefined;
 }
 
 /**
  * The decoded reference for `path`: the committed golden values for the bundled clip (and the
  * encrypted clip, whose clear twin it is); for any other file, ffmpeg's own decoding when
- * ffmpeg is on PATH (hashes only: frame counts are left to the sample counts), else undefined.
+ * ffmpeg is on PATH, else undefined.
  */
 export async function loadDecodedReference(path: string): Promise<DecodedReference | undefined> {
   if (path === DEMO_CLIP_PATH) {
@@ -61,10 +64,6 @@ export async function loadDecodedReference(path: string): Promise<DecodedReferen
     return { source: "golden", video: golden.video, audio: golden.audio };
   }
   if (Bun.which("ffmpeg") === null) return undefined;
-  const [video, audio] = await Promise.all([ffmpegSha256(path, "v"), ffmpegSha256(path, "a")]);
-  return {
-    source: "ffmpeg",
-    video: video === undefined ? undefined : { sha256: video },
-    audio: audio === undefined ? undefined : { sha256: audio },
-  };
+  const [video, audio] = await Promise.all([ffmpegDecoding(path, "v"), ffmpegDecoding(path, "a")]);
+  return { source: "ffmpeg", video, audio };
 }

@@ -63,7 +63,7 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
   let engine: DemoOptions["engine"] = "virtual";
   let sink: DemoOptions["sink"] = "checksum";
   let snapshot: string | undefined;
-  const valueOf = (name: string, i: number): [string, number] => {
+  const flagValue = (name: string, i: number): [string, number] => {
     const arg = args[i] as string;
     const value = arg === name ? args[i + 1] : arg.slice(name.length + 1);
     if (value === undefined || value === "") {
@@ -79,23 +79,25 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
     else if (arg === "--encrypted") encrypted = true;
     else if (arg === "--help" || arg === "-h") help = true;
     else if (isFlag(arg, "--engine")) {
-      const [value, next] = valueOf("--engine", i);
+      const [value, next] = flagValue("--engine", i);
       if (value !== "virtual" && value !== "gstreamer") {
-        throw new RialtoError("INVALID_ARGUMENT", `--engine "${value}" is not virtual or gstreamer`);
+        throw new RialtoError(
+          "INVALID_ARGUMENT",
+          `--engine "${value}" is not virtual or gstreamer`,
+        );
       }
       engine = value;
       i = next;
     } else if (isFlag(arg, "--sink")) {
-      const [value, next] = valueOf("--sink", i);
+      const [value, next] = flagValue("--sink", i);
       if (value !== "checksum" && value !== "device") {
         throw new RialtoError("INVALID_ARGUMENT", `--sink "${value}" is not checksum or device`);
       }
       sink = value;
       i = next;
     } else if (isFlag(arg, "--snapshot")) {
-      [snapshot, i] = valueOf("--snapshot", i);
-    }
-    else if (arg === "--file" || arg.startsWith("--file=")) {
+      [snapshot, i] = flagValue("--snapshot", i);
+    } else if (arg === "--file" || arg.startsWith("--file=")) {
       const value = arg === "--file" ? args[++i] : arg.slice("--file=".length);
       if (value === undefined || value === "") {
         throw new RialtoError("INVALID_ARGUMENT", "--file needs a path");

@@ -9,9 +9,9 @@ import {
   playOnApp,
 } from "./app-playback.ts";
 import { checkOutcomes, formatCheck } from "./checksum-report.ts";
-import { loadDecodedReference } from "./decoded-reference.ts";
 import { ClearKeyLicense } from "./clearkey-license.ts";
 import type { ClipPlayer, SourceOutcome } from "./clip-player.ts";
+import { loadDecodedReference } from "./decoded-reference.ts";
 import { DemoApp, STEP_TIMEOUT_MS } from "./demo-app-session.ts";
 import type { DemoOptions } from "./demo-options.ts";
 import { type EncryptedClip, loadEncryptedClip } from "./encrypted-clip.ts";
@@ -145,6 +145,7 @@ export async function runDemo(
       timeline,
       progress: new ProgressLine(out.progress, options.switchApps ? app.appId : ""),
       segmentOf: license && encrypted?.segmentsFor(license.keySessionId),
+      decodeOrder: options.engine === "gstreamer",
       alongside,
     });
   };
@@ -229,7 +230,7 @@ async function switchApps(
     // The user leaves app 1 in the middle: it feeds up to there, and once that is rendered
     // the application manager hands the decoders to app 2.
     for (const feeder of player.feeders) feeder.holdAt(middleNs);
-    const outcomes = await renderedUpToHold(player, checkpoint);
+    const outcomes = await renderedUpToHold(player, checkpoint, middleNs);
     const frames = outcomes.map(({ track, stats }) => `${stats.renderedFrames} ${track.type}`);
     timeline.record("demo", `demo-1 rendered ${frames.join(" + ")} frames; switching apps`);
     await first.change("Inactive");
@@ -246,16 +247,27 @@ async function switchApps(
   return result;
 }
 
-/** Waits until every feeder holds a request and every sample it fed was rendered. */
+/** How far before the hold point the position may stop when a decoder keeps its last frames. */
+const HOLD_SLACK_NS = 100_000_000;
+
+/**
+ * Waits until every feeder holds a request and every sample it fed was rendered (or the
+ * position reached the hold point).
+ */
 async function renderedUpToHold(
   player: ClipPlayer,
   checkpoint: Checkpoint,
+  holdNs: number,
 ): Promise<readonly SourceOutcome[]> {
   const deadline = performance.now() + STEP_TIMEOUT_MS + player.movie.durationNs / 1e6;
   for (;;) {
     if (player.feeders.every((f) => f.holding)) {
       const outcomes = await checkpoint();
-      if (outcomes.every((o) => o.stats.renderedFrames + o.stats.droppedFrames >= o.fed)) {
+      const allRendered = outcomes.every(
+        (o) => o.stats.renderedFrames + o.stats.droppedFrames >= o.fed,
+      );
+      // A decoder may keep its last input until more comes: then the position tells instead.
+      if (allRendered || (await player.pipeline.getPosition()) >= holdNs - HOLD_SLACK_NS) {
         return outcomes;
       }
     }

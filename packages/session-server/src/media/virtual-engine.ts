@@ -1,5 +1,5 @@
-import { type MediaClock, systemClock } from "./media-clock.ts";
 import type { MediaKind } from "@rialto/shm";
+import { type MediaClock, systemClock } from "./media-clock.ts";
 import type { MediaEngine } from "./media-engine.ts";
 import {
   DEFAULT_VIRTUAL_TUNING,

@@ -1,6 +1,5 @@
 import type { Pointer } from "bun:ffi";
-import type { SinkKind } from "../frame-sink.ts";
-import type { SinkCounters } from "../frame-sink.ts";
+import type { SinkCounters, SinkKind } from "../frame-sink.ts";
 import type { GstLibrary, PulledSample } from "./gst-ffi.ts";
 
 /**

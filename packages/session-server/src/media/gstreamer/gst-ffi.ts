@@ -429,7 +429,8 @@ export class GstLibrary {
    */
   countHandoffs(element: Pointer): Int32Array {
     const counter = this.#c.g_malloc0(8);
-    if (counter === null) throw new RialtoError("RESOURCE_EXHAUSTED", "GStreamer engine: g_malloc0");
+    if (counter === null)
+      throw new RialtoError("RESOURCE_EXHAUSTED", "GStreamer engine: g_malloc0");
     this.#c.g_signal_connect_data(
       element,
       cstr("handoff"),
@@ -542,7 +543,10 @@ export class GstLibrary {
     let height = 0;
     const caps = this.#c.gst_sample_get_caps(sample);
     const structure = caps === null ? null : this.#c.gst_caps_get_structure(caps, 0);
-    if (structure !== null && this.#c.gst_structure_get_int(structure, cstr("width"), ptr(this.#int32)) !== 0) {
+    if (
+      structure !== null &&
+      this.#c.gst_structure_get_int(structure, cstr("width"), ptr(this.#int32)) !== 0
+    ) {
       width = this.#int32[0] ?? 0;
       this.#c.gst_structure_get_int(structure, cstr("height"), ptr(this.#int32));
       height = this.#int32[0] ?? 0;

@@ -356,7 +356,11 @@ export class GstreamerPipeline implements Pipeline {
   /** Builds the GstPipeline for the attached sources and takes references to its elements. */
   #build(): void {
     const playback = this.#options.playback;
-    const sources = [...this.#sources.values()].map((s) => ({ id: s.id, kind: s.kind, plan: s.plan }));
+    const sources = [...this.#sources.values()].map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      plan: s.plan,
+    }));
     const pipeline = this.#gst.parseLaunch(describeLaunch(sources, playback));
     this.#pipeline = pipeline;
     try {
@@ -422,7 +426,10 @@ export class GstreamerPipeline implements Pipeline {
       return;
     }
     if (frame.codecData !== undefined) {
-      const changed = { ...source.source, codecData: Buffer.from(frame.codecData).toString("base64") };
+      const changed = {
+        ...source.source,
+        codecData: Buffer.from(frame.codecData).toString("base64"),
+      };
       this.#gst.setAppSrcCaps(
         appsrc,
         planSource(changed as MediaSource, (factory) => this.#gst.hasElement(factory)).caps,
@@ -516,8 +523,7 @@ export class GstreamerPipeline implements Pipeline {
     this.#failed = true;
     this.#prerolling = false;
     this.#stopPositionTimer();
-    const sourceId =
-      elementSourceId(error?.element ?? "") ?? [...this.#sources.keys()][0] ?? 0;
+    const sourceId = elementSourceId(error?.element ?? "") ?? [...this.#sources.keys()][0] ?? 0;
     const message =
       error === undefined
         ? fallback
@@ -575,7 +581,8 @@ export class GstreamerPipeline implements Pipeline {
     if (volume === this.#appliedVolume && this.#pipeline !== undefined) return;
     this.#appliedVolume = volume;
     for (const source of this.#sources.values()) {
-      if (source.volume !== undefined) this.#gst.setProperty(source.volume, "volume", String(volume));
+      if (source.volume !== undefined)
+        this.#gst.setProperty(source.volume, "volume", String(volume));
     }
   }
 

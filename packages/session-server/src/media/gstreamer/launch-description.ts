@@ -44,7 +44,10 @@ function audioTail(id: SourceId, playback: PlaybackOptions, sync: boolean): stri
  * I420 video and F32LE interleaved audio for the `checksum` sink; audio always passes a
  * `volume` element `vol<id>`. `realtime` sinks sync to the clock, `freerun` sinks do not.
  */
-export function describeLaunch(sources: readonly LaunchSource[], playback: PlaybackOptions): string {
+export function describeLaunch(
+  sources: readonly LaunchSource[],
+  playback: PlaybackOptions,
+): string {
   const sync = playback.clock === "realtime";
   return sources
     .map(({ id, kind, plan }) => {

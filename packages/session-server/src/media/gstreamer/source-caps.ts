@@ -154,5 +154,5 @@ export function decodableMimeTypes(hasElement: HasElement, kind?: "audio" | "vid
 /** Whether a MIME type (parameters ignored) has a decoder in the registry. */
 export function isDecodable(mimeType: string, hasElement: HasElement): boolean {
   const entry = CODECS.get(baseMimeType(mimeType));
-  return entry !== undefined && entry.decoders.some((d) => hasElement(d.element));
+  return entry?.decoders.some((d) => hasElement(d.element)) ?? false;
 }
