@@ -21,6 +21,7 @@ import {
   SessionMethods,
   type SharedMemoryInfo,
   ShmPoolMethods,
+  type SourceType,
   toRialtoError,
 } from "@rialto/protocol";
 import { SharedMemory, ShmPool } from "@rialto/shm";
@@ -173,6 +174,21 @@ export class RialtoClient implements AsyncDisposable {
    */
   onEvent<E extends AnyEvent>(event: E, listener: (payload: PayloadOf<E>) => void): () => void {
     return this.#retry.on(event, listener);
+  }
+
+  /**
+   * The elementary-stream MIME types the session server's engine plays (Rialto's
+   * `getSupportedMimeTypes`): of one source type, or of all. With the GStreamer engine, those
+   * its registry has a decoder for; `NOT_FOUND` when GStreamer itself is missing.
+   */
+  async getSupportedMimeTypes(sourceType?: SourceType): Promise<string[]> {
+    const params = sourceType === undefined ? {} : { sourceType };
+    return (await this.#retry.call(PipelineMethods.getSupportedMimeTypes, params)).mimeTypes;
+  }
+
+  /** Whether the session server's engine plays `mimeType` (parameters after `;` ignored). */
+  async isMimeTypeSupported(mimeType: string): Promise<boolean> {
+    return (await this.#retry.call(PipelineMethods.isMimeTypeSupported, { mimeType })).supported;
   }
 
   /** Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`. */

@@ -3,9 +3,9 @@ import type { ClientRouter, ClientsContext } from "./clients-context.ts";
 
 /**
  * Creation (up to `maxPlaybackSessions` over all clients; each pipeline gets a playback
- * partition and an engine pipeline, see `PipelineSessions`) and destruction of media pipelines;
- * the playback methods are in `pipeline-playback-handlers.ts`. Like every media call they need
- * the app Running (INVALID_STATE).
+ * partition and an engine pipeline, see `PipelineSessions`) and destruction of media pipelines,
+ * which need the app Running (INVALID_STATE), and the capability questions, answered by the
+ * app's engine in any state; the playback methods are in `pipeline-playback-handlers.ts`.
  */
 export function addPipelineHandlers(router: ClientRouter, context: ClientsContext): ClientRouter {
   return router
@@ -23,7 +23,14 @@ export function addPipelineHandlers(router: ClientRouter, context: ClientsContex
       context.playback.destroy(client, pipelineId);
       context.logger.info({ clientId: client.id, pipelineId }, "pipeline destroyed");
       return {};
-    });
+    })
+    // Capabilities answer in any app state: a browser asks them before it plays anything.
+    .handle(PipelineMethods.getSupportedMimeTypes, ({ sourceType }) => ({
+      mimeTypes: context.playback.engine.getSupportedMimeTypes(sourceType),
+    }))
+    .handle(PipelineMethods.isMimeTypeSupported, ({ mimeType }) => ({
+      supported: context.playback.engine.isMimeTypeSupported(mimeType),
+    }));
 }
 
 /** Media calls need the app Running (the session server Active): INVALID_STATE otherwise. */
