@@ -37,7 +37,7 @@ const MAP_READ = 1;
 const G_CONNECT_SWAPPED = 2;
 
 // LP64 struct offsets (GStreamer 1.22 headers): GstBuffer pts/dts/duration, GstMessage type and
-// src, GstMapInfo data/size, GError domain/code/message, GObject ref_count.
+// src, GstMapInfo data/size, GError domain/code/message.
 const BUFFER_PTS = 72;
 const MESSAGE_TYPE = 64;
 const MESSAGE_SRC = 80;
@@ -46,7 +46,6 @@ const MAP_INFO_DATA = 16;
 const MAP_INFO_LENGTH = 24;
 const GERROR_CODE = 4;
 const GERROR_MESSAGE = 8;
-const GOBJECT_REF_COUNT = 8;
 // GstAppSrcCallbacks: need_data, enough_data, seek_data, then 4 reserved pointers.
 const APP_SRC_CALLBACKS_SIZE = 7 * 8;
 const APP_SRC_CALLBACKS_SEEK_DATA = 16;
@@ -109,6 +108,7 @@ function bind() {
     gst_sample_get_caps: { args: ["ptr"], returns: "ptr" },
     gst_util_set_object_arg: { args: ["ptr", "ptr", "ptr"], returns: "void" },
     gst_is_initialized: { args: [], returns: "i32" },
+    gst_deinit: { args: [], returns: "void" },
   });
   const app = open(LIBRARIES.app, {
     gst_app_src_set_caps: { args: ["ptr", "ptr"], returns: "void" },
@@ -237,10 +237,27 @@ export class GstLibrary {
 
   static #instance: GstLibrary | undefined;
 
-  /** Loads and initialises GStreamer once per process (later calls return the same library). */
+  /**
+   * Loads and initialises GStreamer once per process (later calls return the same library). At a
+   * clean exit, with no pipeline left, GStreamer is deinitialised: its leak tracer
+   * (`GST_TRACERS=leaks`) reports every object still alive then.
+   */
   static load(): GstLibrary {
-    GstLibrary.#instance ??= new GstLibrary(bind());
+    if (GstLibrary.#instance === undefined) {
+      const library = new GstLibrary(bind());
+      GstLibrary.#instance = library;
+      process.once("exit", () => {
+        if (library.#livePipelines === 0) library.#c.gst_deinit();
+      });
+    }
     return GstLibrary.#instance;
+  }
+
+  #livePipelines = 0;
+
+  /** Pipelines made by {@link GstLibrary.parseLaunch} and not yet released by {@link GstLibrary.releasePipeline}. */
+  get livePipelines(): number {
+    return this.#livePipelines;
   }
 
   /** Whether an element factory of that name is registered (a plugin that is installed). */
@@ -269,7 +286,17 @@ export class GstLibrary {
     if (pipeline === null) {
       throw new RialtoError("INTERNAL", "GStreamer engine: gst_parse_launch returned nothing");
     }
+    this.#livePipelines++;
     return pipeline as Pointer;
+  }
+
+  /**
+   * Drops the reference {@link GstLibrary.parseLaunch} gave (set the pipeline to NULL first).
+   * Whatever else still holds it is a leak that `GST_TRACERS=leaks` reports at exit.
+   */
+  releasePipeline(pipeline: Pointer): void {
+    this.#livePipelines--;
+    this.#c.gst_object_unref(pipeline);
   }
 
   /** The named child of a bin (a new reference: {@link GstLibrary.unref} it). */
@@ -282,11 +309,6 @@ export class GstLibrary {
   /** Unrefs a GstObject. */
   unref(object: Pointer): void {
     this.#c.gst_object_unref(object);
-  }
-
-  /** A GObject's reference count (for leak checks). */
-  refCount(object: Pointer): number {
-    return read.u32(object, GOBJECT_REF_COUNT);
   }
 
   /** `gst_element_set_state`; returns the `StateChangeReturn`. */

@@ -68,3 +68,28 @@ export function createGstreamerEngine(options: GstreamerEngineOptions = {}): Med
     isMimeTypeSupported: (mimeType) => isDecodable(mimeType, hasElement),
   };
 }
+
+/** Whether the GStreamer engine can play here: its version, or why not (the error's message). */
+export type GstreamerStatus =
+  | { readonly available: true; readonly version: string }
+  | { readonly available: false; readonly reason: string };
+
+/**
+ * Checks that GStreamer, the elements every pipeline needs and the decoders of `mimeTypes`
+ * (default H.264 and AAC) are installed, in this process. For tests and tools that must know
+ * before they start a session server with the engine.
+ */
+export function gstreamerStatus(
+  mimeTypes: readonly string[] = ["video/h264", "audio/mp4"],
+): GstreamerStatus {
+  try {
+    const gst = loadChecked();
+    const missing = mimeTypes.filter((m) => !isDecodable(m, (f) => gst.hasElement(f)));
+    if (missing.length > 0) {
+      return { available: false, reason: `no GStreamer decoder for ${missing.join(", ")}` };
+    }
+    return { available: true, version: gst.version };
+  } catch (error) {
+    return { available: false, reason: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -402,7 +402,7 @@ export class GstreamerPipeline implements Pipeline {
     if (this.#bus !== undefined) this.#gst.unref(this.#bus);
     this.#bus = undefined;
     this.#pipeline = undefined;
-    this.#gst.unref(pipeline);
+    this.#gst.releasePipeline(pipeline);
   }
 
   /** Sets the GStreamer state; a FAILURE return fails the pipeline (the bus says why). */

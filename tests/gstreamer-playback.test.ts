@@ -1,0 +1,194 @@
+import { expect, setDefaultTimeout } from "bun:test";
+import { RialtoError } from "@rialto/protocol";
+import decodedGolden from "../apps/demo-app/media/decoded.json";
+import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
+import type { DecodedReference } from "../apps/demo-app/src/decoded-reference.ts";
+import type { DemuxedSample } from "../apps/demo-app/src/mp4/index.ts";
+import { describeWithGstreamer } from "./support/gstreamer.ts";
+import { demoClip, givenClipPlayer, runningAppsPerTest } from "./support/pipeline-harness.ts";
+import { within } from "./support/wait.ts";
+
+// Real processes and real decoders on a shared 2-core machine.
+setDefaultTimeout(60_000);
+
+const givenRunningApp = runningAppsPerTest();
+
+/** The committed values ffmpeg made for the demo clip (media/make-decoded-golden.sh). */
+const golden: DecodedReference = { source: "golden", ...decodedGolden };
+
+const gstreamerApp = (clock: "freerun" | "realtime" = "freerun") =>
+  givenRunningApp({ engine: "gstreamer", clock });
+
+/** Sample-feeding options of a decoding engine: decode order, as the file stores the samples. */
+const decoding = { decodeOrder: true } as const;
+
+describeWithGstreamer("the GStreamer engine (real session server, real decoders)", (it) => {
+  it("plays the demo clip in freerun and each track's decoded output equals ffmpeg's (golden SHA-256 of I420 / F32LE)", async () => {
+    // Given: an Active app on the GStreamer engine and a pipeline with both tracks.
+    const { client } = await gstreamerApp();
+    const { player, log } = await givenClipPlayer(client, decoding);
+
+    // When: it plays to the end.
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+
+    // Then: every decoded frame reached the sink, and the hashes equal what ffmpeg decodes.
+    const checks = checkOutcomes(await player.outcomes(), golden);
+    expect(checks.map((c) => [c.type, c.renderedFrames, c.droppedFrames])).toEqual([
+      ["video", 125, 0],
+      ["audio", 236, 0],
+    ]);
+    expect(checks.map((c) => c.renderedChecksum)).toEqual([
+      golden.video?.sha256,
+      golden.audio?.sha256,
+    ]);
+    expect(log.states()).toEqual(["Paused", "Playing", "EndOfStream"]);
+    expect(
+      log
+        .all("firstFrame")
+        .map((e) => e.payload.sourceId)
+        .sort(),
+    ).toEqual(player.feeders.map((f) => f.sourceId).sort());
+    // The appsrc levels drive the requests: 3 frames while prerolling, 24 while playing.
+    const counts = log.all("needMediaData").map((e) => e.payload.frameCount);
+    expect(counts.slice(0, 2)).toEqual([3, 3]);
+    expect(counts).toContain(24);
+    expect(counts.every((n) => n === 3 || n === 24)).toBe(true);
+    expect(log.all("playbackError")).toEqual([]);
+  });
+
+  it("seeks with a flush: frames before the target are decoded but never reach the sink", async () => {
+    const { client } = await gstreamerApp();
+    const { player, log } = await givenClipPlayer(client, decoding);
+    await log.state("Paused");
+    const before = await player.outcomes();
+    const targetNs = 2_500_000_000;
+
+    // When: seeking while prerolled (the feeders restart at the keyframe before it), then playing.
+    const from = log.events.length;
+    await player.seek(targetNs);
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+
+    // Then: Seeking, SeekDone, a position with the target; exactly the frames that end after
+    // the target were rendered after the seek (an accurate seek clips the ones before it).
+    expect(log.states()).toEqual([
+      "Paused",
+      "Seeking",
+      "SeekDone",
+      "Paused",
+      "Playing",
+      "EndOfStream",
+    ]);
+    const position = await log.next("position", () => true, { from });
+    expect(position.payload.positionNs).toBe(targetNs);
+    const after = await player.outcomes();
+    for (const [index, { track, stats }] of after.entries()) {
+      const rendered = stats.renderedFrames - (before[index]?.stats.renderedFrames ?? 0);
+      const ending = (s: DemuxedSample) => s.timestampNs + s.durationNs > targetNs;
+      if (track.type === "video") expect(rendered).toBe(track.samples.filter(ending).length);
+      // AAC: the decoder's own frame boundaries; the ones ending after the target, within one.
+      else expect(Math.abs(rendered - track.samples.filter(ending).length)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("mute acts on the real pipeline: the decoded audio that reaches the sink is silence", async () => {
+    const { client } = await gstreamerApp();
+    const { player } = await givenClipPlayer(client, decoding);
+    const audio = player.feeders.find((f) => f.track.type === "audio");
+    await player.pipeline.setMute(audio?.sourceId, true);
+
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+
+    // F32LE zeros of the same length; the video is untouched.
+    const [video, sound] = checkOutcomes(await player.outcomes(), golden);
+    expect(video?.ok).toBe(true);
+    expect(sound?.renderedFrames).toBe(236);
+    const zeros = new Bun.CryptoHasher("sha256")
+      .update(new Uint8Array(sound?.renderedBytes ?? 0))
+      .digest("hex");
+    expect(sound?.renderedChecksum).toBe(zeros);
+    expect(sound?.renderedChecksum).not.toBe(golden.audio?.sha256);
+  });
+
+  it("answers the capability questions from the decoders GStreamer's registry has", async () => {
+    const { client } = await gstreamerApp();
+    const video = await client.getSupportedMimeTypes("video");
+    const audio = await client.getSupportedMimeTypes("audio");
+    expect(video).toContain("video/h264");
+    expect(audio).toContain("audio/mp4");
+    expect(await client.getSupportedMimeTypes("subtitle")).toEqual([]);
+    expect(await client.isMimeTypeSupported('video/h264; codecs="avc1.42c00d"')).toBe(true);
+    expect(await client.isMimeTypeSupported("video/x-unknown")).toBe(false);
+    // Checked against gst-inspect-1.0 (not the engine's own lookup): each listed type's decoder
+    // is really registered.
+    const decoderOf: Record<string, string> = {
+      "video/h264": "avdec_h264",
+      "video/h265": "avdec_h265",
+      "audio/mp4": "avdec_aac",
+    };
+    for (const [mimeType, decoder] of Object.entries(decoderOf)) {
+      const inspected = Bun.spawnSync(["gst-inspect-1.0", "--exists", decoder]).exitCode === 0;
+      expect([...video, ...audio].includes(mimeType)).toBe(inspected);
+    }
+  });
+
+  it("a corrupt sample is a playbackError naming the decoder, then Failure; the server keeps serving", async () => {
+    const { client } = await gstreamerApp();
+    const garbage = Uint8Array.from({ length: 900 }, (_, i) => (i * 7919) & 0xff);
+    const { player, log } = await givenClipPlayer(client, {
+      ...decoding,
+      segmentOf: (sample, track) => ({
+        data:
+          track.type === "video" && sample.timestampNs === 1_000_000_000 ? garbage : sample.data,
+        timestampNs: sample.timestampNs,
+        durationNs: sample.durationNs,
+      }),
+    });
+    await player.play();
+
+    const error = await log.next("playbackError");
+    expect(error.payload.error).toBe("Generic");
+    expect(error.payload.message).toContain("dec");
+    await log.state("Failure");
+    // One error is reported, whatever else GStreamer posts after it.
+    expect(log.all("playbackError")).toHaveLength(1);
+    expect(await client.ping(7)).toBe(7);
+    await player.pipeline.destroy();
+  });
+
+  it("wrong codec data fails the source with a typed playbackError, not a crash", async () => {
+    const { client } = await gstreamerApp();
+    const movie = await demoClip();
+    const broken = {
+      ...movie,
+      tracks: movie.tracks.map((t) =>
+        t.type === "video" ? { ...t, codecData: new Uint8Array([1, 2, 3, 4, 5, 6, 7]) } : t,
+      ),
+    };
+    const { player, log } = await givenClipPlayer(client, { ...decoding, movie: broken });
+    await player.play();
+
+    const error = await log.next("playbackError");
+    expect(error.payload.message.length).toBeGreaterThan(0);
+    await log.state("Failure");
+    expect(log.all("playbackError")).toHaveLength(1);
+    expect(await client.ping(3)).toBe(3);
+    // A Failed pipeline still stops and is destroyed cleanly.
+    await player.pipeline.stop();
+    await log.state("Stopped");
+    await player.pipeline.destroy();
+  });
+
+  it("refuses a source it has no decoder for with a typed error naming the MIME type", async () => {
+    const { client } = await gstreamerApp();
+    const pipeline = await client.createMediaPipeline();
+    const refused = await pipeline
+      .attachSource({ type: "video", mimeType: "video/x-nothing" })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RialtoError);
+    expect((refused as RialtoError).code).toBe("INVALID_ARGUMENT");
+    expect((refused as RialtoError).message).toContain("video/x-nothing");
+  });
+});
