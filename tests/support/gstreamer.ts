@@ -3,7 +3,7 @@ import { gstreamerStatus } from "@rialto/session-server";
 
 /** The apt line that installs what the GStreamer tests need (also in README and `.ci/run`). */
 export const GSTREAMER_APT =
-  "apt-get install -y --no-install-recommends gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav";
+  "apt-get install -y --no-install-recommends gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav gstreamer1.0-tools";
 
 /** Whether this machine has GStreamer with the H.264 and AAC decoders, checked once. */
 export const gstreamer = gstreamerStatus();
@@ -35,12 +35,12 @@ export function describeWithGstreamer(name: string, body: (it: It) => void): voi
     );
     return;
   }
-  let skipped = 0;
-  describe(name, () =>
+  describe(name, () => {
+    let skipped = 0;
     body((test, run) => {
       skipped++;
       it.skip(test, run);
-    }),
-  );
-  console.log(`[gstreamer] ${skipped} tests skipped (${reason}); to run them: ${GSTREAMER_APT}`);
+    });
+    console.log(`[gstreamer] ${skipped} tests skipped (${reason}); to run them: ${GSTREAMER_APT}`);
+  });
 }

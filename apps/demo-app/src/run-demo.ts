@@ -169,6 +169,14 @@ export async function runDemo(
         ? "decoded"
         : decoded.source;
   for (const check of checks) for (const line of formatCheck(check, reference)) out.line(line);
+  if (options.snapshot !== undefined) {
+    const written = await Bun.file(resolve(options.snapshot)).exists();
+    out.line(
+      written
+        ? `snapshot  ${options.snapshot}: a contact sheet of the decoded video (PNG)`
+        : `snapshot  ${options.snapshot}: not written (no decoded video reached an appsink)`,
+    );
+  }
   out.line();
   out.line("lifecycle timeline");
   for (const line of timeline.lines()) out.line(line);

@@ -50,9 +50,11 @@ export interface PipelineListener {
 /**
  * Turns an encrypted frame into clear bytes, or throws (a `RialtoError` whose
  * `details.playbackError` names the playback error kind, else `Decryption` is reported).
- * Decryption itself is media-keys work; the engine only calls this hook before rendering.
+ * Decryption itself is media-keys work; the engine only calls this hook before rendering. With
+ * `output` (at least the frame's length) the clear bytes may be written there, saving a copy: the
+ * GStreamer engine decrypts straight into the buffer it pushes.
  */
-export type FrameDecryptor = (frame: MediaFrame) => Uint8Array;
+export type FrameDecryptor = (frame: MediaFrame, output?: Uint8Array) => Uint8Array;
 
 /** What a pipeline is created with. */
 export interface CreatePipelineOptions {

@@ -1,5 +1,6 @@
 import type { Pointer } from "bun:ffi";
 import type { SinkCounters, SinkKind } from "../frame-sink.ts";
+import type { ContactSheet } from "./contact-sheet.ts";
 import type { GstLibrary, PulledSample } from "./gst-ffi.ts";
 
 /**
@@ -56,14 +57,22 @@ class AppSinkOutput implements DecodedOutput {
   readonly #appsink: Pointer;
   readonly #kind: "audio" | "video";
   readonly #hasher: Bun.CryptoHasher | undefined;
+  readonly #sheet: ContactSheet | undefined;
   #frames = 0;
   #bytes = 0;
 
-  constructor(gst: GstLibrary, appsink: Pointer, kind: "audio" | "video", hash: boolean) {
+  constructor(
+    gst: GstLibrary,
+    appsink: Pointer,
+    kind: "audio" | "video",
+    hash: boolean,
+    sheet: ContactSheet | undefined,
+  ) {
     this.#gst = gst;
     this.#appsink = appsink;
     this.#kind = kind;
     this.#hasher = hash ? new Bun.CryptoHasher("sha256") : undefined;
+    this.#sheet = kind === "video" ? sheet : undefined;
   }
 
   poll(): number {
@@ -82,6 +91,7 @@ class AppSinkOutput implements DecodedOutput {
   }
 
   #take(sample: PulledSample): number {
+    this.#sheet?.offer(sample.bytes, sample.width, sample.height, sample.ptsNs);
     if (this.#hasher === undefined) return sample.bytes.byteLength;
     if (this.#kind === "video" && sample.width > 0) return hashI420(this.#hasher, sample);
     this.#hasher.update(sample.bytes);
@@ -121,14 +131,15 @@ class HandoffOutput implements DecodedOutput {
 /**
  * The output of one source's branch: for `null` and `checksum` an appsink named `sink<id>`
  * (decoded video as I420, audio as F32LE), for `device` the handoff counter of `count<id>`.
- * Takes a reference to the element it reads; the pipeline owns it.
+ * The pipeline owns the element. Decoded video frames are also offered to `sheet` (appsinks only).
  */
 export function createDecodedOutput(
   gst: GstLibrary,
-  sink: SinkKind | "device",
+  sink: SinkKind,
   kind: "audio" | "video",
   element: Pointer,
+  sheet?: ContactSheet,
 ): DecodedOutput {
   if (sink === "device") return new HandoffOutput(gst.countHandoffs(element));
-  return new AppSinkOutput(gst, element, kind, sink === "checksum");
+  return new AppSinkOutput(gst, element, kind, sink === "checksum", sheet);
 }

@@ -34,6 +34,7 @@ const SEEK_FLAG_INSTANT_RATE_CHANGE = 1 << 9;
 const SEEK_TYPE_NONE = 0;
 const SEEK_TYPE_SET = 1;
 const MAP_READ = 1;
+const MAP_WRITE = 2;
 const G_CONNECT_SWAPPED = 2;
 
 // LP64 struct offsets (GStreamer 1.22 headers): GstBuffer pts/dts/duration, GstMessage type and
@@ -198,6 +199,8 @@ export interface PulledSample {
   /** Video only: width and height from the caps (0 for audio). */
   readonly width: number;
   readonly height: number;
+  /** Presentation time in ns (-1 when the buffer has none). */
+  readonly ptsNs: number;
   /** Unmaps and unrefs the sample. */
   release(): void;
 }
@@ -220,6 +223,7 @@ export class GstLibrary {
   readonly #states = new Int32Array(new ArrayBuffer(16));
   readonly #pointers = new BigUint64Array(new ArrayBuffer(16));
   readonly #int32 = new Int32Array(new ArrayBuffer(8));
+  readonly #mapInfo = new Uint8Array(new ArrayBuffer(MAP_INFO_SIZE));
 
   private constructor(c: Bindings) {
     this.#c = c;
@@ -465,25 +469,56 @@ export class GstLibrary {
   }
 
   /**
-   * Pushes one buffer into an appsrc: a new GstBuffer holding a copy of `bytes`, with the PTS and
-   * duration set (DTS none, as Rialto pushes). Returns the `GstFlowReturn`.
+   * Pushes one buffer into an appsrc: a new GstBuffer of `size` bytes that `content` fills, with
+   * the PTS and duration set (DTS none, as Rialto pushes). `content` is either the bytes to copy
+   * or a writer that gets the buffer's own memory (mapped for writing, valid only during the
+   * call) and answers false to drop the buffer instead of pushing it. Returns whether it was
+   * pushed (appsrc itself always accepts: errors come on the bus).
    */
-  pushBuffer(appsrc: Pointer, bytes: Uint8Array, ptsNs: number, durationNs: number): number {
-    const buffer = this.#c.gst_buffer_new_allocate(null, bytes.byteLength, null);
-    if (buffer === null) {
+  pushBuffer(
+    appsrc: Pointer,
+    size: number,
+    ptsNs: number,
+    durationNs: number,
+    content: Uint8Array | ((target: Uint8Array) => boolean),
+  ): boolean {
+    const allocated = this.#c.gst_buffer_new_allocate(null, size, null);
+    if (allocated === null) {
       throw new RialtoError(
         "RESOURCE_EXHAUSTED",
-        `GStreamer engine: cannot allocate a ${bytes.byteLength}-byte buffer`,
+        `GStreamer engine: cannot allocate ${size} bytes`,
       );
     }
-    if (bytes.byteLength > 0) this.#c.gst_buffer_fill(buffer, 0, ptr(bytes), bytes.byteLength);
+    const buffer = allocated as Pointer;
+    if (content instanceof Uint8Array) {
+      if (size > 0) this.#c.gst_buffer_fill(buffer, 0, ptr(content), size);
+    } else if (!this.#write(buffer, size, content)) {
+      this.#c.gst_mini_object_unref(buffer);
+      return false;
+    }
     const times = this.#times;
     times[0] = ptsNs >= 0 ? BigInt(ptsNs) : CLOCK_TIME_NONE;
     times[1] = CLOCK_TIME_NONE;
     times[2] = durationNs > 0 ? BigInt(durationNs) : CLOCK_TIME_NONE;
     // GST_BUFFER_PTS/DTS/DURATION are macros over the struct: written with memcpy.
-    this.#c.memcpy(((buffer as Pointer) + BUFFER_PTS) as Pointer, ptr(times), 24);
-    return this.#c.gst_app_src_push_buffer(appsrc, buffer);
+    this.#c.memcpy((buffer + BUFFER_PTS) as Pointer, ptr(times), 24);
+    this.#c.gst_app_src_push_buffer(appsrc, buffer);
+    return true;
+  }
+
+  /** Runs `writer` over a buffer's memory mapped for writing; its answer, or false on a throw. */
+  #write(buffer: Pointer, size: number, writer: (target: Uint8Array) => boolean): boolean {
+    const info = this.#mapInfo;
+    if (this.#c.gst_buffer_map(buffer, ptr(info), MAP_WRITE) === 0) return false;
+    try {
+      const data = read.ptr(ptr(info), MAP_INFO_DATA) as Pointer;
+      // The view dies with the unmap below: the writer must not keep it.
+      return writer(size === 0 ? new Uint8Array(0) : new Uint8Array(toArrayBuffer(data, 0, size)));
+    } catch {
+      return false;
+    } finally {
+      this.#c.gst_buffer_unmap(buffer, ptr(info));
+    }
   }
 
   /** Ends an appsrc's stream. */
@@ -574,10 +609,12 @@ export class GstLibrary {
       height = this.#int32[0] ?? 0;
     }
     const c = this.#c;
+    const pts = read.u64(buffer as Pointer, BUFFER_PTS);
     return {
       bytes: size === 0 ? new Uint8Array(0) : new Uint8Array(toArrayBuffer(data, 0, size)),
       width,
       height,
+      ptsNs: pts === CLOCK_TIME_NONE ? -1 : Number(pts),
       release() {
         c.gst_buffer_unmap(buffer, ptr(info));
         c.gst_mini_object_unref(sample);

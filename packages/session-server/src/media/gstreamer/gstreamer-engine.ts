@@ -15,6 +15,11 @@ export interface GstreamerEngineOptions {
   readonly clock?: MediaClock;
   /** Poll and position intervals; defaults in `DEFAULT_GSTREAMER_TUNING`. */
   readonly tuning?: Partial<GstreamerTuning>;
+  /**
+   * Write a PNG contact sheet of each pipeline's decoded video here (the first pipeline; later
+   * ones add `.<pipelineId>.png`); default none. The session server takes it from `SNAPSHOT_ENV`.
+   */
+  readonly snapshotPath?: string;
 }
 
 /** Elements every pipeline uses, with the Debian package that brings them. */
@@ -61,8 +66,14 @@ export function createGstreamerEngine(options: GstreamerEngineOptions = {}): Med
   const hasElement = (factory: string) => gst().hasElement(factory);
   return {
     name: "gstreamer",
-    createPipeline: (pipelineOptions) =>
-      new GstreamerPipeline(pipelineOptions, { gst: gst(), clock, tuning }),
+    createPipeline: (pipelineOptions) => {
+      const path = options.snapshotPath;
+      const snapshotPath =
+        path === undefined || pipelineOptions.pipelineId === 1
+          ? path
+          : `${path}.${pipelineOptions.pipelineId}.png`;
+      return new GstreamerPipeline(pipelineOptions, { gst: gst(), clock, tuning, snapshotPath });
+    },
     getSupportedMimeTypes: (sourceType) =>
       sourceType === "subtitle" ? [] : decodableMimeTypes(hasElement, sourceType),
     isMimeTypeSupported: (mimeType) => isDecodable(mimeType, hasElement),

@@ -14,11 +14,12 @@ import {
   type SourceStats,
 } from "@rialto/protocol";
 import type { MediaFrame } from "@rialto/shm";
-import { clearBytes } from "../clear-bytes.ts";
+import { clearBytes, type FrameFailure } from "../clear-bytes.ts";
 import type { ClockTimer, MediaClock } from "../media-clock.ts";
 import type { CreatePipelineOptions, Pipeline } from "../media-engine.ts";
 import { PLAYING_FRAME_COUNT, PREROLL_FRAME_COUNT } from "../virtual-pipeline.ts";
 import { VolumeRamp } from "../volume-ramp.ts";
+import { ContactSheet } from "./contact-sheet.ts";
 import { createDecodedOutput, type DecodedOutput } from "./decoded-output.ts";
 import { type BusMessage, type GstErrorInfo, type GstLibrary, GstState } from "./gst-ffi.ts";
 import { describeLaunch, elementSourceId } from "./launch-description.ts";
@@ -70,6 +71,8 @@ export interface GstreamerPipelineDeps {
   readonly gst: GstLibrary;
   readonly clock: MediaClock;
   readonly tuning: GstreamerTuning;
+  /** Where to write a PNG contact sheet of the decoded video (see `SNAPSHOT_ENV`). */
+  readonly snapshotPath?: string;
 }
 
 /**
@@ -105,6 +108,7 @@ export class GstreamerPipeline implements Pipeline {
   #positionTimer: ClockTimer | undefined;
   #muted = false;
   #loaded: Omit<LoadParams, "pipelineId"> | undefined;
+  readonly #sheet: ContactSheet | undefined;
 
   constructor(options: CreatePipelineOptions, deps: GstreamerPipelineDeps) {
     this.id = options.pipelineId;
@@ -113,6 +117,7 @@ export class GstreamerPipeline implements Pipeline {
     this.#clock = deps.clock;
     this.#tuning = deps.tuning;
     this.#volume = new VolumeRamp(deps.clock);
+    this.#sheet = deps.snapshotPath === undefined ? undefined : new ContactSheet(deps.snapshotPath);
   }
 
   get state(): PlaybackState {
@@ -373,7 +378,13 @@ export class GstreamerPipeline implements Pipeline {
         const output = this.#gst.child(pipeline, outputName);
         // The pipeline keeps its elements alive; the output only reads through the pointer.
         this.#gst.unref(output);
-        source.output = createDecodedOutput(this.#gst, playback.sink, source.kind, output);
+        source.output = createDecodedOutput(
+          this.#gst,
+          playback.sink,
+          source.kind,
+          output,
+          this.#sheet,
+        );
         if (source.kind === "audio") {
           const volume = this.#gst.child(pipeline, `vol${source.id}`);
           this.#gst.unref(volume);
@@ -388,10 +399,20 @@ export class GstreamerPipeline implements Pipeline {
     }
   }
 
+  /** Writes the contact sheet, if one is kept; a failure to write is not the playback's. */
+  #writeSheet(): void {
+    try {
+      this.#sheet?.write();
+    } catch {
+      // A debugging aid: an unwritable path must not fail or stop the playback.
+    }
+  }
+
   /** Takes the pipeline to NULL and drops every reference (idempotent). */
   #teardown(): void {
     const pipeline = this.#pipeline;
     if (pipeline === undefined) return;
+    this.#writeSheet();
     this.#gst.setState(pipeline, GstState.Null);
     for (const source of this.#sources.values()) {
       if (source.appsrc !== undefined) this.#gst.unref(source.appsrc);
@@ -415,28 +436,61 @@ export class GstreamerPipeline implements Pipeline {
   }
 
   #pushFrame(source: GstSource, appsrc: Pointer, frame: MediaFrame): void {
-    const bytes = clearBytes(frame, this.#options.decrypt);
-    if (!(bytes instanceof Uint8Array)) {
+    if (frame.codecData !== undefined) {
+      const codecData = Buffer.from(frame.codecData).toString("base64");
+      const changed = { ...source.source, codecData } as MediaSource;
+      this.#gst.setAppSrcCaps(appsrc, planSource(changed, (f) => this.#gst.hasElement(f)).caps);
+    }
+    const failure =
+      frame.encryption === undefined
+        ? this.#pushClear(appsrc, frame)
+        : this.#pushDecrypted(appsrc, frame);
+    if (failure !== undefined) {
       source.dropped++;
       this.#emit(PipelineEvents.playbackError, {
         pipelineId: this.id,
         sourceId: source.id,
-        ...bytes,
+        ...failure,
       });
       return;
     }
-    if (frame.codecData !== undefined) {
-      const changed = {
-        ...source.source,
-        codecData: Buffer.from(frame.codecData).toString("base64"),
-      };
-      this.#gst.setAppSrcCaps(
-        appsrc,
-        planSource(changed as MediaSource, (factory) => this.#gst.hasElement(factory)).caps,
-      );
-    }
-    this.#gst.pushBuffer(appsrc, bytes, frame.timestampNs, frame.durationNs);
     source.pushedEndNs = Math.max(source.pushedEndNs, frame.timestampNs + frame.durationNs);
+  }
+
+  /** A clear frame is copied into a new buffer (its bytes may be shared memory). */
+  #pushClear(appsrc: Pointer, frame: MediaFrame): FrameFailure | undefined {
+    const bytes = clearBytes(frame, undefined);
+    if (!(bytes instanceof Uint8Array)) return bytes;
+    this.#gst.pushBuffer(appsrc, bytes.byteLength, frame.timestampNs, frame.durationNs, bytes);
+    return undefined;
+  }
+
+  /** An encrypted frame is decrypted straight into the buffer GStreamer gets: no extra copy. */
+  #pushDecrypted(appsrc: Pointer, frame: MediaFrame): FrameFailure | undefined {
+    let failure: FrameFailure | undefined;
+    const pushed = this.#gst.pushBuffer(
+      appsrc,
+      frame.data.byteLength,
+      frame.timestampNs,
+      frame.durationNs,
+      (target) => {
+        const clear = clearBytes(frame, this.#options.decrypt, target);
+        if (!(clear instanceof Uint8Array)) {
+          failure = clear;
+          return false;
+        }
+        // A decryptor that did not write into `target` returned its own bytes: copy them in.
+        if (clear.buffer !== target.buffer) target.set(clear);
+        return true;
+      },
+    );
+    if (pushed) return undefined;
+    return (
+      failure ?? {
+        error: "Generic",
+        message: `frame at ${frame.timestampNs} ns did not fit its GStreamer buffer`,
+      }
+    );
   }
 
   /** Runs the poll soon: fast while anything moves, slowly while nothing does. */
@@ -486,6 +540,7 @@ export class GstreamerPipeline implements Pipeline {
         this.#drainOutputs();
         this.#stopPositionTimer();
         this.#lastPositionNs = Math.max(this.#lastPositionNs, this.getPosition());
+        this.#writeSheet();
         this.#setState("EndOfStream");
         return;
       case "async-done":
