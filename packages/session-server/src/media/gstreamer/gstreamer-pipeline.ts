@@ -102,6 +102,8 @@ export class GstreamerPipeline implements Pipeline {
   #failed = false;
   #destroyed = false;
   #rate = 1;
+  /** The rate GStreamer plays at (seeks carry `#rate`, so they apply it too). */
+  #appliedRate = 1;
   #lastPositionNs = 0;
   #appliedVolume = 1;
   #poll: ClockTimer | undefined;
@@ -229,10 +231,7 @@ export class GstreamerPipeline implements Pipeline {
       );
     }
     this.#rate = rate;
-    if (this.#pipeline === undefined || this.#prerolling) return;
-    // An instant rate change keeps the data flowing; where an element refuses it, a flushing
-    // seek to the current position applies the rate instead.
-    if (!this.#gst.instantRate(this.#pipeline, rate)) this.setPosition(this.getPosition());
+    if (this.#state === "Playing") this.#applyRate();
   }
 
   setPosition(positionNs: number): void {
@@ -255,6 +254,7 @@ export class GstreamerPipeline implements Pipeline {
       source.pushedEndNs = positionNs;
     }
     // A flushing seek empties every appsrc and the decoders before it returns.
+    this.#appliedRate = this.#rate;
     if (!this.#gst.seek(pipeline, positionNs, this.#rate)) {
       this.#fail(undefined, `GStreamer refused the seek to ${positionNs} ns`);
       return;
@@ -555,6 +555,7 @@ export class GstreamerPipeline implements Pipeline {
         if (message.newState === GstState.Playing && this.#wantPlaying) {
           this.#setState("Playing");
           this.#startPositionTimer();
+          this.#applyRate();
         }
         return;
       case "qos": {
@@ -629,6 +630,19 @@ export class GstreamerPipeline implements Pipeline {
       source.underflowReported = true;
       this.#emit(PipelineEvents.bufferUnderflow, { pipelineId: this.id, sourceId: source.id });
     }
+  }
+
+  /**
+   * Applies the rate while PLAYING (elsewhere it waits for PLAYING: a non-flushing seek on a
+   * paused pipeline waits for the streaming thread that preroll blocked, and would block the JS
+   * thread with it). An instant rate change keeps the data flowing; where an element refuses it,
+   * a flushing seek to the current position applies the rate instead.
+   */
+  #applyRate(): void {
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined || this.#appliedRate === this.#rate) return;
+    this.#appliedRate = this.#rate;
+    if (!this.#gst.instantRate(pipeline, this.#rate)) this.setPosition(this.getPosition());
   }
 
   #applyVolume(): void {

@@ -15,8 +15,10 @@ export const DEFAULT_AUDIO_SINK = "autoaudiosink";
 // audioconvert dithers by default, which makes decoded audio differ run to run.
 const EXACT_AUDIO_CONVERT = "audioconvert dithering=none noise-shaping=none";
 
+// Unbounded: a full appsink would block its streaming thread, and a JS thread waiting in a
+// GStreamer call for that thread could then never drain it. The appsrc levels bound the queue.
 function appSink(id: SourceId, sync: boolean): string {
-  return `appsink name=sink${id} sync=${sync} emit-signals=false max-buffers=32 enable-last-sample=false`;
+  return `appsink name=sink${id} sync=${sync} emit-signals=false max-buffers=0 enable-last-sample=false`;
 }
 
 function videoTail(id: SourceId, playback: PlaybackOptions, sync: boolean): string {
