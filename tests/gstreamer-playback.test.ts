@@ -1,10 +1,12 @@
 import { expect, setDefaultTimeout } from "bun:test";
+import { RialtoClient } from "@rialto/client";
 import { RialtoError } from "@rialto/protocol";
 import decodedGolden from "../apps/demo-app/media/decoded.json";
 import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
 import type { DecodedReference } from "../apps/demo-app/src/decoded-reference.ts";
 import type { DemuxedSample } from "../apps/demo-app/src/mp4/index.ts";
 import { describeWithGstreamer } from "./support/gstreamer.ts";
+import { jsonLines, startTestDaemon } from "./support/lifecycle-daemon.ts";
 import { demoClip, givenClipPlayer, runningAppsPerTest } from "./support/pipeline-harness.ts";
 import { within } from "./support/wait.ts";
 
@@ -190,5 +192,26 @@ describeWithGstreamer("the GStreamer engine (real session server, real decoders)
     expect(refused).toBeInstanceOf(RialtoError);
     expect((refused as RialtoError).code).toBe("INVALID_ARGUMENT");
     expect((refused as RialtoError).message).toContain("video/x-nothing");
+  });
+});
+
+describeWithGstreamer("rialtoctl start --engine gstreamer (daemon, real session server)", (it) => {
+  it("starts an app whose session server answers capabilities from GStreamer", async () => {
+    await using d = await startTestDaemon();
+    const started = await d.ctl("start", "tv", "--active", "--engine", "gstreamer", "--json");
+    expect(started.exitCode).toBe(0);
+    const [info] = jsonLines(started.stdout);
+    const client = await RialtoClient.connect({ socketPath: String(info?.socketPath) });
+    try {
+      // The GStreamer list, not the virtual engine's (which names VP9 and AV1 it cannot decode).
+      const video = await client.getSupportedMimeTypes("video");
+      expect(video).toContain("video/h264");
+      expect(video).not.toContain("video/x-vp9");
+    } finally {
+      await client.close();
+    }
+    const refused = await d.ctl("start", "tv2", "--engine", "mpeg1");
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('--engine must be virtual, gstreamer, got "mpeg1"');
   });
 });
