@@ -1,13 +1,16 @@
-import { expect, setDefaultTimeout } from "bun:test";
+import { afterEach, expect, setDefaultTimeout } from "bun:test";
+import { fileURLToPath } from "node:url";
 import { RialtoClient } from "@rialto/client";
 import { RialtoError } from "@rialto/protocol";
+import hevcDecodedGolden from "../apps/demo-app/media/clip-hevc.decoded.json";
 import decodedGolden from "../apps/demo-app/media/decoded.json";
 import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
 import type { DecodedReference } from "../apps/demo-app/src/decoded-reference.ts";
-import type { DemuxedSample } from "../apps/demo-app/src/mp4/index.ts";
+import { type DemuxedSample, demuxMp4File } from "../apps/demo-app/src/mp4/index.ts";
 import { describeWithGstreamer } from "./support/gstreamer.ts";
 import { jsonLines, startTestDaemon } from "./support/lifecycle-daemon.ts";
 import { demoClip, givenClipPlayer, runningAppsPerTest } from "./support/pipeline-harness.ts";
+import { TestApp } from "./support/rialto-app.ts";
 import { within } from "./support/wait.ts";
 
 // Real processes and real decoders on a shared 2-core machine.
@@ -20,6 +23,33 @@ const golden: DecodedReference = { source: "golden", ...decodedGolden };
 
 const gstreamerApp = (clock: "freerun" | "realtime" = "freerun") =>
   givenRunningApp({ engine: "gstreamer", clock });
+
+/** The H.265 clip and what ffmpeg decodes from it (media/make-hevc-clip.sh, make-decoded-golden.sh). */
+const HEVC_CLIP = fileURLToPath(new URL("../apps/demo-app/media/clip-hevc.mp4", import.meta.url));
+const hevcGolden: DecodedReference = { source: "golden", ...hevcDecodedGolden };
+
+/** An app on the GStreamer engine whose device sinks are fakesinks (no display needed). */
+async function givenDeviceApp() {
+  const app = await TestApp.start({
+    config: {
+      playback: {
+        engine: "gstreamer",
+        clock: "freerun",
+        sink: "device",
+        videoSink: "fakesink sync=false",
+        audioSink: "fakesink sync=false",
+      },
+    },
+  });
+  deviceApps.push(app);
+  const client = await app.connect();
+  await client.setApplicationState("Running");
+  return { app, client };
+}
+const deviceApps: TestApp[] = [];
+afterEach(async () => {
+  for (const app of deviceApps.splice(0)) await app[Symbol.asyncDispose]();
+});
 
 /** Sample-feeding options of a decoding engine: decode order, as the file stores the samples. */
 const decoding = { decodeOrder: true } as const;
@@ -112,6 +142,87 @@ describeWithGstreamer("the GStreamer engine (real session server, real decoders)
       .digest("hex");
     expect(sound?.renderedChecksum).toBe(zeros);
     expect(sound?.renderedChecksum).not.toBe(golden.audio?.sha256);
+  });
+
+  it("plays H.265 with B-frames (hvc1): the decoded output equals ffmpeg's", async () => {
+    const { client } = await gstreamerApp();
+    const movie = await demuxMp4File(HEVC_CLIP);
+    const { player, log } = await givenClipPlayer(client, { ...decoding, movie });
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+    const checks = checkOutcomes(await player.outcomes(), hevcGolden);
+    expect(checks.map((c) => [c.type, c.renderedFrames, c.ok])).toEqual([
+      ["video", hevcDecodedGolden.video.frames, true],
+      ["audio", hevcDecodedGolden.audio.frames, true],
+    ]);
+    expect(log.all("playbackError")).toEqual([]);
+  });
+
+  it("volume acts on the real pipeline: at 0.5 the decoded audio is ffmpeg's at volume 0.5, bit for bit", async () => {
+    const { client } = await gstreamerApp();
+    const { player } = await givenClipPlayer(client, decoding);
+    await player.pipeline.setVolume(0.5);
+    expect(await player.pipeline.getVolume()).toBe(0.5);
+
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+
+    const [video, audio] = checkOutcomes(await player.outcomes(), golden);
+    expect(video?.ok).toBe(true);
+    expect(audio?.renderedChecksum).toBe(decodedGolden.audioAtHalfVolume.sha256);
+  });
+
+  it("a volume ramp moves the volume over its duration, shaped by its easing", async () => {
+    const { client } = await gstreamerApp();
+    const { player, log } = await givenClipPlayer(client, decoding);
+    await log.state("Paused");
+    await player.pipeline.setVolume(0, { durationMs: 400, easing: "Linear" });
+    const samples: number[] = [];
+    for (let volume = await player.pipeline.getVolume(); volume > 0; ) {
+      samples.push(volume);
+      await Bun.sleep(20);
+      volume = await player.pipeline.getVolume();
+    }
+    // Strictly falling from near 1 through the middle, then 0 once the ramp is over.
+    expect(samples.length).toBeGreaterThan(3);
+    expect(samples.every((v, i) => i === 0 || v < (samples[i - 1] as number))).toBe(true);
+    expect(samples.some((v) => v > 0.2 && v < 0.8)).toBe(true);
+    expect(await player.pipeline.getVolume()).toBe(0);
+  });
+
+  it("flushes one source: sourceFlushed, a new request, and playback goes on to the end", async () => {
+    const { client } = await gstreamerApp();
+    const { player, log } = await givenClipPlayer(client, decoding);
+    await log.state("Paused");
+    const audio = player.feeders.find((f) => f.track.type === "audio");
+    if (audio === undefined) throw new Error("the clip has an audio track");
+
+    // When: the audio source is flushed (a quality switch: time is not reset); the app
+    // restarts its feed where the flush left it.
+    const from = log.events.length;
+    audio.seek(0);
+    await player.pipeline.flush(audio.sourceId, false);
+    const flushed = await log.next("sourceFlushed", () => true, { from });
+    expect(flushed.payload.sourceId).toBe(audio.sourceId);
+    await log.next("needMediaData", (e) => e.sourceId === audio.sourceId, { from });
+
+    // Then: it plays to the end without an error.
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+    expect(log.all("playbackError")).toEqual([]);
+  });
+
+  it("the device sink runs the platform's sink fragments (fakesink here) and counts frames natively", async () => {
+    const { client } = await givenDeviceApp();
+    const { player, log } = await givenClipPlayer(client, decoding);
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+    const stats = (await player.outcomes()).map((o) => [o.track.type, o.stats.renderedFrames]);
+    expect(stats).toEqual([
+      ["video", decodedGolden.video.frames],
+      ["audio", decodedGolden.audio.frames],
+    ]);
+    expect(log.all("playbackError")).toEqual([]);
   });
 
   it("answers the capability questions from the decoders GStreamer's registry has", async () => {
