@@ -28,17 +28,18 @@ const gstreamerApp = (clock: "freerun" | "realtime" = "freerun") =>
 const HEVC_CLIP = fileURLToPath(new URL("../apps/demo-app/media/clip-hevc.mp4", import.meta.url));
 const hevcGolden: DecodedReference = { source: "golden", ...hevcDecodedGolden };
 
-/** An app on the GStreamer engine whose device sinks are fakesinks (no display needed). */
-async function givenDeviceApp() {
+/**
+ * An app on the GStreamer engine with the device sink: its sink fragments (default fakesinks, no
+ * display needed), or with `autodetect`, GStreamer's own choice on this machine.
+ */
+async function givenDeviceApp(sinks: "fakesink" | "autodetect" = "fakesink") {
+  const fragments =
+    sinks === "fakesink"
+      ? { videoSink: "fakesink sync=false", audioSink: "fakesink sync=false" }
+      : {};
   const app = await TestApp.start({
     config: {
-      playback: {
-        engine: "gstreamer",
-        clock: "freerun",
-        sink: "device",
-        videoSink: "fakesink sync=false",
-        audioSink: "fakesink sync=false",
-      },
+      playback: { engine: "gstreamer", clock: "freerun", sink: "device", ...fragments },
     },
   });
   deviceApps.push(app);
@@ -223,6 +224,20 @@ describeWithGstreamer("the GStreamer engine (real session server, real decoders)
       ["audio", decodedGolden.audio.frames],
     ]);
     expect(log.all("playbackError")).toEqual([]);
+  });
+
+  it("the default device sinks (autovideosink, autoaudiosink) play or fail cleanly on a machine without a display; the server never crashes", async () => {
+    const { app, client } = await givenDeviceApp("autodetect");
+    const pid = app.pid;
+    const { player, log } = await givenClipPlayer(client, decoding);
+    await player.play();
+    const ended = await within(
+      Promise.race([player.ended, log.state("Failure").then(() => "Failure")]),
+      "EndOfStream or Failure",
+    );
+    expect(["EndOfStream", "Failure"]).toContain(ended);
+    expect(await client.ping(5)).toBe(5);
+    expect(app.pid).toBe(pid);
   });
 
   it("answers the capability questions from the decoders GStreamer's registry has", async () => {

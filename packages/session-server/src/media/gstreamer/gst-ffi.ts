@@ -89,6 +89,7 @@ function bind() {
     },
     gst_element_send_event: { args: ["ptr", "ptr"], returns: "i32" },
     gst_element_factory_find: { args: ["ptr"], returns: "ptr" },
+    gst_plugin_feature_set_rank: { args: ["ptr", "u32"], returns: "void" },
     gst_event_new_flush_start: { args: [], returns: "ptr" },
     gst_event_new_flush_stop: { args: ["i32"], returns: "ptr" },
     gst_bus_timed_pop_filtered: { args: ["ptr", "u64", "i32"], returns: "ptr" },
@@ -270,6 +271,17 @@ export class GstLibrary {
     if (found === null) return false;
     this.#c.gst_object_unref(found);
     return true;
+  }
+
+  /**
+   * Takes an element factory out of auto-plugging (rank NONE), so `autovideosink` and the like
+   * never pick it; nothing when it is not installed.
+   */
+  excludeFromAutoplug(factory: string): void {
+    const found = this.#c.gst_element_factory_find(cstr(factory));
+    if (found === null) return;
+    this.#c.gst_plugin_feature_set_rank(found, 0);
+    this.#c.gst_object_unref(found);
   }
 
   /** Builds a pipeline from a launch description; throws `INVALID_ARGUMENT` with the parse error. */

@@ -33,11 +33,18 @@ const REQUIRED_ELEMENTS: readonly [string, string][] = [
 ];
 
 /**
+ * Sinks `autovideosink` must never try: probing dfbvideosink (DirectFB, gstreamer1.0-plugins-bad)
+ * on a machine without a framebuffer console crashes the process (seen on Debian 12, headless).
+ */
+const UNSAFE_AUTOPLUG = ["dfbvideosink"];
+
+/**
  * Loads GStreamer and checks the elements every pipeline needs; throws `NOT_FOUND` naming the
  * missing library or element and its Debian package.
  */
 function loadChecked(): GstLibrary {
   const gst = loadGstreamer();
+  for (const factory of UNSAFE_AUTOPLUG) gst.excludeFromAutoplug(factory);
   for (const [element, debian] of REQUIRED_ELEMENTS) {
     if (!gst.hasElement(element)) {
       throw new RialtoError(
