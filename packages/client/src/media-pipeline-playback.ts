@@ -263,6 +263,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   }
 
   #needMediaData(event: PayloadOf<typeof PipelineEvents.needMediaData>): void {
+    if (this.#ended !== undefined) return;
     const running = this.#host.applicationState() === "Running";
     if (!running || this.#host.avMemory() === undefined) return;
     if (this.#state === "Seeking" || this.#seeks > 0) return;

@@ -36,17 +36,23 @@ export class MediaPipeline extends PipelinePlayback {
     return this.#lifecycle;
   }
 
-  /** Destroys the pipeline and frees its playback session. Resolves at once if already gone. */
+  /**
+   * Destroys the pipeline and frees its playback session. Resolves at once if already gone. From
+   * the moment it is called the pipeline is gone for the app: outstanding requests are void
+   * (`addSegment` answers `Error`, `haveData` is a no-op), later needMediaData is dropped and
+   * other calls fail locally with `INVALID_STATE`, so nothing is written into a region the next
+   * pipeline may already use.
+   */
   async destroy(): Promise<void> {
     if (this.#lifecycle !== "created") return;
+    this.#lifecycle = "destroyed";
+    this.playbackEnded("destroyed");
     try {
       await this.#host.destroyPipeline(this.id);
     } catch (error) {
       // Freed by the server meanwhile (e.g. the app went Inactive): gone either way.
       if (!(error instanceof RialtoError && error.code === "NOT_FOUND")) throw error;
     }
-    this.#lifecycle = "destroyed";
-    this.playbackEnded("destroyed");
   }
 
   /** @internal The session server freed it. */

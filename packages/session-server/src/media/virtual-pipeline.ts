@@ -135,6 +135,8 @@ export class VirtualPipeline implements Pipeline {
     this.#usable("play");
     this.#wantPlaying = true;
     if (this.#state === "Paused" && !this.#prerolling) this.#enterPlaying();
+    // At EndOfStream with data again (a flush and new frames): play it.
+    else if (this.#state === "EndOfStream" && !this.#allDrained()) this.#enterPlaying();
   }
 
   pause(): void {
@@ -204,7 +206,14 @@ export class VirtualPipeline implements Pipeline {
     const source = this.#source("flush", sourceId);
     this.#void(source);
     source.flush();
+    // Until new frames come, an empty queue is the flush, not a stall (the app refills it).
+    source.underflowReported = true;
     this.#emit(PipelineEvents.sourceFlushed, { pipelineId: this.id, sourceId });
+    // A flushed source has data to come: EndOfStream is over (Playing again if play was asked).
+    if (this.#state === "EndOfStream") {
+      if (this.#wantPlaying) this.#enterPlaying();
+      else this.#setState("Paused");
+    }
     this.#dataChanged();
   }
 
@@ -395,7 +404,7 @@ export class VirtualPipeline implements Pipeline {
     for (const source of this.#sources.values()) {
       wakeMs = Math.min(wakeMs, this.#renderSource(source));
     }
-    if ([...this.#sources.values()].every((s) => this.#drained(s))) {
+    if (this.#allDrained()) {
       this.#halt();
       this.#setState("EndOfStream");
       return;
@@ -443,6 +452,10 @@ export class VirtualPipeline implements Pipeline {
     source.underflowReported = true;
     this.#emit(PipelineEvents.bufferUnderflow, { pipelineId: this.id, sourceId: source.id });
     return Number.POSITIVE_INFINITY;
+  }
+
+  #allDrained(): boolean {
+    return [...this.#sources.values()].every((s) => this.#drained(s));
   }
 
   #drained(source: SourceRenderer): boolean {

@@ -100,6 +100,11 @@ export class GstreamerPipeline implements Pipeline {
   #prerolling = false;
   #wantPlaying = false;
   #failed = false;
+  /**
+   * After a flush at EndOfStream the bin will not post EOS again (until a flushing seek): the
+   * end is then seen when every source ended and every sink drained it.
+   */
+  #eosFromSinks = false;
   #destroyed = false;
   #rate = 1;
   /** The rate GStreamer plays at (seeks carry `#rate`, so they apply it too). */
@@ -246,6 +251,8 @@ export class GstreamerPipeline implements Pipeline {
     if (pipeline === undefined) this.#refuse("setPosition", "has not had allSourcesAttached");
     this.#stopPositionTimer();
     this.#setState("Seeking");
+    // A flushing seek resets the bin's EOS: it posts the next one itself.
+    this.#eosFromSinks = false;
     for (const source of this.#sources.values()) {
       this.#void(source);
       source.eos = false;
@@ -280,11 +287,24 @@ export class GstreamerPipeline implements Pipeline {
     this.#usable("flush");
     const source = this.#source("flush", sourceId);
     this.#void(source);
-    if (source.appsrc !== undefined) this.#gst.flush(source.appsrc, resetTime);
+    if (source.appsrc !== undefined) {
+      // An appsrc that ended refuses data until it is seeked; a flushing seek of that appsrc
+      // alone is its flush then (from 0 with resetTime, else from the playhead).
+      if (source.eos) this.#gst.seek(source.appsrc, resetTime ? 0 : this.getPosition(), this.#rate);
+      else this.#gst.flush(source.appsrc, resetTime);
+    }
     source.eos = false;
     source.firstFrameSent = false;
-    source.underflowReported = false;
+    // Until new frames come, an empty appsrc is the flush, not a stall (the app refills it).
+    source.underflowReported = true;
     this.#emit(PipelineEvents.sourceFlushed, { pipelineId: this.id, sourceId });
+    // The flushed branch has data to come: EndOfStream is over (GStreamer stayed in PLAYING).
+    // The bin posts EOS once per flushing seek, so the next end is read from the sinks.
+    if (this.#state === "EndOfStream") {
+      this.#eosFromSinks = true;
+      this.#setState("Playing");
+      this.#startPositionTimer();
+    }
     this.#refill();
   }
 
@@ -514,6 +534,7 @@ export class GstreamerPipeline implements Pipeline {
     if (this.#destroyed || this.#pipeline === undefined || this.#state === "Stopped") return;
     this.#drainBus();
     this.#drainOutputs();
+    if (this.#eosFromSinks && this.#state === "Playing" && this.#sinksEnded()) this.#endOfStream();
     this.#applyVolume();
     this.#refill();
     this.#checkUnderflow();
@@ -537,11 +558,7 @@ export class GstreamerPipeline implements Pipeline {
         return;
       case "eos":
         if (this.#failed || this.#prerolling) return;
-        this.#drainOutputs();
-        this.#stopPositionTimer();
-        this.#lastPositionNs = Math.max(this.#lastPositionNs, this.getPosition());
-        this.#writeSheet();
-        this.#setState("EndOfStream");
+        this.#endOfStream();
         return;
       case "async-done":
         if (!this.#prerolling || this.#failed) return;
@@ -571,6 +588,19 @@ export class GstreamerPipeline implements Pipeline {
         return;
       }
     }
+  }
+
+  #endOfStream(): void {
+    this.#drainOutputs();
+    this.#stopPositionTimer();
+    this.#lastPositionNs = Math.max(this.#lastPositionNs, this.getPosition());
+    this.#writeSheet();
+    this.#setState("EndOfStream");
+  }
+
+  /** Every source ended and its sink drained it (device sinks cannot tell: never). */
+  #sinksEnded(): boolean {
+    return [...this.#sources.values()].every((s) => s.eos && s.output?.ended() === true);
   }
 
   /** The first ERROR wins: `playbackError`, then `Failure`; what follows is ignored. */

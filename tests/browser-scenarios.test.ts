@@ -1,0 +1,193 @@
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import type { PlaybackOptions } from "@rialto/protocol";
+import decodedGolden from "../apps/demo-app/media/decoded.json";
+import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
+import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
+import type { DecodedReference } from "../apps/demo-app/src/decoded-reference.ts";
+import type { DemuxedMovie } from "../apps/demo-app/src/mp4/index.ts";
+import { describeWithGstreamer } from "./support/gstreamer.ts";
+import {
+  demoClip,
+  givenClipPlayer,
+  PipelineEventLog,
+  runningAppsPerTest,
+} from "./support/pipeline-harness.ts";
+import { eventually, within } from "./support/wait.ts";
+
+// Real processes (and, for GStreamer, real decoders) on a shared 2-core machine.
+setDefaultTimeout(90_000);
+
+const MS = 1_000_000;
+const givenRunningApp = runningAppsPerTest();
+const golden: DecodedReference = { source: "golden", ...decodedGolden };
+
+/** The demo clip cut to the samples that start before `endNs`. */
+async function clipUntil(endNs: number): Promise<DemuxedMovie> {
+  const clip = await demoClip();
+  return {
+    durationNs: endNs,
+    tracks: clip.tracks.map((t) => ({
+      ...t,
+      samples: t.samples.filter((s) => s.timestampNs < endNs),
+    })),
+  };
+}
+
+type Engine = NonNullable<PlaybackOptions["engine"]>;
+type It = (name: string, body: () => Promise<void>) => void;
+
+/**
+ * The pipeline driven the way a browser's media stack (WPE WebKit through rialto-gstreamer's
+ * sinks) drives it; the same scenarios run on every engine.
+ */
+function browserScenarios(engine: Engine, it: It): void {
+  const decodes = engine === "gstreamer";
+  const feeding = { decodeOrder: decodes };
+  const app = (clock: PlaybackOptions["clock"] = "freerun") => givenRunningApp({ engine, clock });
+  /** The checks of a whole play-through: the compressed samples, or ffmpeg's decoding. */
+  const allRendered = async (player: ClipPlayer) =>
+    checkOutcomes(await player.outcomes(), decodes ? golden : undefined).every((c) => c.ok);
+
+  it("EndOfStream, then a flush and the data again: the new data plays and EndOfStream comes again", async () => {
+    const { client } = await app();
+    const { player, log } = await givenClipPlayer(client, feeding);
+    await player.play();
+    await log.state("EndOfStream");
+    const video = player.feeder("video");
+    if (video === undefined) throw new Error("the clip has video");
+    const before = (await player.pipeline.getStats(video.sourceId)).renderedFrames;
+
+    // When: the app flushes video (time reset) and feeds it from the start again.
+    const from = log.events.length;
+    video.seek(0);
+    await player.pipeline.flush(video.sourceId, true);
+
+    // Then: EndOfStream is left, the frames are rendered, and EndOfStream is reported again.
+    await log.state("EndOfStream", { from });
+    const after = (await player.pipeline.getStats(video.sourceId)).renderedFrames;
+    expect(after - before).toBe(video.track.samples.length);
+    expect(log.states().slice(-2)).toEqual(["Playing", "EndOfStream"]);
+  });
+
+  it("a quality switch (flush without a time reset while playing) reports no underflow before the new data could come", async () => {
+    const { client } = await app("realtime");
+    const movie = await clipUntil(1_500 * MS);
+    const { player, log } = await givenClipPlayer(client, { ...feeding, movie });
+    await player.play();
+    await log.next("position", (p) => p.positionNs >= 400 * MS);
+    const video = player.feeder("video");
+    if (video === undefined) throw new Error("the clip has video");
+
+    // When: the app flushes video at the playhead and feeds from the next keyframe on... which
+    // for this clip (a keyframe a second) is ahead of the playhead: the new frames start later.
+    const position = await player.pipeline.getPosition();
+    video.seek(position);
+    const from = log.events.length;
+    await player.pipeline.flush(video.sourceId, false);
+    await log.next("sourceFlushed", () => true, { from });
+    const rendered = await log.next("firstFrame", (e) => e.sourceId === video.sourceId, { from });
+
+    // Then: no bufferUnderflow between the flush and the first new frame on screen: the empty
+    // queue was the flush, not a stall.
+    const early = log.events
+      .slice(from)
+      .filter((e) => e.name === "bufferUnderflow" && e.atMs <= rendered.atMs);
+    expect(early).toEqual([]);
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+  });
+
+  it("destroy voids the outstanding requests as it is sent: addSegment answers Error, haveData is a no-op", async () => {
+    const { client } = await app();
+    const { player, log } = await givenClipPlayer(client, feeding);
+    const feeder = player.feeder("video");
+    feeder?.hold();
+    // The request the feeder keeps unanswered: the source's latest.
+    await eventually(() => feeder?.holding === true, "a held request");
+    const request = log
+      .all("needMediaData")
+      .findLast((e) => e.payload.sourceId === feeder?.sourceId);
+    if (request === undefined) throw new Error("a request of the video source");
+    const { requestId } = request.payload;
+    const [first, second] = feeder?.samples ?? [];
+    if (first === undefined || second === undefined) throw new Error("the clip has samples");
+    const segment = (s: typeof first) => ({
+      data: s.data,
+      timestampNs: s.timestampNs,
+      durationNs: s.durationNs,
+    });
+    // The held request is live: a segment goes in.
+    expect(player.pipeline.addSegment(requestId, segment(first))).toBe("Ok");
+
+    // When: destroy is sent; then nothing more goes into the region the next pipeline may use.
+    const destroyed = player.pipeline.destroy();
+    expect(player.pipeline.addSegment(requestId, segment(second))).toBe("Error");
+    await player.pipeline.haveData(requestId, "Ok");
+    await destroyed;
+    expect(player.pipeline.lifecycle).toBe("destroyed");
+  });
+
+  it("ten seeks in a row without waiting end in the last one: SeekDone, its position, and play to the end", async () => {
+    const { client } = await app();
+    const { player, log } = await givenClipPlayer(client, feeding);
+    await log.state("Paused");
+    const targets = Array.from({ length: 10 }, (_, i) => (i + 1) * 400 * MS);
+    await Promise.all(targets.map((t) => player.seek(t)));
+    const last = targets.at(-1) as number;
+    const done = log.all("position").filter((e) => e.payload.positionNs === last);
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(log.states().filter((s) => s === "SeekDone")).toHaveLength(10);
+
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+    expect(await player.pipeline.getPosition()).toBeGreaterThanOrEqual(last);
+    expect(log.all("playbackError")).toEqual([]);
+  });
+
+  it("a play/pause storm settles in the last call's state and then plays to the end", async () => {
+    const { client } = await app();
+    const { player, log } = await givenClipPlayer(client, feeding);
+    await log.state("Paused");
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) calls.push(i % 2 === 0 ? player.play() : player.pipeline.pause());
+    await Promise.all(calls);
+    // The last call was pause: whatever happened between, the pipeline is paused now.
+    expect(player.pipeline.playbackState).not.toBe("Playing");
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+    expect(await allRendered(player)).toBe(true);
+  });
+
+  it("channel zapping: 50 pipelines destroyed with data in flight, each next one created at once; the last plays in full", async () => {
+    const { client } = await app();
+    const movie = await demoClip();
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+      for (let zap = 0; zap < 50; zap++) {
+        const pipeline = await client.createMediaPipeline();
+        const log = new PipelineEventLog(pipeline);
+        const player = await ClipPlayer.attach(pipeline, movie, feeding);
+        await player.play();
+        // Data in flight: the first requests are being answered when the channel changes.
+        await log.next("needMediaData");
+        await pipeline.destroy();
+      }
+      const { player } = await givenClipPlayer(client, feeding);
+      await player.play();
+      expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+      expect(await allRendered(player)).toBe(true);
+      // A request answered after its pipeline's destroy was sent is void, not an error.
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+  });
+}
+
+describe("browser scenarios on the virtual engine (real session server)", () =>
+  browserScenarios("virtual", it));
+
+describeWithGstreamer("browser scenarios on the GStreamer engine (real session server)", (it) =>
+  browserScenarios("gstreamer", it),
+);
