@@ -1,5 +1,5 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import type { PlaybackOptions } from "@rialto/protocol";
+import type { PlaybackOptions, RialtoError } from "@rialto/protocol";
 import decodedGolden from "../apps/demo-app/media/decoded.json";
 import { checkOutcomes } from "../apps/demo-app/src/checksum-report.ts";
 import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
@@ -124,6 +124,25 @@ function browserScenarios(engine: Engine, it: It): void {
     await player.pipeline.haveData(requestId, "Ok");
     await destroyed;
     expect(player.pipeline.lifecycle).toBe("destroyed");
+  });
+
+  it("Inactive, then Active again: the client maps the new AV memory by itself and a new pipeline plays with no extra call", async () => {
+    const { app: testApp, client } = await app();
+    await testApp.setState("Inactive");
+    await eventually(() => client.applicationState === "Inactive", "client Inactive");
+    expect(client.sharedMemory).toBeUndefined();
+    // Without memory, a pipeline is refused at once, naming why.
+    const refused = await client.createMediaPipeline().catch((error: unknown) => error);
+    expect((refused as RialtoError).code).toBe("INVALID_STATE");
+    expect((refused as RialtoError).message).toContain("not mapped");
+
+    await testApp.setState("Active");
+    await eventually(() => client.applicationState === "Running", "client Running");
+    // No setApplicationState("Running") here: the client follows the server.
+    const { player } = await givenClipPlayer(client, feeding);
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+    expect(await allRendered(player)).toBe(true);
   });
 
   it("ten seeks in a row without waiting end in the last one: SeekDone, its position, and play to the end", async () => {

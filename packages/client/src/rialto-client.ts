@@ -71,6 +71,8 @@ export class RialtoClient implements AsyncDisposable {
   #state: ApplicationState = "Unknown";
   #resources: Resources | undefined;
   #mapping: MappedSharedMemory | undefined;
+  /** The map under way, if any (one at a time). */
+  #mapping$: Promise<void> | undefined;
   #registrations = 0;
   #closed = false;
 
@@ -133,12 +135,8 @@ export class RialtoClient implements AsyncDisposable {
    */
   async setApplicationState(state: "Running" | "Inactive"): Promise<void> {
     if (state === "Running") {
-      const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
-      const side = this.#requireSideChannel("session/getSharedMemory");
-      const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
-      const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
-      this.#unmap();
-      this.#mapping = { info, memory };
+      // A map already under way (the server said Running) is this one.
+      await (this.#mapping$ ?? this.#map());
       return;
     }
     if (state !== "Inactive") {
@@ -191,8 +189,18 @@ export class RialtoClient implements AsyncDisposable {
     return (await this.#retry.call(PipelineMethods.isMimeTypeSupported, { mimeType })).supported;
   }
 
-  /** Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`. */
+  /**
+   * Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`, INVALID_STATE when
+   * the AV memory is not mapped (the app is not Running).
+   */
   async createMediaPipeline(requirements: CreatePipelineParams = {}): Promise<MediaPipeline> {
+    await this.#mapping$?.catch(() => undefined);
+    if (this.#mapping === undefined) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `createMediaPipeline: the AV shared memory is not mapped (application state ${this.#state}): it is mapped when the session server says Running, or by setApplicationState("Running")`,
+      );
+    }
     const { pipelineId } = await this.#retry.call(PipelineMethods.create, requirements);
     const pipeline = new MediaPipeline(
       {
@@ -283,9 +291,12 @@ export class RialtoClient implements AsyncDisposable {
           // Leaving Running, the session server freed everything of ours.
           if (state !== "Running") this.#releaseLocally();
           this.#setState(state);
+          this.#mapWhenRunning();
         }),
     });
     routePipelineEvents(this.#retry, (pipelineId) => this.#pipelines.get(pipelineId));
+    // The first registration ran inside RetryClient.connect, before #retry was set.
+    this.#mapWhenRunning();
   }
 
   #registered(result: RegisterResult, fresh: boolean): void {
@@ -293,6 +304,42 @@ export class RialtoClient implements AsyncDisposable {
     this.#resources = result.resources;
     if (fresh) this.#registrations++;
     this.#setState(result.applicationState);
+    this.#mapWhenRunning();
+  }
+
+  /**
+   * Gets the AV shared memory (the memfd arrives over the fd side channel) and maps it, replacing
+   * any earlier mapping. One map at a time.
+   */
+  #map(): Promise<void> {
+    const mapping = (async () => {
+      try {
+        const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
+        const side = this.#requireSideChannel("session/getSharedMemory");
+        const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
+        const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
+        this.#unmap();
+        this.#mapping = { info, memory };
+      } finally {
+        this.#mapping$ = undefined;
+      }
+    })();
+    this.#mapping$ = mapping;
+    return mapping;
+  }
+
+  /**
+   * As Rialto's client does, the AV memory is mapped as soon as the server says Running (on
+   * registration or later): no extra call is needed. A failure here is not fatal: the next
+   * `setApplicationState("Running")` or media call reports it.
+   */
+  #mapWhenRunning(): void {
+    if (this.#state !== "Running" || this.#mapping !== undefined || this.#mapping$ !== undefined) {
+      return;
+    }
+    // Before RetryClient.connect returned (events of the first registration), #start maps.
+    if (this.#closed || this.#retry === undefined) return;
+    this.#map().catch(() => undefined);
   }
 
   /**
