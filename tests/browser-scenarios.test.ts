@@ -121,7 +121,7 @@ function browserScenarios(engine: Engine, it: It): void {
     // When: destroy is sent; then nothing more goes into the region the next pipeline may use.
     const destroyed = player.pipeline.destroy();
     expect(player.pipeline.addSegment(requestId, segment(second))).toBe("Error");
-    await player.pipeline.haveData(requestId, "Ok");
+    await player.pipeline.haveData("Ok", requestId);
     await destroyed;
     expect(player.pipeline.lifecycle).toBe("destroyed");
   });
