@@ -145,6 +145,88 @@ function browserScenarios(engine: Engine, it: It): void {
     expect(await allRendered(player)).toBe(true);
   });
 
+  it("an MSE seek: a flush of every source with resetTime, then setSourcePosition per source, plays from the target", async () => {
+    const { client } = await app();
+    const { player, log } = await givenClipPlayer(client, feeding);
+    await log.state("Paused");
+    const before = await player.outcomes();
+    const targetNs = 2_500_000_000;
+
+    // When: the browser's sinks each flush and set their segment (in that order, before any new
+    // data, as WebKit's appsrc sends flush-start, flush-stop, segment, buffers), then the app
+    // feeds from the keyframe before the target, and plays.
+    for (const feeder of player.feeders) feeder.hold();
+    for (const feeder of player.feeders) {
+      feeder.seek(targetNs);
+      await player.pipeline.flush(feeder.sourceId, true);
+      await player.pipeline.setSourcePosition(feeder.sourceId, targetNs);
+    }
+    for (const feeder of player.feeders) await feeder.resume();
+    await player.play();
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+
+    // Then: only the frames that end after the target were shown after the seek (video
+    // exactly; AAC within one frame of the decoder's own boundaries), and the position ended
+    // at the end of the clip.
+    for (const [index, { track, stats }] of (await player.outcomes()).entries()) {
+      const shown = stats.renderedFrames - (before[index]?.stats.renderedFrames ?? 0);
+      const after = track.samples.filter((s) => s.timestampNs + s.durationNs > targetNs).length;
+      if (track.type === "video") expect(shown).toBe(after);
+      else expect(Math.abs(shown - after)).toBeLessThanOrEqual(1);
+    }
+    expect(await player.pipeline.getPosition()).toBeGreaterThan(targetNs);
+    expect(log.all("playbackError")).toEqual([]);
+  });
+
+  it("keeps every SPEC 9.2 setting and reads it back; a swapped argument is INVALID_ARGUMENT at once", async () => {
+    const { client } = await app();
+    const { player } = await givenClipPlayer(client, feeding);
+    const pipeline = player.pipeline;
+    const video = player.feeder("video")?.sourceId ?? 0;
+    await pipeline.setSync(false);
+    expect(await pipeline.getSync()).toBe(false);
+    await pipeline.setImmediateOutput(video, true);
+    expect(await pipeline.getImmediateOutput(video)).toBe(true);
+    await pipeline.setBufferingLimit(1500);
+    expect(await pipeline.getBufferingLimit()).toBe(1500);
+    await pipeline.setUseBuffering(true);
+    expect(await pipeline.getUseBuffering()).toBe(true);
+    await pipeline.setTextTrackIdentifier("CC1");
+    expect(await pipeline.getTextTrackIdentifier()).toBe("CC1");
+    await pipeline.setMute(undefined, true);
+    expect(await pipeline.getMute()).toBe(true);
+    await pipeline.setVideoWindow(0, 0, 1920, 1080);
+    await pipeline.setLowLatency(true);
+    await pipeline.setSyncOff(false);
+    await pipeline.setStreamSyncMode(video, 1);
+    await pipeline.processAudioGap(1_000_000_000, 20_000_000, 0, true);
+    // A swapped call is refused before it is sent, naming the argument.
+    const swapped = (pipeline.setImmediateOutput as (a: unknown, b: unknown) => Promise<void>)(
+      true,
+      video,
+    );
+    await expect(swapped).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    const properties = await client.getSupportedProperties("audio", ["volume", "mute", "no-such"]);
+    expect(properties).toEqual(["volume", "mute"]);
+  });
+
+  it("sends playbackInfo (position and volume) every 32 ms while playing, none while paused", async () => {
+    const { client } = await app("realtime");
+    const { player, log } = await givenClipPlayer(client, feeding);
+    await log.state("Paused");
+    expect(log.all("playbackInfo")).toEqual([]);
+    await player.play();
+    await log.next("position", (p) => p.positionNs >= 600 * MS);
+    await player.pipeline.pause();
+    const infos = log.all("playbackInfo");
+    // About 600 ms / 32 ms; a loaded machine may run the timer late, never early.
+    expect(infos.length).toBeGreaterThanOrEqual(8);
+    expect(infos.length).toBeLessThanOrEqual(Math.ceil(700 / 32) + 2);
+    const positions = infos.map((e) => e.payload.currentPositionNs);
+    expect(positions).toEqual(positions.toSorted((a, b) => a - b));
+    expect(infos.every((e) => e.payload.volume === 1)).toBe(true);
+  });
+
   it("ten seeks in a row without waiting end in the last one: SeekDone, its position, and play to the end", async () => {
     const { client } = await app();
     const { player, log } = await givenClipPlayer(client, feeding);

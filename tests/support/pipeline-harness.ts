@@ -28,6 +28,7 @@ const NAMES: readonly MediaPipelineEventName[] = [
   "firstFrame",
   "sourceFlushed",
   "playbackError",
+  "playbackInfo",
   "released",
 ];
 

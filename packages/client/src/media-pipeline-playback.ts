@@ -291,6 +291,11 @@ export class PipelinePlayback implements PipelineEventTarget {
     else this.#flushes.delete(sourceId);
   }
 
+  /** Calls a `pipeline/*` method, or fails locally once the pipeline is destroyed or released. */
+  protected call<M extends AnyMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    return this.#call(method, params);
+  }
+
   #call<M extends AnyMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
     if (this.#ended !== undefined) {
       const error = new RialtoError(

@@ -184,6 +184,19 @@ export class RialtoClient implements AsyncDisposable {
     return (await this.#retry.call(PipelineMethods.getSupportedMimeTypes, params)).mimeTypes;
   }
 
+  /**
+   * Which of `propertyNames` (GStreamer-style names: `volume`, `mute`, `sync`, `immediate-output`,
+   * ...) the session server's engine supports for a source type, in the order given.
+   */
+  async getSupportedProperties(
+    sourceType: SourceType,
+    propertyNames: readonly string[],
+  ): Promise<string[]> {
+    const params = { sourceType, propertyNames: [...propertyNames] };
+    return (await this.#retry.call(PipelineMethods.getSupportedProperties, params))
+      .supportedProperties;
+  }
+
   /** Whether the session server's engine plays `mimeType` (parameters after `;` ignored). */
   async isMimeTypeSupported(mimeType: string): Promise<boolean> {
     return (await this.#retry.call(PipelineMethods.isMimeTypeSupported, { mimeType })).supported;
@@ -229,6 +242,8 @@ export class RialtoClient implements AsyncDisposable {
    * PERMISSION_DENIED when the app's resources do not allow web audio.
    */
   async createWebAudioPlayer(params: CreateWebAudioPlayerParams): Promise<WebAudioPlayer> {
+    // A map under way (the server just said Running) comes first: the player writes into it.
+    await this.#mapping$?.catch(() => undefined);
     return this.#keep(await WebAudioPlayer.create(this, params));
   }
 

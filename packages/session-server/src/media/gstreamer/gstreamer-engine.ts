@@ -32,6 +32,13 @@ const REQUIRED_ELEMENTS: readonly [string, string][] = [
   ["identity", "libgstreamer1.0-0"],
 ];
 
+/** The SPEC 9.2 properties the GStreamer engine acts on (the others are only recorded). */
+const GSTREAMER_PROPERTIES: Readonly<Record<"audio" | "video" | "subtitle", readonly string[]>> = {
+  audio: ["volume", "mute", "sync"],
+  video: ["sync"],
+  subtitle: [],
+};
+
 /**
  * Sinks `autovideosink` must never try: probing dfbvideosink (DirectFB, gstreamer1.0-plugins-bad)
  * on a machine without a framebuffer console crashes the process (seen on Debian 12, headless).
@@ -84,6 +91,8 @@ export function createGstreamerEngine(options: GstreamerEngineOptions = {}): Med
     getSupportedMimeTypes: (sourceType) =>
       sourceType === "subtitle" ? [] : decodableMimeTypes(hasElement, sourceType),
     isMimeTypeSupported: (mimeType) => isDecodable(mimeType, hasElement),
+    getSupportedProperties: (sourceType, names) =>
+      names.filter((name) => GSTREAMER_PROPERTIES[sourceType].includes(name)),
   };
 }
 

@@ -17,6 +17,8 @@ import type { MediaFrame } from "@rialto/shm";
 import { clearBytes, type FrameFailure } from "../clear-bytes.ts";
 import type { ClockTimer, MediaClock } from "../media-clock.ts";
 import type { CreatePipelineOptions, Pipeline } from "../media-engine.ts";
+import { PipelineSettings } from "../pipeline-settings.ts";
+import { PlaybackInfoTimer } from "../playback-info-timer.ts";
 import { PLAYING_FRAME_COUNT, PREROLL_FRAME_COUNT } from "../virtual-pipeline.ts";
 import { VolumeRamp } from "../volume-ramp.ts";
 import { ContactSheet } from "./contact-sheet.ts";
@@ -55,6 +57,8 @@ interface GstSource {
   output?: DecodedOutput;
   /** The `volume` element of an audio source. */
   volume?: Pointer;
+  /** The appsink of the source (null and checksum sinks), for its `sync` property. */
+  appsink?: Pointer;
   requestPending: boolean;
   eos: boolean;
   firstFrameSent: boolean;
@@ -116,6 +120,10 @@ export class GstreamerPipeline implements Pipeline {
   #muted = false;
   #loaded: Omit<LoadParams, "pipelineId"> | undefined;
   readonly #sheet: ContactSheet | undefined;
+  readonly #playbackInfo: PlaybackInfoTimer;
+  readonly settings = new PipelineSettings((name) => {
+    if (name === "sync") this.#applySync();
+  });
 
   constructor(options: CreatePipelineOptions, deps: GstreamerPipelineDeps) {
     this.id = options.pipelineId;
@@ -125,6 +133,13 @@ export class GstreamerPipeline implements Pipeline {
     this.#tuning = deps.tuning;
     this.#volume = new VolumeRamp(deps.clock);
     this.#sheet = deps.snapshotPath === undefined ? undefined : new ContactSheet(deps.snapshotPath);
+    this.#playbackInfo = new PlaybackInfoTimer(deps.clock, () =>
+      this.#emit(PipelineEvents.playbackInfo, {
+        pipelineId: this.id,
+        currentPositionNs: this.getPosition(),
+        volume: this.#volume.current(),
+      }),
+    );
   }
 
   get state(): PlaybackState {
@@ -186,6 +201,56 @@ export class GstreamerPipeline implements Pipeline {
     }
     this.#void(source);
     this.#sources.delete(sourceId);
+  }
+
+  switchSource(source: MediaSource): SourceId {
+    this.#usable("switchSource");
+    const existing = [...this.#sources.values()].find((s) => s.kind === source.type);
+    if (existing === undefined) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `pipeline/switchSource: pipeline ${this.id} has no ${source.type} source to switch`,
+      );
+    }
+    const plan = planSource(source, (factory) => this.#gst.hasElement(factory));
+    if (plan.decoder !== existing.plan.decoder) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `pipeline/switchSource: the GStreamer engine cannot yet replace ${existing.plan.decoder} with ${plan.decoder} in a built pipeline ("${existing.source.mimeType}" → "${source.mimeType}")`,
+      );
+    }
+    // Same decoder: new caps (codec data, rate, channels) on the appsrc.
+    if (existing.appsrc !== undefined) this.#gst.setAppSrcCaps(existing.appsrc, plan.caps);
+    return existing.id;
+  }
+
+  setSourcePosition(
+    sourceId: SourceId,
+    positionNs: number,
+    resetTime: boolean,
+    appliedRate: number,
+    _stopPositionNs?: number,
+  ): void {
+    this.#usable("setSourcePosition");
+    const source = this.#source("setSourcePosition", sourceId);
+    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/setSourcePosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
+      );
+    }
+    // A flushing seek of this appsrc alone: its new segment starts at the position (earlier
+    // frames are decoded but clipped); it also ends an end of stream.
+    if (source.appsrc !== undefined) this.#gst.seek(source.appsrc, positionNs, appliedRate);
+    source.eos = false;
+    source.pushedEndNs = positionNs;
+    if (resetTime) this.#lastPositionNs = positionNs;
+  }
+
+  renderFrame(): void {
+    this.#usable("renderFrame");
+    // A paused GStreamer pipeline has already rendered its preroll frame on the video sink.
+    if (this.#state !== "Paused") this.#refuse("renderFrame", `is ${this.#state}, not Paused`);
   }
 
   allSourcesAttached(): void {
@@ -398,6 +463,7 @@ export class GstreamerPipeline implements Pipeline {
         const output = this.#gst.child(pipeline, outputName);
         // The pipeline keeps its elements alive; the output only reads through the pointer.
         this.#gst.unref(output);
+        if (playback.sink !== "device") source.appsink = output;
         source.output = createDecodedOutput(
           this.#gst,
           playback.sink,
@@ -413,6 +479,7 @@ export class GstreamerPipeline implements Pipeline {
       }
       this.#applyVolume();
       this.#applyMute();
+      this.#applySync();
     } catch (error) {
       this.#teardown();
       throw error;
@@ -439,6 +506,7 @@ export class GstreamerPipeline implements Pipeline {
       source.appsrc = undefined;
       source.output = undefined;
       source.volume = undefined;
+      source.appsink = undefined;
     }
     if (this.#bus !== undefined) this.#gst.unref(this.#bus);
     this.#bus = undefined;
@@ -675,6 +743,14 @@ export class GstreamerPipeline implements Pipeline {
     if (!this.#gst.instantRate(pipeline, this.#rate)) this.setPosition(this.getPosition());
   }
 
+  /** `settings.sync` false: the appsinks stop syncing to the clock (as fast as decoded). */
+  #applySync(): void {
+    const sync = this.settings.get("sync") && this.#options.playback.clock === "realtime";
+    for (const source of this.#sources.values()) {
+      if (source.appsink !== undefined) this.#gst.setProperty(source.appsink, "sync", String(sync));
+    }
+  }
+
   #applyVolume(): void {
     const volume = this.#volume.current();
     if (volume === this.#appliedVolume && this.#pipeline !== undefined) return;
@@ -694,6 +770,7 @@ export class GstreamerPipeline implements Pipeline {
 
   #startPositionTimer(): void {
     this.#stopPositionTimer();
+    this.#playbackInfo.start();
     const tick = () => {
       this.#positionTimer = this.#clock.setTimer(this.#tuning.positionIntervalMs, tick);
       this.#emit(PipelineEvents.position, { pipelineId: this.id, positionNs: this.getPosition() });
@@ -704,6 +781,7 @@ export class GstreamerPipeline implements Pipeline {
   #stopPositionTimer(): void {
     this.#positionTimer?.cancel();
     this.#positionTimer = undefined;
+    this.#playbackInfo.stop();
   }
 
   #halt(): void {
