@@ -7,6 +7,7 @@ import {
   type CreatePipelineParams,
   type CreateWebAudioPlayerParams,
   connectUnix,
+  MediaKeysMethods,
   type ParamsOf,
   type PayloadOf,
   PipelineMethods,
@@ -230,6 +231,29 @@ export class RialtoClient implements AsyncDisposable {
     );
     this.#pipelines.set(pipelineId, pipeline);
     return pipeline;
+  }
+
+  /** The key systems the session server has (Rialto's `getSupportedKeySystems`). */
+  async getSupportedKeySystems(): Promise<string[]> {
+    return (await this.#retry.call(MediaKeysMethods.getSupportedKeySystems, {})).keySystems;
+  }
+
+  /** Whether the session server has `keySystem`. */
+  async supportsKeySystem(keySystem: string): Promise<boolean> {
+    return (await this.#retry.call(MediaKeysMethods.supportsKeySystem, { keySystem })).supported;
+  }
+
+  /** The version of `keySystem`; NOT_FOUND when the server does not have it. */
+  async getSupportedKeySystemVersion(keySystem: string): Promise<string> {
+    const params = { keySystem };
+    return (await this.#retry.call(MediaKeysMethods.getSupportedKeySystemVersion, params)).version;
+  }
+
+  /** Whether `keySystem` takes a server certificate (ClearKey: no). */
+  async isServerCertificateSupported(keySystem: string): Promise<boolean> {
+    const params = { keySystem };
+    return (await this.#retry.call(MediaKeysMethods.isServerCertificateSupported, params))
+      .supported;
   }
 
   /** Creates a MediaKeys instance (`org.w3.clearkey`); NOT_FOUND for another key system. */
