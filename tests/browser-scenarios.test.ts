@@ -227,6 +227,45 @@ function browserScenarios(engine: Engine, it: It): void {
     expect(infos.every((e) => e.payload.volume === 1)).toBe(true);
   });
 
+  it("a rate change around a seek: the seek lands exactly on its target and the new rate holds after it", async () => {
+    const { client } = await app("realtime");
+    const { player, log } = await givenClipPlayer(client, feeding);
+    await log.state("Paused");
+    await player.pipeline.setPlaybackRate(2);
+    const from = log.events.length;
+    const targetNs = 3_000_000_000;
+    await player.seek(targetNs);
+    const landed = await log.next("position", () => true, { from });
+    expect(landed.payload.positionNs).toBe(targetNs);
+    await player.play();
+    await log.state("Playing", { from });
+    const started = performance.now();
+    const startNs = await player.pipeline.getPosition();
+    await log.next("position", (p) => p.positionNs >= startNs + 600 * MS, { from });
+    const mediaMs = ((await player.pipeline.getPosition()) - startNs) / MS;
+    const wallMs = performance.now() - started;
+    expect(mediaMs / wallMs).toBeGreaterThan(1.5);
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+  });
+
+  it("Inactive while seeking: the pipeline is released, the app comes back and plays", async () => {
+    const { app: testApp, client } = await app();
+    const { player, log } = await givenClipPlayer(client, feeding);
+    await log.state("Paused");
+    for (const feeder of player.feeders) feeder.hold();
+    const seeking = player.seek(2_000_000_000).catch(() => undefined);
+    await testApp.setState("Inactive");
+    await seeking;
+    expect(await within(player.ended, "release")).toBe("released");
+
+    await testApp.setState("Active");
+    await eventually(() => client.applicationState === "Running", "client Running");
+    const again = await givenClipPlayer(client, feeding);
+    await again.player.play();
+    expect(await within(again.player.ended, "EndOfStream")).toBe("EndOfStream");
+    expect(await allRendered(again.player)).toBe(true);
+  });
+
   it("ten seeks in a row without waiting end in the last one: SeekDone, its position, and play to the end", async () => {
     const { client } = await app();
     const { player, log } = await givenClipPlayer(client, feeding);
