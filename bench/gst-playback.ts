@@ -26,8 +26,8 @@ import { parseArgs } from "node:util";
 import { DEMO_CLIP_PATH, type DemuxedMovie, demuxMp4File } from "../apps/demo-app/src/mp4/index.ts";
 import { BareGstPlayback } from "./support/bare-gst-playback.ts";
 import { BenchApp } from "./support/bench-app.ts";
-import { cpuNs } from "./support/cpu-time.ts";
 import { median, round2, roundTo } from "./support/measure.ts";
+import { processCpuNs } from "./support/process-cpu.ts";
 import { type PlaybackTimes, RialtoGstPlayback } from "./support/rialto-gst-playback.ts";
 
 const PLAYBACK = { engine: "gstreamer", clock: "freerun", sink: "null" } as const;
@@ -78,9 +78,9 @@ async function rialtoRound(
 ): Promise<Round> {
   await using playback = await RialtoGstPlayback.preroll(client, movie);
   const pids = [process.pid, app.pid ?? 0];
-  const cpuBefore = pids.map(cpuNs);
+  const cpuBefore = pids.map(processCpuNs);
   const play = await playback.playToEnd();
-  const cpu = pids.reduce((sum, pid, i) => sum + cpuNs(pid) - (cpuBefore[i] ?? 0), 0);
+  const cpu = pids.reduce((sum, pid, i) => sum + processCpuNs(pid) - (cpuBefore[i] ?? 0), 0);
   const { audio, video } = await playback.rendered();
   if (video.dropped + audio.dropped > 0) throw new Error("the Rialto pipeline dropped frames");
   const seekTimes: PlaybackTimes[] = [];
@@ -96,9 +96,9 @@ async function rialtoRound(
 
 async function bareRound(movie: DemuxedMovie, seeks: readonly number[]): Promise<Round> {
   using bare = await BareGstPlayback.preroll(movie, PLAYBACK);
-  const cpuBefore = cpuNs(process.pid);
+  const cpuBefore = processCpuNs(process.pid);
   const play = bare.playToEnd();
-  const cpu = cpuNs(process.pid) - cpuBefore;
+  const cpu = processCpuNs(process.pid) - cpuBefore;
   const { audio, video } = bare.pulled();
   const seekTimes = seeks.map((position) => bare.seekToEnd(position));
   return { play, seeks: seekTimes, cpuNs: cpu, videoFrames: video, audioFrames: audio };
