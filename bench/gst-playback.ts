@@ -13,8 +13,11 @@
 //   (b) play → first decoded video frame (Rialto: the client's `firstFrame` event; bare: the
 //       first sample pulled after PLAYING), and after EOS, seeks (`setPosition` / a flushing
 //       accurate seek) to three positions near the end → first frame (goal: <= 1.2).
-// Rounds alternate which side goes first (ABBA), so both see the same machine load; the ratios
-// are medians of the per-round ratios. Nothing is pinned: the decoder's threads need both CPUs.
+// Every round checks that both sides decoded every video frame and the same audio frames. Rounds
+// alternate which side goes first (ABBA), so both see the same machine load; the ratios are
+// medians of the per-round ratios. Also shown: CPU time (user + system) per video frame over
+// play → EndOfStream, of this process plus the session server for Rialto, of this process alone
+// for bare. Nothing is pinned: the decoder's threads need both CPUs.
 //
 // The clip: bench/support/make-bench-clip.sh (the demo clip's recipe, 30 s by default) into a
 // temporary directory when ffmpeg is on PATH, else the bundled 5 s demo clip; `--clip FILE` plays
@@ -23,6 +26,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
+import type { RialtoClient } from "@rialto/client";
 import { DEMO_CLIP_PATH, type DemuxedMovie, demuxMp4File } from "../apps/demo-app/src/mp4/index.ts";
 import { BareGstPlayback } from "./support/bare-gst-playback.ts";
 import { BenchApp } from "./support/bench-app.ts";
@@ -53,9 +57,14 @@ interface Round {
   readonly audioFrames: number;
 }
 
-/** The clip to play and how it was made. */
+/** The clip to play and where it comes from. */
 async function benchClip(dir: string): Promise<{ path: string; made: string }> {
-  if (args.clip !== undefined) return { path: args.clip, made: "given with --clip" };
+  if (args.clip !== undefined) {
+    const shown = args.clip.startsWith(process.cwd())
+      ? relative(process.cwd(), args.clip)
+      : args.clip;
+    return { path: args.clip, made: shown };
+  }
   if (Bun.which("ffmpeg") === null) {
     return { path: DEMO_CLIP_PATH, made: "the bundled demo clip (no ffmpeg on PATH)" };
   }
@@ -72,12 +81,13 @@ function samplesOf(movie: DemuxedMovie, type: "audio" | "video"): number {
 
 async function rialtoRound(
   app: BenchApp,
-  client: Parameters<typeof RialtoGstPlayback.preroll>[0],
+  client: RialtoClient,
   movie: DemuxedMovie,
   seeks: readonly number[],
 ): Promise<Round> {
   await using playback = await RialtoGstPlayback.preroll(client, movie);
-  const pids = [process.pid, app.pid ?? 0];
+  if (app.pid === undefined) throw new Error("the session server has no pid");
+  const pids = [process.pid, app.pid];
   const cpuBefore = pids.map(processCpuNs);
   const play = await playback.playToEnd();
   const cpu = pids.reduce((sum, pid, i) => sum + processCpuNs(pid) - (cpuBefore[i] ?? 0), 0);
@@ -111,11 +121,8 @@ try {
   const videoSamples = samplesOf(movie, "video");
   const audioSamples = samplesOf(movie, "audio");
   const seeks = SEEK_FRACTIONS.map((f) => Math.round((movie.durationNs * f) / 1e6) * 1e6);
-  const shown = clip.path.startsWith(process.cwd())
-    ? relative(process.cwd(), clip.path)
-    : clip.path;
   console.log(
-    `clip: ${clip.made === "given with --clip" ? shown : clip.made}, ${(movie.durationNs / 1e9).toFixed(1)} s, ${videoSamples} video + ${audioSamples} audio samples`,
+    `clip: ${clip.made}, ${(movie.durationNs / 1e9).toFixed(1)} s, ${videoSamples} video + ${audioSamples} audio samples`,
   );
 
   await using app = await BenchApp.start({
@@ -125,32 +132,44 @@ try {
   const client = await app.connect();
   await client.setApplicationState("Running");
 
-  // Warm-up: the first libav pipeline of each process loads gst-libav (~250 ms).
-  const warm = [await rialtoRound(app, client, movie, seeks), await bareRound(movie, seeks)];
-  for (const [side, round] of [
-    ["Rialto", warm[0]],
-    ["bare", warm[1]],
-  ] as const) {
-    if (round?.videoFrames !== videoSamples) {
-      throw new Error(`${side} decoded ${round?.videoFrames} of ${videoSamples} video frames`);
+  /** Both sides of a round decoded every video frame and the same number of audio frames. */
+  const checked = (rialtoSide: Round, bareSide: Round) => {
+    for (const [side, round] of [
+      ["Rialto", rialtoSide],
+      ["bare", bareSide],
+    ] as const) {
+      if (round.videoFrames !== videoSamples) {
+        throw new Error(`${side} decoded ${round.videoFrames} of ${videoSamples} video frames`);
+      }
     }
-  }
-  if (warm[0]?.audioFrames !== warm[1]?.audioFrames) {
-    throw new Error(
-      `audio frames differ: Rialto ${warm[0]?.audioFrames}, bare ${warm[1]?.audioFrames}`,
-    );
-  }
+    if (rialtoSide.audioFrames !== bareSide.audioFrames) {
+      throw new Error(
+        `audio frames differ: Rialto ${rialtoSide.audioFrames}, bare ${bareSide.audioFrames}`,
+      );
+    }
+    return bareSide.audioFrames;
+  };
+  // Warm-up: the first libav pipeline of each process loads gst-libav (~250 ms).
+  const audioFrames = checked(
+    await rialtoRound(app, client, movie, seeks),
+    await bareRound(movie, seeks),
+  );
 
   const rialto: Round[] = [];
   const bare: Round[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    let rialtoSide: Round;
+    let bareSide: Round;
     if (round % 2 === 0) {
-      rialto.push(await rialtoRound(app, client, movie, seeks));
-      bare.push(await bareRound(movie, seeks));
+      rialtoSide = await rialtoRound(app, client, movie, seeks);
+      bareSide = await bareRound(movie, seeks);
     } else {
-      bare.push(await bareRound(movie, seeks));
-      rialto.push(await rialtoRound(app, client, movie, seeks));
+      bareSide = await bareRound(movie, seeks);
+      rialtoSide = await rialtoRound(app, client, movie, seeks);
     }
+    checked(rialtoSide, bareSide);
+    rialto.push(rialtoSide);
+    bare.push(bareSide);
   }
 
   const ms = (ns: number) => ns / 1e6;
@@ -192,7 +211,7 @@ try {
       clip: clip.made,
       durationS: roundTo(movie.durationNs / 1e9, 2),
       videoFrames: videoSamples,
-      audioFrames: warm[1]?.audioFrames,
+      audioFrames,
       rounds: ROUNDS,
       seekPositionsS: seeks.map((ns) => ns / 1e9),
       rialto: {
