@@ -270,6 +270,7 @@ export class GstreamerPipeline implements Pipeline {
     if (this.#pipeline === undefined || this.#prerolling || this.#failed) return;
     if (this.#state === "Paused" || this.#state === "EndOfStream") {
       this.#setGstState(GstState.Playing);
+      this.#schedulePoll();
     }
   }
 
@@ -589,6 +590,7 @@ export class GstreamerPipeline implements Pipeline {
       this.#state === "Playing" ||
       this.#state === "Seeking" ||
       this.#state === "SeekDone" ||
+      (this.#wantPlaying && this.#state === "Paused") ||
       this.#volume.ramping;
     const delayMs = busy ? this.#tuning.pollIntervalMs : this.#tuning.idlePollIntervalMs;
     this.#poll?.cancel();
