@@ -199,7 +199,14 @@ export class BareGstPlayback implements Disposable {
     for (; source.next < end; source.next++) {
       const sample = source.track.samples[source.next] as DemuxedSample;
       if (sample.codecData !== undefined) this.#changeCodecData(source, sample.codecData);
-      this.#gst.pushBuffer(source.appsrc, sample.data, sample.timestampNs, sample.durationNs);
+      const { data } = sample;
+      this.#gst.pushBuffer(
+        source.appsrc,
+        data.byteLength,
+        sample.timestampNs,
+        sample.durationNs,
+        data,
+      );
     }
   }
 

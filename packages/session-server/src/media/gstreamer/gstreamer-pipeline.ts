@@ -44,6 +44,10 @@ export const DEFAULT_GSTREAMER_TUNING: GstreamerTuning = Object.freeze({
   positionIntervalMs: 250,
 });
 
+/** The poll interval while a first frame is awaited, ms, for at most STARTING_WINDOW_MS. */
+const STARTING_POLL_MS = 1;
+const STARTING_WINDOW_MS = 250;
+
 /** Longest message of a `playbackError` event (its wire limit). */
 const MAX_ERROR_MESSAGE = 1024;
 
@@ -109,6 +113,8 @@ export class GstreamerPipeline implements Pipeline {
    * end is then seen when every source ended and every sink drained it.
    */
   #eosFromSinks = false;
+  /** Until when a first frame is polled for every millisecond (see `#schedulePoll`). */
+  #startingUntilMs = 0;
   #destroyed = false;
   #rate = 1;
   /** The rate GStreamer plays at (seeks carry `#rate`, so they apply it too). */
@@ -269,6 +275,7 @@ export class GstreamerPipeline implements Pipeline {
     this.#wantPlaying = true;
     if (this.#pipeline === undefined || this.#prerolling || this.#failed) return;
     if (this.#state === "Paused" || this.#state === "EndOfStream") {
+      this.#startingUntilMs = this.#clock.now() + STARTING_WINDOW_MS;
       this.#setGstState(GstState.Playing);
       this.#schedulePoll();
     }
@@ -336,6 +343,7 @@ export class GstreamerPipeline implements Pipeline {
     this.#setState("SeekDone");
     this.#emit(PipelineEvents.position, { pipelineId: this.id, positionNs });
     this.#prerolling = true;
+    this.#startingUntilMs = this.#clock.now() + STARTING_WINDOW_MS;
     this.#refill();
     this.#schedulePoll();
   }
@@ -592,7 +600,16 @@ export class GstreamerPipeline implements Pipeline {
       this.#state === "SeekDone" ||
       (this.#wantPlaying && this.#state === "Paused") ||
       this.#volume.ramping;
-    const delayMs = busy ? this.#tuning.pollIntervalMs : this.#tuning.idlePollIntervalMs;
+    // Waiting for a first frame (after play, a seek, the first preroll), each poll may be the one
+    // that sees it: poll every millisecond then, for a bounded time.
+    const starting =
+      this.#clock.now() < this.#startingUntilMs &&
+      [...this.#sources.values()].some((s) => !s.firstFrameSent && !s.eos);
+    const delayMs = starting
+      ? STARTING_POLL_MS
+      : busy
+        ? this.#tuning.pollIntervalMs
+        : this.#tuning.idlePollIntervalMs;
     this.#poll?.cancel();
     this.#poll = this.#clock.setTimer(delayMs, () => {
       this.#poll = undefined;
@@ -706,10 +723,14 @@ export class GstreamerPipeline implements Pipeline {
   #refill(): void {
     if (this.#pipeline === undefined || this.#destroyed || this.#failed) return;
     if (this.#state === "Stopped" || this.#state === "Seeking") return;
-    const frameCount = this.#state === "Playing" ? PLAYING_FRAME_COUNT : PREROLL_FRAME_COUNT;
+    const playing = this.#state === "Playing";
+    const frameCount = playing ? PLAYING_FRAME_COUNT : PREROLL_FRAME_COUNT;
+    // Playing, up to two requests' worth stay queued: the next request goes out as soon as one
+    // is pushed, so feeding is paced by the app's answers, not by the poll (bench/gst-playback).
+    const lowWater = playing ? 2 * PLAYING_FRAME_COUNT : PREROLL_FRAME_COUNT;
     for (const source of this.#sources.values()) {
       if (source.requestPending || source.eos || source.appsrc === undefined) continue;
-      if (this.#gst.queuedBuffers(source.appsrc) >= frameCount) continue;
+      if (this.#gst.queuedBuffers(source.appsrc) >= lowWater) continue;
       source.requestPending = true;
       this.#options.listener.needData({ sourceId: source.id, kind: source.kind, frameCount });
     }
