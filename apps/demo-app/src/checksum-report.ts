@@ -1,27 +1,31 @@
 import type { SourceOutcome } from "./clip-player.ts";
-import { trackChecksum } from "./mp4/index.ts";
+import { presentedSamples, trackChecksum } from "./mp4/index.ts";
 
 /** One source checked against the file. */
 export interface SourceCheck {
   readonly type: "audio" | "video";
-  /** Samples in the file's track. */
+  /** Samples of the file's track a renderer presents (all but priming samples). */
   readonly samples: number;
   readonly renderedFrames: number;
   readonly droppedFrames: number;
   readonly renderedBytes: number;
   /** SHA-256 the session server's checksum sink computed (undefined with the `null` sink). */
   readonly renderedChecksum: string | undefined;
-  /** SHA-256 over the track's samples in presentation order (`trackChecksum`). */
+  /** SHA-256 over the track's presented samples in presentation order (`trackChecksum`). */
   readonly fileChecksum: string;
   /** Every sample rendered, none dropped, and the two checksums equal. */
   readonly ok: boolean;
 }
 
-/** Compares what each source rendered with the samples of its track. */
+/**
+ * Compares what each source rendered with the presented samples of its track: every sample but
+ * the priming ones (fed too, for the decoder, and clipped by the renderer).
+ */
 export function checkOutcomes(outcomes: readonly SourceOutcome[]): SourceCheck[] {
   return outcomes.map(({ track, stats }) => {
-    const fileChecksum = trackChecksum(track.samples);
-    const samples = track.samples.length;
+    const presented = presentedSamples(track.samples);
+    const fileChecksum = trackChecksum(presented);
+    const samples = presented.length;
     return {
       type: track.type,
       samples,

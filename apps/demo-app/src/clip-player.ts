@@ -27,7 +27,7 @@ export interface ClipPlayerOptions {
 export interface SourceOutcome {
   readonly track: DemuxedTrack;
   readonly sourceId: number;
-  /** Samples the feeder handed over (since the last seek). */
+  /** Samples the feeder handed over (since the last seek) that a renderer presents. */
   readonly fed: number;
   readonly stats: SourceStats;
 }
@@ -126,7 +126,8 @@ export class ClipPlayer implements AsyncDisposable {
   /** Rendering counters of every source, from the session server. */
   async outcomes(): Promise<SourceOutcome[]> {
     const outcomes: SourceOutcome[] = [];
-    for (const { sourceId, track, fed } of this.#feeders.values()) {
+    for (const feeder of this.#feeders.values()) {
+      const { sourceId, track, fedPresented: fed } = feeder;
       outcomes.push({ track, sourceId, fed, stats: await this.pipeline.getStats(sourceId) });
     }
     return outcomes;
