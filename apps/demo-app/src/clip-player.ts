@@ -32,8 +32,12 @@ export interface SourceOutcome {
   readonly stats: SourceStats;
 }
 
-/** The source config of a track: MIME type, codec data and its audio or video parameters. */
+/**
+ * The source config of a track: MIME type, codec data, its audio or video parameters, and
+ * `hasDrm` when its samples are encrypted.
+ */
 export function sourceConfigOf(track: DemuxedTrack): MediaSourceConfig {
+  const drm = track.scheme === undefined ? {} : { hasDrm: true };
   return track.type === "video"
     ? {
         type: "video",
@@ -41,6 +45,7 @@ export function sourceConfigOf(track: DemuxedTrack): MediaSourceConfig {
         codecData: track.codecData,
         width: track.width,
         height: track.height,
+        ...drm,
       }
     : {
         type: "audio",
@@ -48,6 +53,7 @@ export function sourceConfigOf(track: DemuxedTrack): MediaSourceConfig {
         codecData: track.codecData,
         sampleRate: track.sampleRate,
         channels: track.channels,
+        ...drm,
       };
 }
 

@@ -13,14 +13,25 @@ export interface DemoOptions {
    * through the ClearKey license flow, decrypted in the session server.
    */
   readonly encrypted: boolean;
+  /** The MP4 track id of the audio track to play; undefined: the first playable one. */
+  readonly audioTrack?: number;
+  /** The MP4 track id of the video track to play; undefined: the first playable one. */
+  readonly videoTrack?: number;
+  /** `--key KID:KEY` values (hex), in order: keys of an encrypted `--file`. */
+  readonly keys?: readonly string[];
+  /** `--keys FILE`: a ClearKey JWK set with the keys of an encrypted `--file`. */
+  readonly keysFile?: string;
+  /** `--clear FILE`: the clear original of an encrypted `--file` (the checksum reference). */
+  readonly clearFile?: string;
   /** Print the usage and exit. */
   readonly help: boolean;
 }
 
 /** The usage text of the demo. */
-export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--file PATH | --encrypted] [--switch]
+export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--switch] [--audio-track N] [--video-track N]
+         [--file PATH [--key KID:KEY]... [--keys FILE] [--clear FILE] | --encrypted]
 
-Plays an MP4 (H.264 / H.265 / AAC) through a server manager, a session server and the client
+Plays an MP4 (H.264 / H.265 / AAC / Opus / AC-3 / E-AC-3, clear or CENC cenc/cbcs) through a server manager, a session server and the client
 library, in real time, and checks what was rendered against the file's samples.
 
   --fast        freerun clock: play as fast as the data arrives
@@ -31,6 +42,14 @@ library, in real time, and checks what was rendered against the file's samples.
                 must equal the clear clip's; cannot be combined with --file
   --switch      two apps hand the decoders over: app 1 plays until the middle, is made
                 Inactive, then app 2 is made Active and plays the whole file
+  --audio-track N, --video-track N
+                play the track with MP4 track id N (default: the first playable one of each
+                kind); tracks that cannot be played are skipped with one warning line each
+  --key KID:KEY the key (32 hex digits each) of an encrypted --file; repeatable
+  --keys FILE   a ClearKey JWK set ({"keys":[{"kty":"oct","kid":...,"k":...}]}) with the keys
+                of an encrypted --file; the app gets them through the ClearKey license flow
+  --clear FILE  the clear original of an encrypted --file: its samples are the reference
+                (default: ffmpeg's own decryption when ffmpeg is on PATH)
   --help        this text`;
 
 /**
@@ -44,8 +63,44 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
   let switchApps = false;
   let encrypted = false;
   let help = false;
+  const extra: {
+    audioTrack?: number;
+    videoTrack?: number;
+    keys: string[];
+    keysFile?: string;
+    clearFile?: string;
+  } = { keys: [] };
+  const flagValue = (i: number, name: string): string => {
+    const arg = args[i] as string;
+    const value = arg === name ? args[i + 1] : arg.slice(name.length + 1);
+    if (value === undefined || value === "") {
+      throw new RialtoError("INVALID_ARGUMENT", `${name} needs a value (see --help)`);
+    }
+    return value;
+  };
+  const trackId = (name: string, value: string): number => {
+    const id = Number(value);
+    if (!Number.isSafeInteger(id) || id < 1) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${name} needs an MP4 track id (1, 2, ...), not "${value}"`,
+      );
+    }
+    return id;
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
+    const flag = arg.split("=")[0] as string;
+    if (["--audio-track", "--video-track", "--key", "--keys", "--clear"].includes(flag)) {
+      const value = flagValue(i, flag);
+      if (arg === flag) i++;
+      if (flag === "--audio-track") extra.audioTrack = trackId(flag, value);
+      else if (flag === "--video-track") extra.videoTrack = trackId(flag, value);
+      else if (flag === "--key") extra.keys.push(value);
+      else if (flag === "--keys") extra.keysFile = value;
+      else extra.clearFile = value;
+      continue;
+    }
     if (arg === "--fast") fast = true;
     else if (arg === "--switch") switchApps = true;
     else if (arg === "--encrypted") encrypted = true;
@@ -66,5 +121,13 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
       `--encrypted plays the bundled encrypted clip (media/encrypted/clip-cenc.mp4) and cannot play --file "${file}"`,
     );
   }
-  return { fast, file, switchApps, encrypted, help };
+  const needsFile =
+    extra.keys.length > 0 || extra.keysFile !== undefined || extra.clearFile !== undefined;
+  if (needsFile && file === undefined) {
+    throw new RialtoError(
+      "INVALID_ARGUMENT",
+      "--key, --keys and --clear go with an encrypted --file (the bundled --encrypted clip has its own key)",
+    );
+  }
+  return { fast, file, switchApps, encrypted, help, ...extra };
 }

@@ -1,11 +1,11 @@
-// Encrypts a clear MP4 made by ffmpeg (fragmented with default-base-is-moof, or progressive with
-// its moov after the mdat) with Common Encryption,
-// the way DASH/CMAF packagers lay it out: encv/enca sample entries with sinf (frma, schm, tenc),
-// per-fragment senc + saiz + saio, an optional clear lead (the first fragment stays clear under
-// a second, clear sample entry, as Shaka Packager does) and a chosen pssh. ffmpeg 5.1 cannot
-// write encrypted fragments (its saio comes without saiz) nor cbcs, so make-test-clips.sh uses
-// this; whether it is right is checked there with ffmpeg's own decryption (-decryption_key),
-// which must give back the clear file's samples.
+// Encrypts a clear MP4 made by ffmpeg with Common Encryption, laid out the way packagers write
+// it: encv/enca sample entries with sinf (frma, schm, tenc), senc + saiz + saio per fragment
+// (fragmented input, default-base-is-moof; the mfra's tfra offsets moved) or in stbl
+// (progressive input with its moov after the mdat, so no chunk offset moves), an optional clear
+// lead (the first fragment clear under a second, clear sample entry placed after the encrypted
+// one, as Shaka Packager does) and a chosen pssh. ffmpeg 5.1 writes neither cbcs nor valid
+// encrypted fragments, so make-test-clips.sh uses this, and checks the progressive outputs with
+// ffmpeg's own decryption (-decryption_key), which must give back the clear file's samples.
 //
 //   bun encrypt-mp4.ts IN OUT --scheme cenc|cbcs [--pattern 2:8] --kid HEX --key HEX
 //       [--clear-lead] [--pssh common|playready|none]
@@ -123,7 +123,9 @@ function rewrite(b: Box): Uint8Array {
     const entries = children.map((entry) => {
       trackKinds.set(currentTrack, VIDEO.has(entry.type) ? "video" : "audio");
       const encrypted = encryptedEntry(entry);
-      return clearLead ? [bytes.subarray(entry.start, entry.end), encrypted] : [encrypted];
+      // Shaka Packager's order: the encrypted entry first (ffmpeg applies encryption info to
+      // sample description 1 only), the clear one of the lead second.
+      return clearLead ? [encrypted, bytes.subarray(entry.start, entry.end)] : [encrypted];
     });
     const count = entries.flat().length;
     parts = [head.subarray(0, 4), u32(count), ...entries.flat()];
@@ -190,7 +192,7 @@ function encryptSample(sample: Uint8Array, subsamples: readonly Subsample[], iv:
   }
 }
 
-// ---- the fragments: senc/saiz/saio after the truns, data offsets moved by what the moof grew.
+// ---- the fragments: senc/saiz/saio before the truns, data offsets moved by what the moof grew.
 interface TrafPlan {
   readonly parts: Uint8Array[];
   readonly samples: { at: number; size: number; subsamples: Subsample[]; iv: Uint8Array }[];
@@ -217,8 +219,8 @@ function planTraf(moof: Box, traf: Box): TrafPlan {
   let offset = moof.start;
   for (const b of boxes) {
     let raw = bytes.subarray(b.start, b.end);
-    if (b.type === "tfhd" && clearLead && encrypted) {
-      // sample_description_index 2: the encrypted entry (1 is the clear one of the lead).
+    if (b.type === "tfhd" && clearLead && !encrypted) {
+      // sample_description_index 2: the clear entry of the lead (1 is the encrypted one).
       raw = concat([
         u32(b.end - b.start + 4),
         ascii("tfhd"),
@@ -358,6 +360,37 @@ function patchSaio(file: Uint8Array, box: Box): void {
     if (child.type in PREFIX && child.type !== "stsd") patchSaio(file, child);
 }
 
+/** Where each moof of the input moved: input offset → bytes added before it. */
+const moofShifts = new Map<number, number>();
+
+/**
+ * The movie fragment random access box with every `tfra` moof offset moved to where the moof
+ * now is (ffmpeg builds its fragment index from it; without one, it pairs senc entries with the
+ * samples of the wrong fragment).
+ */
+function rewriteMfra(mfra: Box): Uint8Array {
+  const copy = bytes.slice(mfra.start, mfra.end);
+  const view = new DataView(copy.buffer);
+  for (const tfra of childBoxes(input as string, bytes, mfra).filter((b) => b.type === "tfra")) {
+    const c = new BoxCursor(input as string, bytes, tfra);
+    const { version } = c.fullBoxHeader();
+    c.skip(4);
+    const sizes = c.u32();
+    const count = c.u32();
+    const fieldBytes = ((sizes >> 4) & 3) + ((sizes >> 2) & 3) + (sizes & 3) + 3;
+    for (let i = 0; i < count; i++) {
+      c.skip(version === 1 ? 8 : 4);
+      const at = c.at - mfra.start;
+      const offset = version === 1 ? c.u64() : c.u32();
+      const moved = offset + (moofShifts.get(offset) ?? 0);
+      if (version === 1) view.setBigUint64(at, BigInt(moved));
+      else view.setUint32(at, moved);
+      c.skip(fieldBytes);
+    }
+  }
+  return copy;
+}
+
 const out: Uint8Array[] = [];
 const pendingWrites: { at: number; data: Uint8Array }[] = [];
 let shift = 0;
@@ -367,6 +400,7 @@ for (const top of topLevel) {
     shift += moov.byteLength - (top.end - top.start);
     out.push(moov);
   } else if (top.type === "moof") {
+    moofShifts.set(top.start, shift);
     const { moof, plans } = rewriteMoof(top);
     shift += moof.byteLength - (top.end - top.start);
     out.push(moof);
@@ -379,7 +413,9 @@ for (const top of topLevel) {
       }
     }
     fragmentNumber++;
-  } else if (top.type !== "mfra") {
+  } else if (top.type === "mfra") {
+    out.push(rewriteMfra(top));
+  } else {
     out.push(bytes.subarray(top.start, top.end));
   }
 }

@@ -21,7 +21,8 @@
 #                              (no pssh); video protected ranges end in one full block past the
 #                              last whole pattern, the case a 2:8 decryptor must leave clear
 #   fmp4-cenc-clear-lead.mp4   fmp4-multitrun.mp4 encrypted cenc: per-fragment senc/saiz/saio,
-#                              the first fragment clear (a second, clear sample entry), common pssh
+#                              the first fragment clear (a second, clear sample entry, after the
+#                              encrypted one as Shaka Packager writes them), common pssh
 #   fmp4-cbcs-2-8.mp4          fmp4-multitrun.mp4 encrypted cbcs 2:8, a PlayReady-only pssh
 #   keys.json                  their key (a ClearKey JWK set)
 #
@@ -77,12 +78,13 @@ for clip in h264-bframes-aac-mono hevc-bframes fmp4-multitrun fmp4-sidx-audio \
   bun ../make-golden.ts "$clip.mp4" >"$clip.golden.json"
 done
 
-# Encrypted twins of two clear clips, made by encrypt-mp4.ts (ffmpeg 5.1 writes neither
-# cbcs nor valid encrypted fragments). The progressive ones must decrypt with ffmpeg's own
+# Encrypted twins of two clear clips, made by encrypt-mp4.ts (ffmpeg 5.1 writes neither cbcs
+# nor valid encrypted fragments). The progressive ones must decrypt with ffmpeg's own
 # decryption (-decryption_key) to exactly the clear clip's packets, or the script stops. ffmpeg
-# 5.1 pairs senc entries with the wrong video samples in fragments it did not write (also with
-# one trun per traf), so the fragmented ones are checked against their clear twin only (same
-# encryption code as the progressive ones).
+# 5.1 cannot read the fragmented ones (it pairs their senc entries with the samples of another
+# fragment: "Incorrect number of samples in encryption info", with or without mfra, one or
+# several truns), so they are checked against their clear twin only, with the same sample
+# encryption code as the progressive ones.
 kid=7e571d017e571d017e571d017e571d01
 key=00112233445566778899aabbccddeeff
 encrypt() { bun encrypt-mp4.ts "$1" "$2" --kid "$kid" --key "$key" "${@:3}"; }

@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { RialtoError } from "@rialto/protocol";
+import { splitDashSegments } from "./dash-segments.ts";
 import type { DemuxedTrack } from "./demuxed-movie.ts";
 
 /** One packet as ffprobe reads it (`-show_packets -show_data_hash sha256`), in decode order. */
@@ -62,17 +66,8 @@ export function ffprobeAvailable(): boolean {
   return Bun.which("ffprobe") !== null;
 }
 
-/**
- * Runs ffprobe on `path` and returns its streams with every packet: size, SHA-256, pts, dts and
- * keyframe flag. `decryptionKey` (hex) makes ffmpeg decrypt CENC samples first.
- *
- * @throws RialtoError `NOT_FOUND` when ffprobe is not on PATH, `INVALID_ARGUMENT` when it
- *   cannot read the file.
- */
-export async function readReferencePackets(
-  path: string,
-  decryptionKey?: string,
-): Promise<ReferenceStream[]> {
+/** Runs ffprobe on one file. */
+async function probe(path: string): Promise<ReferenceStream[]> {
   const ffprobe = Bun.which("ffprobe");
   if (ffprobe === null)
     throw new RialtoError("NOT_FOUND", "ffprobe is not on PATH (apt-get install ffmpeg)");
@@ -81,7 +76,6 @@ export async function readReferencePackets(
       ffprobe,
       "-v",
       "error",
-      ...(decryptionKey === undefined ? [] : ["-decryption_key", decryptionKey]),
       "-show_entries",
       "stream=index,id,codec_type,codec_name,time_base:packet=stream_index,pts,dts,size,flags,data_hash",
       "-show_data_hash",
@@ -97,8 +91,15 @@ export async function readReferencePackets(
     new Response(child.stderr).text(),
     child.exited,
   ]);
-  if (code !== 0) {
-    throw new RialtoError("INVALID_ARGUMENT", `ffprobe cannot read "${path}": ${errors.trim()}`);
+  // ffprobe stops at a demuxer error and still exits 0 (ffmpeg 5.1 does so on CENC fragments
+  // whose senc entries it pairs with the wrong samples): its packets would be a partial list.
+  const demuxerError = errors.split("\n").find((line) => line.startsWith("[mov,"));
+  if (code !== 0 || demuxerError !== undefined) {
+    throw new RialtoError(
+      "INVALID_ARGUMENT",
+      `ffprobe cannot read "${path}": ${(demuxerError ?? errors).trim()}`,
+      { details: { ffprobeFailed: true } },
+    );
   }
   const json = JSON.parse(text) as FfprobeJson;
   return (json.streams ?? []).map((stream) => ({
@@ -117,6 +118,36 @@ export async function readReferencePackets(
         discard: (p.flags ?? "").includes("D"),
       })),
   }));
+}
+
+/**
+ * Runs ffprobe on `path` and returns its streams with every packet: size, SHA-256, pts, dts and
+ * keyframe and discard flags. DASH media segments appended to their init segment (several
+ * top-level `styp`) are probed one segment at a time, each behind the init segment, and their
+ * packets joined: ffmpeg stops at the second segment's `sidx` otherwise.
+ *
+ * @throws RialtoError `NOT_FOUND` when ffprobe is not on PATH, `INVALID_ARGUMENT` when it
+ *   cannot read the file.
+ */
+export async function readReferencePackets(path: string): Promise<ReferenceStream[]> {
+  const segments = splitDashSegments(await Bun.file(path).bytes());
+  if (segments === undefined) return probe(path);
+  const dir = await mkdtemp(join(tmpdir(), "rialto-ffprobe-"));
+  try {
+    const parts: ReferenceStream[][] = [];
+    for (const [index, segment] of segments.entries()) {
+      const part = join(dir, `segment-${index}.mp4`);
+      await Bun.write(part, segment);
+      parts.push(await probe(part));
+    }
+    const [first = []] = parts;
+    return first.map((stream) => ({
+      ...stream,
+      packets: parts.flatMap((p) => p.find((s) => s.trackId === stream.trackId)?.packets ?? []),
+    }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** `SHA256:<hex>` of a sample, as ffprobe prints it. */

@@ -1,3 +1,4 @@
+export { splitDashSegments } from "./dash-segments.ts";
 export {
   DEMO_CLIP_GOLDEN,
   DEMO_CLIP_PATH,
