@@ -7,19 +7,22 @@ import keys from "../../media/test-clips/keys.json";
 import { type Box, childBoxes, readBoxes } from "./box-reader.ts";
 import { readMp4 } from "./demux-mp4.ts";
 import type { DemuxedMovie, DemuxedTrack } from "./demuxed-movie.ts";
-import { COMMON_SYSTEM_ID } from "./encryption-info.ts";
 import { compareWithGolden, type GoldenFile, loadGolden } from "./golden-values.ts";
+import {
+  CLEAR_TEST_CLIPS,
+  ENCRYPTED_TEST_CLIPS,
+  TEST_CLIPS_DIR,
+  testClipBytes,
+} from "./test-support/test-clips.ts";
 import { presentedSamples, trackChecksum } from "./track-checksum.ts";
 
-const CLIPS = join(import.meta.dir, "../../media/test-clips");
-
 async function clip(name: string): Promise<{ bytes: Uint8Array; movie: DemuxedMovie }> {
-  const bytes = await Bun.file(join(CLIPS, `${name}.mp4`)).bytes();
+  const bytes = await testClipBytes(name);
   return { bytes, movie: readMp4(bytes, `${name}.mp4`) };
 }
 
 function golden(name: string): Promise<GoldenFile> {
-  return loadGolden(join(CLIPS, `${name}.golden.json`));
+  return loadGolden(join(TEST_CLIPS_DIR, `${name}.golden.json`));
 }
 
 /** The boxes of `type` anywhere under the top level (moof/traf, moov/trak/...). */
@@ -31,17 +34,8 @@ function boxesOf(bytes: Uint8Array, path: readonly string[]): Box[] {
   return level.filter((b) => b.type === path.at(-1));
 }
 
-const CLEAR = [
-  "h264-bframes-aac-mono",
-  "hevc-bframes",
-  "fmp4-multitrun",
-  "fmp4-sidx-audio",
-  "dash-init-segments",
-  "opus-ac3-eac3-aac",
-];
-
 describe("demuxMp4 against ffprobe's golden values", () => {
-  for (const name of CLEAR) {
+  for (const name of CLEAR_TEST_CLIPS) {
     it(`reads ${name}.mp4 packet by packet as ffprobe does (bytes, pts, dts, flags) with its codec parameters`, async () => {
       const [{ movie }, expected] = await Promise.all([clip(name), golden(name)]);
       const comparisons = compareWithGolden(movie, expected);
@@ -123,33 +117,8 @@ const keyStore: KeyStore = {
   },
 };
 
-const ENCRYPTED = [
-  {
-    name: "cbcs-1-9",
-    clear: "h264-bframes-aac-mono",
-    scheme: "cbcs",
-    pattern: [1, 9],
-    pssh: ["9a04f07998404286ab92e65be0885f95"],
-  },
-  { name: "cbcs-2-8", clear: "h264-bframes-aac-mono", scheme: "cbcs", pattern: [2, 8], pssh: [] },
-  {
-    name: "fmp4-cenc-clear-lead",
-    clear: "fmp4-multitrun",
-    scheme: "cenc",
-    pattern: undefined,
-    pssh: [COMMON_SYSTEM_ID],
-  },
-  {
-    name: "fmp4-cbcs-2-8",
-    clear: "fmp4-multitrun",
-    scheme: "cbcs",
-    pattern: [2, 8],
-    pssh: ["9a04f07998404286ab92e65be0885f95"],
-  },
-] as const;
-
 describe("demuxMp4 on encrypted clips (their clear twins' golden values are the reference)", () => {
-  for (const { name, clear, scheme, pattern, pssh } of ENCRYPTED) {
+  for (const { name, clear, scheme, pattern, pssh } of ENCRYPTED_TEST_CLIPS) {
     it(`reads ${name}.mp4's ${scheme} info (tenc, senc, pssh) and decrypts to the clear twin's packets`, async () => {
       const [{ movie }, expected] = await Promise.all([clip(name), golden(clear)]);
       expect(movie.pssh.map((p) => p.systemId)).toEqual([...pssh]);

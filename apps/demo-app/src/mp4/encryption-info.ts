@@ -127,7 +127,11 @@ export function readSenc(
   if (sampleCount !== undefined && count !== sampleCount) {
     throw c.invalid(`${count} entries for ${sampleCount} samples`);
   }
-  if (count * ivSize > c.remaining) throw c.invalid(`${count} entries of ${ivSize}-byte IVs`);
+  // An entry takes at least a byte of the file unless it is empty (constant IV, no subsamples):
+  // no file holds more samples than bytes, and a count beyond that would only spin.
+  if (count * ivSize > c.remaining || count > bytes.byteLength) {
+    throw c.invalid(`${count} entries of ${ivSize}-byte IVs`);
+  }
   const entries: AuxiliaryInfo[] = [];
   for (let i = 0; i < count; i++) entries.push(readAuxiliaryEntry(c, ivSize, (flags & 2) !== 0));
   if (c.remaining !== 0) throw c.invalid(`${c.remaining} bytes after its ${count} entries`);
@@ -141,7 +145,11 @@ export function readSaiz(file: string, bytes: Uint8Array, box: Box): number[] {
   if (flags & 1) c.skip(8);
   const defaultSize = c.u8();
   const count = c.u32();
-  if (defaultSize !== 0) return Array.from({ length: count }, () => defaultSize);
+  if (defaultSize !== 0) {
+    if (count * defaultSize > bytes.byteLength)
+      throw c.invalid(`${count} sizes of ${defaultSize} bytes`);
+    return Array.from({ length: count }, () => defaultSize);
+  }
   if (count > c.remaining) throw c.invalid(`${count} sizes`);
   return Array.from({ length: count }, () => c.u8());
 }

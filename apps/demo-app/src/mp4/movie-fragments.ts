@@ -37,7 +37,7 @@ function readTrun(
   const dataOffset = flags & 0x1 ? c.i32() : undefined;
   const firstFlags = flags & 0x4 ? c.u32() : undefined;
   const fieldBytes = [0x100, 0x200, 0x400, 0x800].filter((f) => flags & f).length * 4;
-  if (count * fieldBytes > c.remaining || (fieldBytes === 0 && count > 1 << 20)) {
+  if (count * fieldBytes > c.remaining || (fieldBytes === 0 && count > c.bytes.byteLength)) {
     throw c.invalid(`${count} samples it has no room for`);
   }
   const samples: TrackRun["samples"] = [];
