@@ -3,10 +3,9 @@
 // the whole system, with the keys a user gives. The clips are the repo's own
 // (apps/demo-app/media/test-clips, made by make-test-clips.sh with ffmpeg), not the shared
 // real-world files (`bun run conformance` plays those).
-import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { fileURLToPath } from "node:url";
-import { demoProcesses } from "./support/demo-process.ts";
-import { WAIT_MS } from "./support/wait.ts";
+import { demoRunsPerTest } from "./support/demo-process.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(60_000);
@@ -15,11 +14,10 @@ const CLIPS = fileURLToPath(new URL("../apps/demo-app/media/test-clips/", import
 const KEYS = `${CLIPS}keys.json`;
 const KEY = "7e571d017e571d017e571d017e571d01:00112233445566778899aabbccddeeff";
 
-const demo = demoProcesses(WAIT_MS * 3);
-afterEach(() => demo.cleanup());
+const runDemoAsIs = demoRunsPerTest();
 
 /** Runs the demo as a child process with `--fast`. */
-const runDemo = (...args: string[]) => demo.run("--fast", ...args);
+const runDemo = (...args: string[]) => runDemoAsIs("--fast", ...args);
 
 /** The rendered and reference checksums printed for a source type, and the reference's label. */
 function checksums(stdout: string, type: string) {

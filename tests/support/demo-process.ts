@@ -1,10 +1,11 @@
+import { afterEach } from "bun:test";
 import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
 import { WAIT_MS, within } from "./wait.ts";
 
 const DEMO_MAIN = fileURLToPath(new URL("../../apps/demo-app/src/main.ts", import.meta.url));
 
-/** What a demo run printed, and its exit code. */
+/** What a demo run printed and how it ended. */
 export interface DemoRun {
   readonly code: number;
   readonly stdout: string;
@@ -12,38 +13,33 @@ export interface DemoRun {
 }
 
 /**
- * Runs the demo (`apps/demo-app/src/main.ts`) as child processes: `run(...args)` resolves with
- * the exit code and output within `waitMs`; `cleanup()` (from `afterEach`) kills any child still
- * running and waits for it.
+ * Registers, in the calling scope (call it at file scope), an `afterEach` that kills every demo
+ * the returned function started during the test; the returned function runs the demo as a child
+ * process with `args` and resolves with its exit code and output (deadline: twice `WAIT_MS`).
  */
-export function demoProcesses(waitMs = WAIT_MS * 2): {
-  run(...args: string[]): Promise<DemoRun>;
-  cleanup(): Promise<void>;
-} {
+export function demoRunsPerTest(): (...args: string[]) => Promise<DemoRun> {
   const children: Subprocess[] = [];
-  return {
-    async run(...args) {
-      const child = Bun.spawn([process.execPath, DEMO_MAIN, ...args], {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      children.push(child);
-      const [code, stdout, stderr] = await within(
-        Promise.all([
-          child.exited,
-          new Response(child.stdout).text(),
-          new Response(child.stderr).text(),
-        ]),
-        `demo ${args.join(" ")}`,
-        waitMs,
-      );
-      return { code, stdout, stderr };
-    },
-    async cleanup() {
-      for (const child of children.splice(0)) {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-        await child.exited;
-      }
-    },
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await child.exited;
+    }
+  });
+  return async (...args) => {
+    const child = Bun.spawn([process.execPath, DEMO_MAIN, ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    children.push(child);
+    const [code, stdout, stderr] = await within(
+      Promise.all([
+        child.exited,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]),
+      `demo ${args.join(" ")}`,
+      WAIT_MS * 2,
+    );
+    return { code, stdout, stderr };
   };
 }
