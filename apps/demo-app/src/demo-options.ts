@@ -31,8 +31,9 @@ export interface DemoOptions {
 export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--switch] [--audio-track N] [--video-track N]
          [--file PATH [--key KID:KEY]... [--keys FILE] [--clear FILE] | --encrypted]
 
-Plays an MP4 (H.264 / H.265 / AAC / Opus / AC-3 / E-AC-3, clear or CENC cenc/cbcs) through a server manager, a session server and the client
-library, in real time, and checks what was rendered against the file's samples.
+Plays an MP4 (H.264 / H.265 / AAC / Opus / AC-3 / E-AC-3, clear or CENC cenc / cbcs) through a
+server manager, a session server and the client library, in real time, and checks what was
+rendered against the file's samples (and the demuxer against ffprobe).
 
   --fast        freerun clock: play as fast as the data arrives
   --file PATH   play this MP4 instead of the bundled clip (media/clip.mp4)
