@@ -120,8 +120,8 @@ function expectedOfParts(parts: readonly (readonly DemuxedSample[])[]): Expected
   let offsetNs = 0;
   const joined: DemuxedSample[] = [];
   for (const part of parts) {
-    const start = Math.min(...part.map((s) => s.timestampNs));
-    const end = Math.max(...part.map((s) => s.timestampNs + s.durationNs));
+    const start = part.reduce((min, s) => Math.min(min, s.timestampNs), Number.POSITIVE_INFINITY);
+    const end = part.reduce((max, s) => Math.max(max, s.timestampNs + s.durationNs), start);
     for (const sample of part)
       joined.push({ ...sample, timestampNs: sample.timestampNs - start + offsetNs });
     offsetNs += end - start;

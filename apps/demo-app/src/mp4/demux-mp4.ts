@@ -153,7 +153,8 @@ function demuxTrack(
       ...(encryption === undefined ? {} : { encryption }),
     };
   });
-  const endNs = Math.max(...samples.map((s) => s.timestampNs + s.durationNs));
+  // A loop, not Math.max(...): a long movie has more samples than a call takes arguments.
+  const endNs = samples.reduce((end, s) => Math.max(end, s.timestampNs + s.durationNs), 0);
   const codec = firstEntry.codec;
   const common = {
     id: track.id,
