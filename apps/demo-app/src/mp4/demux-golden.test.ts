@@ -145,6 +145,28 @@ describe("demuxMp4 on encrypted clips (their clear twins' golden values are the 
     });
   }
 
+  it("reads the same IVs and subsamples through saiz/saio when there is no senc box", async () => {
+    for (const name of ["cbcs-1-9", "fmp4-cenc-clear-lead"]) {
+      const bytes = await testClipBytes(name);
+      const withSenc = readMp4(bytes, name);
+      // Each senc renamed to free: same sizes, so saio still points at the entries inside it.
+      const renamed = bytes.slice();
+      const text = new TextDecoder("latin1").decode(renamed);
+      let found = 0;
+      for (let at = text.indexOf("senc"); at !== -1; at = text.indexOf("senc", at + 4)) {
+        renamed.set(new TextEncoder().encode("free"), at);
+        found++;
+      }
+      expect(found).toBeGreaterThan(0);
+      const withSaio = readMp4(renamed, `${name} without senc`);
+      const info = (movie: DemuxedMovie) =>
+        movie.tracks.map((t) =>
+          t.samples.map((s) => s.encryption && [s.encryption.iv.toHex(), s.encryption.subsamples]),
+        );
+      expect(info(withSaio)).toEqual(info(withSenc));
+    }
+  });
+
   it("leaves the clear lead's samples without encryption info and encrypts the rest", async () => {
     const { movie } = await clip("fmp4-cenc-clear-lead");
     for (const track of movie.tracks) {
