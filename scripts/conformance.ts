@@ -14,7 +14,8 @@
 //   overwritten (FUZZ_RUNS of each per file): only typed errors (RialtoError INVALID_ARGUMENT)
 //   may come out, none slower than a second; the line says how many, and a failure fails the run.
 // - `--engine NAME` (repeatable) plays every file once per engine, passing `--engine NAME` to
-//   the demo; `virtual` (the default) passes nothing. Arguments after `--` go to the demo as is.
+//   the demo; `virtual` passes nothing. Default: virtual, plus gstreamer when the demo's usage
+//   lists `--engine` and GStreamer is installed. Arguments after `--` go to the demo as is.
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -44,7 +45,21 @@ function parseOptions(args: readonly string[]): Options {
     else dir = resolve(arg);
   }
   if (engines.some((e) => e === "")) throw new Error("--engine needs a name (virtual, gstreamer)");
-  return { dir: dir ?? DEFAULT_DIR, engines: engines.length > 0 ? engines : ["virtual"], demoArgs };
+  return {
+    dir: dir ?? DEFAULT_DIR,
+    engines: engines.length > 0 ? engines : defaultEngines(),
+    demoArgs,
+  };
+}
+
+/**
+ * The virtual engine, and GStreamer too when the demo has an `--engine` flag (its usage lists
+ * it) and GStreamer is installed (`gst-inspect-1.0` on PATH).
+ */
+function defaultEngines(): string[] {
+  const help = Bun.spawnSync([process.execPath, DEMO_MAIN, "--help"]).stdout.toString();
+  const gstreamer = help.includes("--engine") && Bun.which("gst-inspect-1.0") !== null;
+  return gstreamer ? ["virtual", "gstreamer"] : ["virtual"];
 }
 
 /** One thing to play: a file, or a DASH set's segments concatenated. */
