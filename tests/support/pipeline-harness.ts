@@ -98,6 +98,19 @@ export function demoClip(): Promise<DemuxedMovie> {
   return clip;
 }
 
+/** The demo clip cut to the samples that start before `endNs`. */
+export async function clipUntil(endNs: number): Promise<DemuxedMovie> {
+  const clip = await demoClip();
+  return {
+    ...clip,
+    durationNs: endNs,
+    tracks: clip.tracks.map((track) => ({
+      ...track,
+      samples: track.samples.filter((s) => s.timestampNs < endNs),
+    })),
+  };
+}
+
 /** Options of {@link givenRunningApp}. */
 export interface RunningAppOptions {
   /** The renderer clock; the sink is always `checksum`. */

@@ -68,6 +68,16 @@ export class SampleFeeder {
     return this.#next;
   }
 
+  /**
+   * Samples handed over so far that a renderer presents: priming samples (`discard`, wholly
+   * before 0) are fed for the decoder and clipped, so they are never rendered nor dropped.
+   */
+  get fedPresented(): number {
+    let count = 0;
+    for (let i = 0; i < this.#next; i++) if (!this.samples[i]?.discard) count++;
+    return count;
+  }
+
   /** Bytes of the samples handed over so far. */
   get fedBytes(): number {
     return this.#bytes;
