@@ -132,6 +132,34 @@ describe("FrameDecoder", () => {
     expect(decoder.bufferedBytes).toBe(0);
   });
 
+  it("holds only about what arrived of a large announced frame, however it is dribbled", () => {
+    const decoder = new FrameDecoder();
+    const frame = encodeFrame(FrameType.Request, new Uint8Array(1024 * 1024 - 1), 1024 * 1024);
+    // Header and 100 bytes: the announced megabyte is not allocated.
+    decoder.push(frame.subarray(0, FRAME_HEADER_LENGTH + 100), () => {});
+    expect(decoder.bufferedBytes).toBe(FRAME_HEADER_LENGTH + 100);
+    expect(decoder.retainedBytes).toBeLessThanOrEqual(4096);
+    // One byte at a time: the buffer grows by doubling, never past twice what arrived.
+    let offset = FRAME_HEADER_LENGTH + 100;
+    for (; offset < 20_000; offset++) decoder.push(frame.subarray(offset, offset + 1), () => {});
+    expect(decoder.retainedBytes).toBeLessThanOrEqual(2 * offset);
+    const frames: Frame[] = [];
+    decoder.push(frame.subarray(offset), (decoded) => frames.push(decoded));
+    expect(frames.map((decoded) => decoded.body.byteLength)).toEqual([1024 * 1024 - 1]);
+    expect(decoder.retainedBytes).toBe(0);
+  });
+
+  it("applies a changed maximum from the next header on", () => {
+    const decoder = new FrameDecoder({ maxFrameLength: 100 });
+    const frames: Frame[] = [];
+    expect(
+      decoder.push(encodeFrame(FrameType.Event, new Uint8Array(50)), (f) => frames.push(f)),
+    ).toBe(undefined);
+    decoder.maxFrameLength = 4096;
+    decoder.push(encodeFrame(FrameType.Event, new Uint8Array(1000)), (f) => frames.push(f));
+    expect(frames.map((f) => f.body.byteLength)).toEqual([50, 1000]);
+  });
+
   it("rejects a bad magic, an unknown version, type or encoding", () => {
     const good = encodeJsonFrame(FrameType.Event, { ok: true });
     const corrupt = (offset: number, value: number) => {

@@ -17,6 +17,10 @@ export interface Frame {
   body: Uint8Array;
 }
 
+const EMPTY = new Uint8Array(0);
+/** First size of the buffer of an incomplete frame (most frames are smaller). */
+const MIN_BUFFER = 4096;
+
 const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(FrameType));
 const KNOWN_ENCODINGS: ReadonlySet<number> = new Set(Object.values(FrameEncoding));
 
@@ -27,10 +31,16 @@ const KNOWN_ENCODINGS: ReadonlySet<number> = new Set(Object.values(FrameEncoding
  * a failed state and returns a PROTOCOL_ERROR, because the stream can no longer be resynchronised.
  */
 export class FrameDecoder {
-  readonly #maxFrameLength: number;
-  /** Holds an incomplete frame between chunks: the header, then header + body. */
-  #partial: Uint8Array | undefined;
+  #maxFrameLength: number;
+  /**
+   * The incomplete frame received so far, in a buffer that grows (doubling, up to the frame's
+   * length) as bytes arrive: an announced length allocates nothing, so a peer holds at most
+   * twice what it really sent of our memory.
+   */
+  #partial: Uint8Array = EMPTY;
   #partialLength = 0;
+  /** Header + body length of the incomplete frame, once its header is complete. */
+  #frameLength: number | undefined;
   #failure: RialtoError | undefined;
 
   constructor(options: { maxFrameLength?: number } = {}) {
@@ -47,6 +57,24 @@ export class FrameDecoder {
     return this.#partialLength;
   }
 
+  /** Memory held for the incomplete frame, in bytes: at most twice {@link bufferedBytes}, or 4 KiB. */
+  get retainedBytes(): number {
+    return this.#partial.byteLength;
+  }
+
+  /** The largest body accepted, in bytes. */
+  get maxFrameLength(): number {
+    return this.#maxFrameLength;
+  }
+
+  /**
+   * Changes the largest body accepted from the next header on (e.g. larger once a peer has
+   * registered). A frame whose header was already accepted is not checked again.
+   */
+  set maxFrameLength(bytes: number) {
+    this.#maxFrameLength = bytes;
+  }
+
   /**
    * Decodes what `chunk` completes. Returns the PROTOCOL_ERROR that stopped the decoder, or
    * undefined while the stream is healthy. Exceptions thrown by `onFrame` propagate to the caller.
@@ -54,9 +82,9 @@ export class FrameDecoder {
   push(chunk: Uint8Array, onFrame: (frame: Frame) => void): RialtoError | undefined {
     if (this.#failure !== undefined) return this.#failure;
     let offset = 0;
-    if (this.#partial !== undefined) {
+    if (this.#partialLength > 0) {
       offset = this.#fillPartial(chunk, onFrame);
-      if (this.#failure !== undefined || this.#partial !== undefined) return this.#failure;
+      if (this.#failure !== undefined || this.#partialLength > 0) return this.#failure;
     }
     while (chunk.byteLength - offset >= FRAME_HEADER_LENGTH) {
       const header = readFrameHeader(chunk, offset);
@@ -88,52 +116,62 @@ export class FrameDecoder {
     return undefined;
   }
 
+  /** Keeps the start of a frame (its header was checked by the caller when complete). */
   #keep(rest: Uint8Array): void {
-    // A known header lets us allocate the exact frame once; the length was checked above.
-    const size =
+    this.#frameLength =
       rest.byteLength >= FRAME_HEADER_LENGTH
         ? FRAME_HEADER_LENGTH + readUint32(rest, 0)
-        : FRAME_HEADER_LENGTH;
-    this.#partial = new Uint8Array(size);
-    this.#partial.set(rest);
-    this.#partialLength = rest.byteLength;
+        : undefined;
+    this.#partial = EMPTY;
+    this.#partialLength = 0;
+    this.#append(rest);
   }
 
-  /** Completes the held frame from the front of `chunk`; returns how many bytes it consumed. */
+  /** Continues the held frame from the front of `chunk`; returns how many bytes it consumed. */
   #fillPartial(chunk: Uint8Array, onFrame: (frame: Frame) => void): number {
-    let partial = this.#partial as Uint8Array;
     let consumed = 0;
-    if (this.#partialLength < FRAME_HEADER_LENGTH) {
+    if (this.#frameLength === undefined) {
       consumed = Math.min(FRAME_HEADER_LENGTH - this.#partialLength, chunk.byteLength);
-      partial.set(chunk.subarray(0, consumed), this.#partialLength);
-      this.#partialLength += consumed;
+      this.#append(chunk.subarray(0, consumed));
       if (this.#partialLength < FRAME_HEADER_LENGTH) return consumed;
-      const header = readFrameHeader(partial, 0);
+      const header = readFrameHeader(this.#partial, 0);
       const failure = this.#check(header);
       if (failure !== undefined) {
         this.#fail(failure);
         return consumed;
       }
-      const grown = new Uint8Array(FRAME_HEADER_LENGTH + header.bodyLength);
-      grown.set(partial.subarray(0, FRAME_HEADER_LENGTH));
-      partial = grown;
-      this.#partial = grown;
+      this.#frameLength = FRAME_HEADER_LENGTH + header.bodyLength;
     }
-    const take = Math.min(partial.byteLength - this.#partialLength, chunk.byteLength - consumed);
-    partial.set(chunk.subarray(consumed, consumed + take), this.#partialLength);
-    this.#partialLength += take;
+    const take = Math.min(this.#frameLength - this.#partialLength, chunk.byteLength - consumed);
+    this.#append(chunk.subarray(consumed, consumed + take));
     consumed += take;
-    if (this.#partialLength === partial.byteLength) {
-      this.#partial = undefined;
+    if (this.#partialLength === this.#frameLength) {
+      const frame = this.#partial.subarray(0, this.#partialLength);
+      this.#partial = EMPTY;
       this.#partialLength = 0;
-      const header = readFrameHeader(partial, 0);
+      this.#frameLength = undefined;
+      const header = readFrameHeader(frame, 0);
       onFrame({
         type: header.type as FrameType,
         encoding: header.encoding as FrameEncoding,
-        body: partial.subarray(FRAME_HEADER_LENGTH),
+        body: frame.subarray(FRAME_HEADER_LENGTH),
       });
     }
     return consumed;
+  }
+
+  /** Appends to the held frame, growing its buffer by doubling up to the frame's length. */
+  #append(bytes: Uint8Array): void {
+    const needed = this.#partialLength + bytes.byteLength;
+    if (needed > this.#partial.byteLength) {
+      const limit = this.#frameLength ?? FRAME_HEADER_LENGTH;
+      const size = Math.min(Math.max(needed, this.#partial.byteLength * 2, MIN_BUFFER), limit);
+      const grown = new Uint8Array(Math.max(size, needed));
+      grown.set(this.#partial.subarray(0, this.#partialLength));
+      this.#partial = grown;
+    }
+    this.#partial.set(bytes, this.#partialLength);
+    this.#partialLength = needed;
   }
 
   #check(header: ReturnType<typeof readFrameHeader>): string | undefined {
@@ -153,8 +191,9 @@ export class FrameDecoder {
 
   #fail(message: string): RialtoError {
     this.#failure = new RialtoError("PROTOCOL_ERROR", message);
-    this.#partial = undefined;
+    this.#partial = EMPTY;
     this.#partialLength = 0;
+    this.#frameLength = undefined;
     return this.#failure;
   }
 }
