@@ -247,11 +247,15 @@ export class RialtoClient implements AsyncDisposable {
     this.#retry = await RetryClient.connect({
       name: "rialto-client",
       connect: () => connectUnix(this.#options.socketPath),
-      registration: (fresh) => {
+      registration: async (fresh) => {
         if (!fresh) return { protocolVersion: PROTOCOL_VERSION };
         if (this.#registrations > 0) this.#forgotten();
         this.#side?.close();
-        this.#side = ClientSideChannel.open(this.#options.socketPath);
+        this.#side = undefined;
+        this.#side = await ClientSideChannel.open(
+          this.#options.socketPath,
+          Math.min(this.#options.timeoutMs, 1000),
+        );
         return { protocolVersion: PROTOCOL_VERSION, fdToken: this.#side.token };
       },
       timeoutMs: this.#options.timeoutMs,

@@ -7,6 +7,7 @@ import {
   MethodRouter,
   RialtoError,
   type RpcPeer,
+  readConnectionLimits,
   type SessionServerState,
   type SetConfigurationParams,
   type StateChangedEvent,
@@ -209,7 +210,12 @@ export class SessionServer implements AsyncDisposable {
     this.#config = params;
     if (this.#options.appId === undefined) this.#logger.setBindings({ appId: params.appId });
     this.#logger.level = params.logLevel;
-    this.#listener = await openClientListener(params.socketPath, params.socketPermissions);
+    const connectionLimits = readConnectionLimits(process.env);
+    this.#listener = await openClientListener(
+      params.socketPath,
+      params.socketPermissions,
+      connectionLimits,
+    );
     if (this.#stopping) return;
     const createGateway = this.#options.createClientGateway ?? createClientGateway;
     this.#gateway = createGateway({
@@ -220,6 +226,7 @@ export class SessionServer implements AsyncDisposable {
       applicationState: "Inactive",
       avMemory: () => this.#memory,
       allowedUids: params.allowedUids,
+      connectionLimits,
     });
     this.#gateway.start(this.#listener);
     this.#logger.info({ socketPath: params.socketPath }, "listening for clients");

@@ -39,6 +39,18 @@ export const FdToken = Type.String({
 });
 export type FdToken = Static<typeof FdToken>;
 
+/**
+ * The secret that proves a reconnecting client is the one that registered: 16 to 64 random bytes
+ * as lowercase hex, handed out in the register reply and presented with `clientId` on every
+ * resume. The server compares it in constant time; the id alone resumes nothing.
+ */
+export const ResumeToken = Type.String({
+  minLength: 32,
+  maxLength: 128,
+  pattern: "^(?:[0-9a-f]{2})+$",
+});
+export type ResumeToken = Static<typeof ResumeToken>;
+
 /** Names one file descriptor sent on the fd side channel, so a message can refer to it. */
 export const FdTag = Handle;
 export type FdTag = Static<typeof FdTag>;
@@ -53,6 +65,8 @@ export const RegisterParams = Closed({
   protocolVersion: ProtocolVersionString,
   /** On a reconnect: the id this client got before, so it keeps its state and reply cache. */
   clientId: Type.Optional(ClientId),
+  /** With `clientId`: the `resumeToken` of that registration (a resume without it is refused). */
+  resumeToken: Type.Optional(ResumeToken),
   /** Token of this client's fd side-channel connection, when it opened one. */
   fdToken: Type.Optional(FdToken),
 });
@@ -68,6 +82,11 @@ export const RegisterResult = Closed({
   protocolVersion: ProtocolVersionString,
   /** The app's resource limits. */
   resources: Resources,
+  /**
+   * The secret to present with `clientId` when reconnecting (set by the retry server on every
+   * registration; the same for the client's whole life).
+   */
+  resumeToken: Type.Optional(ResumeToken),
 });
 export type RegisterResult = Static<typeof RegisterResult>;
 

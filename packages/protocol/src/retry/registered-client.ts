@@ -53,6 +53,11 @@ export type ClientConnection = Pick<RpcPeer<unknown>, "emit" | "close">;
 export class RegisteredClient<Session> {
   /** Server-assigned id (1, 2, ... per server process). */
   readonly id: number;
+  /**
+   * The secret a reconnect must present with {@link id}: 128 random bits as hex, handed to the
+   * client in its register reply only.
+   */
+  readonly resumeToken: string = crypto.getRandomValues(new Uint8Array(16)).toHex();
   /** The application's state for this client (pipelines, keys, ...). */
   session!: Session;
   #connection: ClientConnection | undefined;

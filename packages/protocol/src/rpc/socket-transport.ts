@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
 import { RialtoError, toRialtoError } from "../errors.ts";
+import type { OutputBudget } from "./output-budget.ts";
 import type { Transport, TransportSink } from "./transport.ts";
 
 /** Default cap on bytes queued for a peer that does not read: past it the peer is cut off. */
@@ -10,6 +11,15 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 export interface SocketTransportOptions {
   /** Bytes that may wait for a slow reader before the connection is closed (default 32 MiB). */
   maxBufferedBytes?: number;
+  /**
+   * Stop reading from the peer while more than this many bytes wait for it to read (resumed
+   * below half of it); default: never. A server sets it so that a peer that sends requests but
+   * does not read the replies is held back by the kernel's socket buffers, not by our memory
+   * or CPU. (Not for clients: two peers that both stop reading would wait for each other.)
+   */
+  pauseReadingAboveBytes?: number;
+  /** A bound on the bytes queued by this and other connections together (see {@link OutputBudget}). */
+  budget?: OutputBudget;
 }
 
 /**
@@ -25,11 +35,22 @@ export class SocketTransport implements Transport {
   #closed = false;
   #closeCause: RialtoError | undefined;
   #maxBufferedBytes: number;
+  readonly #pauseAbove: number;
+  readonly #budget: OutputBudget | undefined;
+  #readingPaused = false;
   /** Writes made while a received chunk is being handled; sent as one write once it is. */
   #batch: Uint8Array[] | undefined;
 
   constructor(options: SocketTransportOptions = {}) {
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#pauseAbove = options.pauseReadingAboveBytes ?? Number.POSITIVE_INFINITY;
+    this.#budget = options.budget;
+    this.#budget?.add(this);
+  }
+
+  /** True while reading from the peer is paused because it does not read what we send. */
+  get readingPaused(): boolean {
+    return this.#readingPaused;
   }
 
   /** The OS file descriptor of the socket (for SO_PEERCRED checks and side channels). */
@@ -82,8 +103,21 @@ export class SocketTransport implements Transport {
           `peer is not reading: ${this.#queuedBytes} bytes queued (limit ${this.#maxBufferedBytes})`,
         ),
       );
+      return true;
     }
+    if (this.#queuedBytes > this.#pauseAbove && !this.#readingPaused) {
+      this.#readingPaused = true;
+      socket.pause();
+    }
+    this.#budget?.charge(bytes.byteLength);
     return true;
+  }
+
+  /** Forgets the queue (closing): it leaves the budget with it. */
+  #dropQueue(): void {
+    this.#budget?.remove(this, this.#queuedBytes);
+    this.#queue = [];
+    this.#queuedBytes = 0;
   }
 
   close(cause?: RialtoError): void {
@@ -94,8 +128,7 @@ export class SocketTransport implements Transport {
     this.flush();
     this.#closed = true;
     this.#closeCause = cause;
-    this.#queue = [];
-    this.#queuedBytes = 0;
+    this.#dropQueue();
     this.#socket?.end();
     this.#sink?.close(cause);
   }
@@ -138,10 +171,15 @@ export class SocketTransport implements Transport {
           : (this.#queue.shift() as Uint8Array);
       const written = Math.max(socket.write(head), 0);
       this.#queuedBytes -= written;
+      this.#budget?.charge(-written);
       if (written < head.byteLength) {
         this.#queue.unshift(head.subarray(written));
-        return;
+        break;
       }
+    }
+    if (this.#readingPaused && this.#queuedBytes <= this.#pauseAbove / 2) {
+      this.#readingPaused = false;
+      socket.resume();
     }
   }
 
@@ -150,8 +188,7 @@ export class SocketTransport implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeCause = cause;
-    this.#queue = [];
-    this.#queuedBytes = 0;
+    this.#dropQueue();
     this.#sink?.close(cause);
   }
 }

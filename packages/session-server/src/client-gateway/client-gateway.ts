@@ -1,4 +1,9 @@
-import type { ApplicationState, PlaybackOptions, Resources } from "@rialto/protocol";
+import type {
+  ApplicationState,
+  ConnectionLimits,
+  PlaybackOptions,
+  Resources,
+} from "@rialto/protocol";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientListener } from "../client-listener.ts";
@@ -46,6 +51,11 @@ export interface ClientGatewayOptions {
   avMemory(): AvMemory | undefined;
   /** When set, only clients whose SO_PEERCRED uid is listed may connect. */
   allowedUids?: readonly number[];
+  /**
+   * What one client connection may cost (connection and client caps, registration and frame
+   * deadlines, failed resumes); default `readConnectionLimits()` of the environment.
+   */
+  connectionLimits?: ConnectionLimits;
   /**
    * Reads the peer uid of a connected Unix socket fd (SO_PEERCRED); needed with `allowedUids`.
    * An OS boundary, hence injectable.

@@ -8,6 +8,7 @@ import {
   RetryServer,
   RialtoError,
   type RpcEnvironment,
+  readConnectionLimits,
   readRpcEnvironment,
   SessionEvents,
   type SocketTransport,
@@ -112,6 +113,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
       },
       graceMs: options.clientGracePeriodMs ?? environment.clientGraceMs,
       replyTtlMs: options.replyTtlMs,
+      limits: options.connectionLimits ?? readConnectionLimits(),
       onError: (error, client) =>
         this.logger.debug({ err: error, clientId: client?.id }, "client sent something malformed"),
     });
