@@ -42,12 +42,11 @@ describe("the fd side channel under a backlog flood (issue 12, item 4)", () => {
     await using app = await TestApp.start();
     const pid = app.pid;
     const side = sideChannelPath(app.socketPath);
-    // Given a well-behaved client pinging beside the attack.
-    const victim = await app.connect();
+    // Given a well-behaved client (in its own process) pinging beside the attack.
+    await using probe = await PingProbe.start(app.socketPath);
     const fdsBefore = fdCount(pid);
     const rssBefore = rssMiB(pid);
     const rss = sampleRss(pid);
-    const probe = new PingProbe(victim);
 
     // When an attacker fills the backlog (129 is enough to lock out an unswept listener)
     // again and again, holding every connection open and never sending a token.

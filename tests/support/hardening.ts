@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
-import type { RialtoClient } from "@rialto/client";
-import type { Socket } from "bun";
+import { join } from "node:path";
+import type { Socket, Subprocess } from "bun";
+import { within } from "./wait.ts";
 
 /** The bound every attack test holds a well-behaved client's ping p99 to, ms (issue 12). */
 export const PING_P99_LIMIT_MS = 20;
@@ -11,33 +12,54 @@ export interface PingFigures {
   p50: number;
   p99: number;
   max: number;
+  /** Times the probe client had to reconnect (0 when the attack never reached it). */
+  reconnects: number;
 }
 
 /**
- * A well-behaved client pinging its session server in a loop (one ping at a time, 2 ms apart)
- * while an attack runs beside it; {@link PingProbe.stop} gives the latencies seen.
+ * A well-behaved client in its own process (`ping-probe-process.ts`), pinging its session
+ * server one ping at a time (1 ms apart) while an attack runs in the test's process;
+ * {@link PingProbe.stop} gives the latencies it saw. Its own process, so that the attacker's
+ * work in this one does not count as the server's latency.
  */
-export class PingProbe {
-  readonly #latencies: number[] = [];
-  readonly #done: Promise<void>;
-  #running = true;
-  #failure: unknown;
+export class PingProbe implements AsyncDisposable {
+  readonly #child: Subprocess<"pipe", "pipe", "inherit">;
+  readonly #lines: AsyncIterator<string>;
 
-  constructor(client: RialtoClient) {
-    this.#done = this.#run(client);
+  private constructor(child: Subprocess<"pipe", "pipe", "inherit">) {
+    this.#child = child;
+    this.#lines = readLines(child.stdout);
   }
 
-  /** Pings answered so far. */
-  get count(): number {
-    return this.#latencies.length;
+  /** Starts the probe client on `socketPath`; resolves once it is connected. */
+  static async start(socketPath: string): Promise<PingProbe> {
+    const child = Bun.spawn([process.execPath, PROBE_SCRIPT, socketPath], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const probe = new PingProbe(child);
+    const first = await within(probe.#lines.next(), "the ping probe to connect");
+    if (first.value !== "ready") {
+      await probe[Symbol.asyncDispose]();
+      throw new Error(`ping probe did not start: ${first.value}`);
+    }
+    return probe;
   }
 
-  /** Stops pinging; rejects if a ping failed. */
+  /** Stops pinging; throws if a ping failed. */
   async stop(): Promise<PingFigures> {
-    this.#running = false;
-    await this.#done;
-    if (this.#failure !== undefined) throw this.#failure;
-    const sorted = [...this.#latencies].sort((a, b) => a - b);
+    this.#child.stdin.write("stop\n");
+    await this.#child.stdin.flush();
+    const line = await within(this.#lines.next(), "the ping probe's figures");
+    const result = JSON.parse(String(line.value)) as {
+      latencies: number[];
+      failure?: string;
+      reconnects: number;
+    };
+    await this.#child.exited;
+    if (result.failure !== undefined) throw new Error(`ping probe failed: ${result.failure}`);
+    const sorted = result.latencies.sort((a, b) => a - b);
     const at = (q: number) =>
       sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
     return {
@@ -45,23 +67,31 @@ export class PingProbe {
       p50: round(at(0.5)),
       p99: round(at(0.99)),
       max: round(sorted.at(-1) ?? 0),
+      reconnects: result.reconnects,
     };
   }
 
-  async #run(client: RialtoClient): Promise<void> {
-    let n = 0;
-    while (this.#running) {
-      const started = performance.now();
-      try {
-        await client.ping(++n);
-      } catch (error) {
-        this.#failure = error;
-        return;
-      }
-      this.#latencies.push(performance.now() - started);
-      await Bun.sleep(2);
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#child.exitCode === null) this.#child.kill("SIGKILL");
+    await this.#child.exited;
+  }
+}
+
+const PROBE_SCRIPT = join(import.meta.dir, "ping-probe-process.ts");
+
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    let newline = pending.indexOf("\n");
+    while (newline >= 0) {
+      yield pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf("\n");
     }
   }
+  if (pending !== "") yield pending;
 }
 
 function round(ms: number): number {
@@ -149,4 +179,28 @@ export async function openRaw(path: string, reading = true): Promise<RawConnecti
 /** Prints one figure line of an attack test (kept in the CI log for the README's numbers). */
 export function report(attack: string, figures: Record<string, unknown>): void {
   console.log(`[hardening] ${attack}: ${JSON.stringify(figures)}`);
+}
+
+/**
+ * Writes all of `bytes` on a raw Bun socket (which takes what the kernel takes and drops
+ * nothing only if asked again), retrying while the socket buffer is full; false if the
+ * connection closed first or `ms` passed.
+ */
+export async function writeAll(
+  socket: Socket<undefined>,
+  bytes: Uint8Array,
+  ms = 10_000,
+): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const written = socket.write(bytes.subarray(offset));
+    if (written < 0 || socket.readyState <= 0) return false;
+    offset += written;
+    if (offset < bytes.byteLength) {
+      if (performance.now() > deadline) return false;
+      await Bun.sleep(1);
+    }
+  }
+  return true;
 }

@@ -73,6 +73,7 @@ export async function openClientListener(
       mode,
       maxBufferedBytes: limits.maxBufferedBytes,
       pauseReadingAboveBytes: limits.pauseReadingAboveBytes,
+      yieldAfterMs: limits.yieldAfterMs,
       budget: outputBudget,
     },
   );

@@ -139,14 +139,35 @@ describe("FrameDecoder", () => {
     decoder.push(frame.subarray(0, FRAME_HEADER_LENGTH + 100), () => {});
     expect(decoder.bufferedBytes).toBe(FRAME_HEADER_LENGTH + 100);
     expect(decoder.retainedBytes).toBeLessThanOrEqual(4096);
-    // One byte at a time: the buffer grows by doubling, never past twice what arrived.
+    // One byte at a time: gathered in 4 KiB pieces, never much more than what arrived.
     let offset = FRAME_HEADER_LENGTH + 100;
     for (; offset < 20_000; offset++) decoder.push(frame.subarray(offset, offset + 1), () => {});
-    expect(decoder.retainedBytes).toBeLessThanOrEqual(2 * offset);
+    expect(decoder.retainedBytes).toBeLessThanOrEqual(offset + 4096);
     const frames: Frame[] = [];
     decoder.push(frame.subarray(offset), (decoded) => frames.push(decoded));
     expect(frames.map((decoded) => decoded.body.byteLength)).toEqual([1024 * 1024 - 1]);
     expect(decoder.retainedBytes).toBe(0);
+  });
+
+  it("drops a body that nests too deep as it arrives, keeping nothing of it, and still delivers the frame", () => {
+    const decoder = new FrameDecoder({ maxJsonDepth: 64 });
+    const deep = new TextEncoder().encode(`${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+    const frame = encodeFrame(FrameType.Request, deep, 1024 * 1024);
+    const next = encodeJsonFrame(FrameType.Request, { id: 2, method: "m", params: [[[1]]] });
+    const frames: Frame[] = [];
+    for (let offset = 0; offset < frame.byteLength; offset += 1000) {
+      decoder.push(frame.subarray(offset, offset + 1000), (decoded) => frames.push(decoded));
+      expect(decoder.retainedBytes).toBeLessThanOrEqual(4096 + FRAME_HEADER_LENGTH);
+    }
+    decoder.push(next, (decoded) => frames.push(decoded));
+    expect(frames.map((f) => [f.type, f.tooDeep ?? false, f.body.byteLength])).toEqual([
+      [FrameType.Request, true, 0],
+      [FrameType.Request, false, next.byteLength - FRAME_HEADER_LENGTH],
+    ]);
+    // Whole in one chunk too; brackets inside strings do not count.
+    const inString = encodeJsonFrame(FrameType.Event, { text: "[".repeat(1000) });
+    decoder.push(Buffer.concat([frame, inString]), (decoded) => frames.push(decoded));
+    expect(frames.slice(2).map((f) => f.tooDeep ?? false)).toEqual([true, false]);
   });
 
   it("applies a changed maximum from the next header on", () => {

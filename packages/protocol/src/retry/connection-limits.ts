@@ -26,6 +26,8 @@ export interface ConnectionLimits {
   pauseReadingAboveBytes: number;
   /** Output queued for all peers together before the worst reader is cut off (`RIALTO_MAX_OUTPUT_TOTAL`, default 16 MiB). */
   maxTotalBufferedBytes: number;
+  /** CPU ms one peer's input may take before it waits a turn of the event loop (`RIALTO_YIELD_AFTER_MS`, default 1). */
+  yieldAfterMs: number;
 }
 
 /** The defaults of {@link ConnectionLimits}. */
@@ -39,6 +41,7 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   maxBufferedBytes: 4 * 1024 * 1024,
   pauseReadingAboveBytes: 256 * 1024,
   maxTotalBufferedBytes: 16 * 1024 * 1024,
+  yieldAfterMs: 1,
 });
 
 const VARIABLES: Record<keyof ConnectionLimits, [name: string, min: number, max: number]> = {
@@ -51,6 +54,7 @@ const VARIABLES: Record<keyof ConnectionLimits, [name: string, min: number, max:
   maxBufferedBytes: ["RIALTO_MAX_OUTPUT_PER_CONNECTION", 64 * 1024, 1024 * 1024 * 1024],
   pauseReadingAboveBytes: ["RIALTO_PAUSE_READING_ABOVE", 4096, 1024 * 1024 * 1024],
   maxTotalBufferedBytes: ["RIALTO_MAX_OUTPUT_TOTAL", 64 * 1024, 4 * 1024 * 1024 * 1024],
+  yieldAfterMs: ["RIALTO_YIELD_AFTER_MS", 1, 1000],
 };
 
 /**

@@ -2,7 +2,7 @@ import { describeValue, RialtoError, toRialtoError } from "../errors.ts";
 import { FrameDecoder } from "../framing/frame-decoder.ts";
 import { encodeJsonFrame } from "../framing/frame-encoder.ts";
 import { DEFAULT_MAX_FRAME_LENGTH, FrameType } from "../framing/frame-header.ts";
-import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from "../framing/json-depth.ts";
+import { DEFAULT_MAX_JSON_DEPTH } from "../framing/json-depth.ts";
 import type { AnyEvent, AnyMethod, ParamsOf, PayloadOf, ResultOf } from "./descriptor.ts";
 import { Envelopes, type RequestEnvelope, type ResponseEnvelope } from "./envelope.ts";
 import type { MethodRouter } from "./method-router.ts";
@@ -125,8 +125,15 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
       this.#maxFrameLength,
     );
     this.#maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
-    this.#decoder = new FrameDecoder({ maxFrameLength: this.#maxIncomingFrameLength });
+    this.#decoder = this.#newDecoder();
     if (options.transport !== undefined) this.attach(options.transport);
+  }
+
+  #newDecoder(): FrameDecoder {
+    return new FrameDecoder({
+      maxFrameLength: this.#maxIncomingFrameLength,
+      maxJsonDepth: this.#maxJsonDepth,
+    });
   }
 
   /** Largest body accepted from the peer, in bytes (at most `maxFrameLength`). */
@@ -215,7 +222,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.#transport = transport;
     this.#notice = undefined;
     this.#clearFrameTimer();
-    this.#decoder = new FrameDecoder({ maxFrameLength: this.#maxIncomingFrameLength });
+    this.#decoder = this.#newDecoder();
     transport.start({
       data: (bytes) => {
         if (this.#transport === transport) this.#receive(bytes);
@@ -373,7 +380,9 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   #receive(bytes: Uint8Array): void {
     let failure: RialtoError | undefined;
     try {
-      failure = this.#decoder.push(bytes, (frame) => this.#onFrame(frame.type, frame.body));
+      failure = this.#decoder.push(bytes, (frame) =>
+        this.#onFrame(frame.type, frame.body, frame.tooDeep === true),
+      );
     } catch (error) {
       // #onFrame answers every frame itself; reaching here is a bug, and the stream's state is
       // unknown: the peer is told and disconnected rather than left unanswered.
@@ -422,10 +431,10 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.#frameTimer = undefined;
   }
 
-  #onFrame(type: FrameType, body: Uint8Array): void {
-    if (exceedsJsonDepth(body, this.#maxJsonDepth)) {
+  #onFrame(type: FrameType, body: Uint8Array, tooDeep: boolean): void {
+    if (tooDeep) {
       this.#protocolError(
-        `frame body nests arrays/objects deeper than ${this.#maxJsonDepth} levels (${body.byteLength} bytes)`,
+        `frame body nests arrays/objects deeper than ${this.#maxJsonDepth} levels (dropped unread)`,
         undefined,
       );
       return;

@@ -20,6 +20,13 @@ export interface SocketTransportOptions {
   pauseReadingAboveBytes?: number;
   /** A bound on the bytes queued by this and other connections together (see {@link OutputBudget}). */
   budget?: OutputBudget;
+  /**
+   * Fairness: once handling this peer's input has taken this many ms of CPU, stop reading from
+   * it until the event loop has gone round once (default: never). A peer that sends faster than
+   * we can handle then gets its turn like every other connection, instead of keeping the loop to
+   * itself while the others' calls wait.
+   */
+  yieldAfterMs?: number;
 }
 
 /**
@@ -38,6 +45,12 @@ export class SocketTransport implements Transport {
   readonly #pauseAbove: number;
   readonly #budget: OutputBudget | undefined;
   #readingPaused = false;
+  readonly #yieldAfterMs: number | undefined;
+  /** CPU time spent on this peer's input since it last yielded, ms. */
+  #busyMs = 0;
+  #yielding = false;
+  /** Whether the socket is paused now (backpressure or yielding). */
+  #socketPaused = false;
   /** Writes made while a received chunk is being handled; sent as one write once it is. */
   #batch: Uint8Array[] | undefined;
 
@@ -46,6 +59,7 @@ export class SocketTransport implements Transport {
     this.#pauseAbove = options.pauseReadingAboveBytes ?? Number.POSITIVE_INFINITY;
     this.#budget = options.budget;
     this.#budget?.add(this);
+    this.#yieldAfterMs = options.yieldAfterMs;
   }
 
   /** True while reading from the peer is paused because it does not read what we send. */
@@ -107,7 +121,7 @@ export class SocketTransport implements Transport {
     }
     if (this.#queuedBytes > this.#pauseAbove && !this.#readingPaused) {
       this.#readingPaused = true;
-      socket.pause();
+      this.#updateReading();
     }
     this.#budget?.charge(bytes.byteLength);
     return true;
@@ -140,6 +154,7 @@ export class SocketTransport implements Transport {
       this.#early.push(bytes.slice());
       return;
     }
+    const started = this.#yieldAfterMs === undefined ? 0 : performance.now();
     // The answers to a burst of requests that arrived together leave in one write, as a raw
     // echo answers a read with one write: one syscall per chunk instead of one per answer.
     this.#batch = [];
@@ -148,6 +163,31 @@ export class SocketTransport implements Transport {
     } finally {
       this.#sendBatch();
     }
+    if (this.#yieldAfterMs !== undefined) this.#account(performance.now() - started);
+  }
+
+  /** Counts CPU time spent on this peer; past the share, reading pauses for one loop turn. */
+  #account(ms: number): void {
+    this.#busyMs += ms;
+    if (this.#busyMs < (this.#yieldAfterMs as number) || this.#yielding || this.#closed) return;
+    this.#yielding = true;
+    this.#updateReading();
+    setImmediate(() => {
+      this.#yielding = false;
+      this.#busyMs = 0;
+      this.#updateReading();
+    });
+  }
+
+  /** Pauses or resumes reading from the socket as backpressure and fairness say. */
+  #updateReading(): void {
+    const socket = this.#socket;
+    if (socket === undefined || this.#closed) return;
+    const pause = this.#readingPaused || this.#yielding;
+    if (pause === this.#socketPaused) return;
+    this.#socketPaused = pause;
+    if (pause) socket.pause();
+    else socket.resume();
   }
 
   #sendBatch(): void {
@@ -179,7 +219,7 @@ export class SocketTransport implements Transport {
     }
     if (this.#readingPaused && this.#queuedBytes <= this.#pauseAbove / 2) {
       this.#readingPaused = false;
-      socket.resume();
+      this.#updateReading();
     }
   }
 
