@@ -7,6 +7,7 @@ export * from "./messages/index.ts";
 export * from "./retry/index.ts";
 export * from "./rpc/descriptor.ts";
 export * from "./rpc/envelope.ts";
+export * from "./rpc/input-scheduler.ts";
 export * from "./rpc/memory-transport.ts";
 export * from "./rpc/method-router.ts";
 export * from "./rpc/output-budget.ts";

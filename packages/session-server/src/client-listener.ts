@@ -1,6 +1,7 @@
 import {
   type ConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,
+  InputScheduler,
   listenUnix,
   OutputBudget,
   RialtoError,
@@ -74,6 +75,9 @@ export async function openClientListener(
       maxBufferedBytes: limits.maxBufferedBytes,
       pauseReadingAboveBytes: limits.pauseReadingAboveBytes,
       yieldAfterMs: limits.yieldAfterMs,
+      // Every client's input together: two shares per turn of the event loop.
+      scheduler: new InputScheduler(2 * limits.yieldAfterMs),
+      writeStallTimeoutMs: limits.writeStallTimeoutMs,
       budget: outputBudget,
     },
   );

@@ -28,6 +28,8 @@ export interface ConnectionLimits {
   maxTotalBufferedBytes: number;
   /** CPU ms one peer's input may take before it waits a turn of the event loop (`RIALTO_YIELD_AFTER_MS`, default 1). */
   yieldAfterMs: number;
+  /** Time a peer may leave queued output unread before it is cut off, ms (`RIALTO_WRITE_STALL_TIMEOUT_MS`, default 10000). */
+  writeStallTimeoutMs: number;
 }
 
 /** The defaults of {@link ConnectionLimits}. */
@@ -42,6 +44,7 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   pauseReadingAboveBytes: 256 * 1024,
   maxTotalBufferedBytes: 16 * 1024 * 1024,
   yieldAfterMs: 1,
+  writeStallTimeoutMs: 10_000,
 });
 
 const VARIABLES: Record<keyof ConnectionLimits, [name: string, min: number, max: number]> = {
@@ -55,6 +58,7 @@ const VARIABLES: Record<keyof ConnectionLimits, [name: string, min: number, max:
   pauseReadingAboveBytes: ["RIALTO_PAUSE_READING_ABOVE", 4096, 1024 * 1024 * 1024],
   maxTotalBufferedBytes: ["RIALTO_MAX_OUTPUT_TOTAL", 64 * 1024, 4 * 1024 * 1024 * 1024],
   yieldAfterMs: ["RIALTO_YIELD_AFTER_MS", 1, 1000],
+  writeStallTimeoutMs: ["RIALTO_WRITE_STALL_TIMEOUT_MS", 100, 600_000],
 };
 
 /**

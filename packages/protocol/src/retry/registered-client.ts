@@ -1,4 +1,3 @@
-import { RialtoError } from "../errors.ts";
 import type { AnyEvent, PayloadOf } from "../rpc/descriptor.ts";
 import type { RequestEnvelope, ResponseEnvelope } from "../rpc/envelope.ts";
 import type { RpcPeer } from "../rpc/rpc-peer.ts";
@@ -213,6 +212,8 @@ export class RegisteredClient<Session> {
 
   #refuse(id: number, code: "PROTOCOL_ERROR" | "RESOURCE_EXHAUSTED", message: string) {
     this.#refused++;
-    return { id, error: new RialtoError(code, message).toWire() };
+    // The wire form directly: a flood of refused calls must not cost an Error (and its stack
+    // trace) each.
+    return { id, error: { code, message } };
   }
 }

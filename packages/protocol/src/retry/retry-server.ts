@@ -16,7 +16,7 @@ export const DEFAULT_GRACE_MS = 30_000;
 /** Default lifetime of an unacknowledged cached reply, in ms. */
 export const DEFAULT_REPLY_TTL_MS = 120_000;
 /** Default cap on one client's unacknowledged replies (running calls included). */
-export const DEFAULT_MAX_UNACKED_CALLS = 4096;
+export const DEFAULT_MAX_UNACKED_CALLS = 1024;
 /** Default cap on one client's unacknowledged events. */
 export const DEFAULT_MAX_UNACKED_EVENTS = 65_536;
 
@@ -38,7 +38,7 @@ export interface RetryServerOptions<Session> {
   graceMs?: number;
   /** How long an unacknowledged reply is kept, in ms (default 120000). */
   replyTtlMs?: number;
-  /** Unacknowledged replies per client before new calls get RESOURCE_EXHAUSTED (default 4096). */
+  /** Unacknowledged replies per client before new calls get RESOURCE_EXHAUSTED (default 1024). */
   maxUnackedCalls?: number;
   /** Unacknowledged events per client before the oldest are dropped (default 65536). */
   maxUnackedEvents?: number;
