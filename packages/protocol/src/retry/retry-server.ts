@@ -413,12 +413,8 @@ export class RetryServer<Session> implements AsyncDisposable {
         "PERMISSION_DENIED",
         `[${this.#name}] ${state.failedResumes} failed resumes on one connection`,
       );
-      this.#options.onError?.(error, undefined);
-      // The reply is written first (synchronously, by the peer); then the connection goes.
-      queueMicrotask(() => {
-        this.#connections.delete(connection);
-        connection.close(error);
-      });
+      // The reply is written first (synchronously, by the peer); then the notice and the close.
+      queueMicrotask(() => this.#refuse(connection, error));
     }
     return reply;
   }

@@ -111,6 +111,8 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   #frameTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last error notice the peer sent on the current transport: the likely cause of its close. */
   #notice: RialtoError | undefined;
+  /** Why the last transport was lost (a notice it ended with, or its close cause). */
+  #lastLoss: RialtoError | undefined;
   #nextId = 1;
   #closed: RialtoError | undefined;
   #paused = false;
@@ -221,6 +223,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.#transport?.close();
     this.#transport = transport;
     this.#notice = undefined;
+    this.#lastLoss = undefined;
     this.#clearFrameTimer();
     this.#decoder = this.#newDecoder();
     transport.start({
@@ -273,6 +276,12 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
         everSent: false,
       };
       this.#pending.add(id, call);
+      if (call.control && this.#transport === undefined && this.#lastLoss !== undefined) {
+        // A control call cannot wait for a transport: the one it was meant for is already gone.
+        this.#pending.settle(id);
+        reject(this.#callError(method.name, this.#lastLoss));
+        return;
+      }
       if (!this.#paused || call.control) this.#write(call);
     });
   }
@@ -356,6 +365,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
       this.#notice ??
       cause ??
       new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed by peer`);
+    this.#lastLoss = lost;
     for (const [id, call] of [...this.#pending.entries()]) {
       if (!call.control || call.sentOn !== transport) continue;
       this.#pending.settle(id);
