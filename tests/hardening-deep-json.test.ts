@@ -1,6 +1,5 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import {
-  encodeFrame,
   encodeJsonFrame,
   FrameDecoder,
   FrameType,
@@ -8,8 +7,10 @@ import {
   SessionMethods,
 } from "@rialto/protocol";
 import {
+  nestedJson,
   PING_P99_LIMIT_MS,
   PingProbe,
+  rawRequestFrame,
   report,
   rssMiB,
   sampleRss,
@@ -19,18 +20,6 @@ import { TestApp } from "./support/rialto-app.ts";
 import { eventually } from "./support/wait.ts";
 
 setDefaultTimeout(30_000);
-
-const text = new TextEncoder();
-
-/** A request frame whose body is `body` as given (no JSON encoding of ours). */
-function rawRequest(body: string): Uint8Array {
-  return encodeFrame(FrameType.Request, text.encode(body));
-}
-
-/** `depth` nested arrays around `inner`. */
-function nested(depth: number, inner = ""): string {
-  return `${"[".repeat(depth)}${inner}${"]".repeat(depth)}`;
-}
 
 /** A raw registered connection that decodes every frame the server sends. */
 async function rawRegistered(path: string) {
@@ -76,12 +65,16 @@ describe("deep JSON from a registered client (issue 12, item 3)", () => {
     // then a ping.
     const frames: Uint8Array[] = [];
     for (let i = 0; i < 30; i++) {
-      frames.push(rawRequest(nested(60_000)));
+      frames.push(rawRequestFrame(nestedJson(60_000)));
       frames.push(
-        rawRequest(`{"id":${1000 + i},"method":"session/ping","params":${nested(60_000, "1")}}`),
+        rawRequestFrame(
+          `{"id":${1000 + i},"method":"session/ping","params":${nestedJson(60_000, "1")}}`,
+        ),
       );
       frames.push(
-        rawRequest(`{"id":${2000 + i},"method":"session/ping","params":${nested(60, "1")}}`),
+        rawRequestFrame(
+          `{"id":${2000 + i},"method":"session/ping","params":${nestedJson(60, "1")}}`,
+        ),
       );
     }
     const ping = encodeJsonFrame(FrameType.Request, {

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { encodeFrame, FrameType } from "@rialto/protocol";
 import type { Socket, Subprocess } from "bun";
 import { within } from "./wait.ts";
 
@@ -39,9 +40,15 @@ export class PingProbe implements AsyncDisposable {
     this.#lines = readLines(child.stdout);
   }
 
-  /** Starts the probe client on `socketPath`; resolves once it is connected. */
-  static async start(socketPath: string): Promise<PingProbe> {
-    const child = Bun.spawn([process.execPath, PROBE_SCRIPT, socketPath], {
+  /**
+   * Starts the probe client on `socketPath` (an app's client socket; with `control`, the
+   * daemon's control socket); resolves once it is connected.
+   */
+  static async start(
+    socketPath: string,
+    kind: "client" | "control" = "client",
+  ): Promise<PingProbe> {
+    const child = Bun.spawn([process.execPath, PROBE_SCRIPT, socketPath, kind], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "inherit",
@@ -211,4 +218,20 @@ export async function writeAll(
     }
   }
   return true;
+}
+
+/** `depth` nested arrays around `inner`, as JSON text. */
+export function nestedJson(depth: number, inner = ""): string {
+  return `${"[".repeat(depth)}${inner}${"]".repeat(depth)}`;
+}
+
+/** A request frame whose body is `body` as given (no JSON encoding of ours). */
+export function rawRequestFrame(body: string): Uint8Array {
+  return encodeFrame(FrameType.Request, new TextEncoder().encode(body));
+}
+
+/** All of a 1 MiB request frame but its last byte. */
+export function oneByteShortOfMiB(): Uint8Array {
+  const frame = encodeFrame(FrameType.Request, new Uint8Array(1024 * 1024).fill(0x20));
+  return frame.subarray(0, frame.byteLength - 1);
 }

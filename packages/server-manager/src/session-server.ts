@@ -3,6 +3,7 @@ import {
   ControlChannelEvents,
   ControlChannelMethods,
   connectFd,
+  DEFAULT_CONNECTION_LIMITS,
   type LogLevel,
   type RequestedState,
   RialtoError,
@@ -10,6 +11,16 @@ import {
   type SessionServerState,
   type SetConfigurationParams,
 } from "@rialto/protocol";
+
+/**
+ * What the manager queues for a session server that stops reading its control channel: a few
+ * small messages at most, so 1 MiB or 10 s without progress mean it is wedged (it is then cut
+ * off, which the manager handles as a broken channel).
+ */
+const CONTROL_CHANNEL_OUTPUT_LIMITS = {
+  maxBufferedBytes: 1024 * 1024,
+  writeStallTimeoutMs: DEFAULT_CONNECTION_LIMITS.writeStallTimeoutMs,
+};
 
 /** How a session server process ended; both fields are null for a joined process (not our child). */
 export interface ExitInfo {
@@ -124,13 +135,16 @@ export class SessionServer implements AsyncDisposable {
     const channel = new RpcPeer<unknown>({
       name: `session-server ${child.pid}`,
       onTransportClose: closed.resolve,
+      // A session server that starts a frame and never finishes it is cut off (and then
+      // treated as crashed) instead of holding up to a megabyte here for ever.
+      frameTimeoutMs: DEFAULT_CONNECTION_LIMITS.frameTimeoutMs,
     });
     const server = new SessionServer(channel, process, false, closed.promise);
     server.#listener = listener;
     const fd = child.stdio[3];
     const opened =
       typeof fd === "number"
-        ? connectFd(fd)
+        ? connectFd(fd, CONTROL_CHANNEL_OUTPUT_LIMITS)
         : Promise.reject(new Error("Bun.spawn returned no socket for stdio[3]"));
     opened.then(
       (transport) => channel.attach(transport),
