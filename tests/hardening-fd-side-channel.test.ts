@@ -1,14 +1,7 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { sideChannelPath } from "@rialto/protocol";
 import { FdChannel, ShmError } from "@rialto/shm";
-import {
-  fdCount,
-  PING_P99_LIMIT_MS,
-  PingProbe,
-  report,
-  rssMiB,
-  sampleRss,
-} from "./support/hardening.ts";
+import { fdCount, PingProbe, p99Bound, report, rssMiB, sampleRss } from "./support/hardening.ts";
 import { TestApp } from "./support/rialto-app.ts";
 import { eventually } from "./support/wait.ts";
 
@@ -44,6 +37,7 @@ describe("the fd side channel under a backlog flood (issue 12, item 4)", () => {
     const side = sideChannelPath(app.socketPath);
     // Given a well-behaved client (in its own process) pinging beside the attack.
     await using probe = await PingProbe.start(app.socketPath);
+    await probe.baseline();
     const fdsBefore = fdCount(pid);
     const rssBefore = rssMiB(pid);
     const rss = sampleRss(pid);
@@ -63,8 +57,9 @@ describe("the fd side channel under a backlog flood (issue 12, item 4)", () => {
     const figures = await probe.stop();
     const peak = rss.stop();
 
-    // And the server holds only a capped number of the attacker's connections.
-    expect(fdCount(pid) - fdsBefore).toBeLessThan(3 * 2 + 16 + 8);
+    // And the server holds only a capped number of the attacker's connections (the per-uid cap
+    // is the connection cap, 32; the late clients hold 2 fds each).
+    expect(fdCount(pid) - fdsBefore).toBeLessThan(3 * 2 + 32 + 8);
 
     // When the attacker closes its sockets, nothing of it is left in the server.
     for (const channel of held) channel.close();
@@ -78,7 +73,7 @@ describe("the fd side channel under a backlog flood (issue 12, item 4)", () => {
       rssBeforeMiB: Math.round(rssBefore),
       rssPeakMiB: Math.round(peak),
     });
-    expect(figures.p99).toBeLessThan(PING_P99_LIMIT_MS);
+    expect(figures.p99).toBeLessThan(p99Bound(figures));
     expect(peak - rssBefore).toBeLessThan(16);
   });
 });

@@ -23,6 +23,8 @@ export interface PingFigures {
   max: number;
   /** Times the probe client had to reconnect (0 when the attack never reached it). */
   reconnects: number;
+  /** p99 of the pings before the attack ({@link PingProbe.baseline}), ms. */
+  baselineP99: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export interface PingFigures {
 export class PingProbe implements AsyncDisposable {
   readonly #child: Subprocess<"pipe", "pipe", "inherit">;
   readonly #lines: AsyncIterator<string>;
+  #attackFrom: number | undefined;
 
   private constructor(child: Subprocess<"pipe", "pipe", "inherit">) {
     this.#child = child;
@@ -62,27 +65,35 @@ export class PingProbe implements AsyncDisposable {
     return probe;
   }
 
-  /** Stops pinging; throws if a ping failed. */
+  /**
+   * Lets the probe measure the machine without the attack for `ms` (other processes share its
+   * 2 cores), then marks the start of the attack: {@link stop} splits its figures there.
+   */
+  async baseline(ms = 300): Promise<void> {
+    await Bun.sleep(ms);
+    this.#attackFrom = performance.timeOrigin + performance.now();
+  }
+
+  /** Stops pinging; throws if a ping failed. Figures of the pings since {@link baseline}. */
   async stop(): Promise<PingFigures> {
     this.#child.stdin.write("stop\n");
     await this.#child.stdin.flush();
     const line = await within(this.#lines.next(), "the ping probe's figures");
     const result = JSON.parse(String(line.value)) as {
       latencies: number[];
+      startedAt: number[];
       failure?: string;
       reconnects: number;
     };
     await this.#child.exited;
     if (result.failure !== undefined) throw new Error(`ping probe failed: ${result.failure}`);
-    const sorted = result.latencies.sort((a, b) => a - b);
-    const at = (q: number) =>
-      sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    const from = this.#attackFrom ?? 0;
+    const during = result.latencies.filter((_, i) => (result.startedAt[i] ?? 0) >= from);
+    const before = result.latencies.filter((_, i) => (result.startedAt[i] ?? 0) < from);
     return {
-      count: sorted.length,
-      p50: round(at(0.5)),
-      p99: round(at(0.99)),
-      max: round(sorted.at(-1) ?? 0),
+      ...figuresOf(during),
       reconnects: result.reconnects,
+      baselineP99: figuresOf(before).p99,
     };
   }
 
@@ -107,6 +118,26 @@ async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
     }
   }
   if (pending !== "") yield pending;
+}
+
+function figuresOf(latencies: number[]): { count: number; p50: number; p99: number; max: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return {
+    count: sorted.length,
+    p50: round(at(0.5)),
+    p99: round(at(0.99)),
+    max: round(sorted.at(-1) ?? 0),
+  };
+}
+
+/**
+ * The p99 bound of an attack run: {@link PING_P99_LIMIT_MS} over what the machine itself cost
+ * just before the attack (the probe's p99 without it: about 1-3 ms on a quiet machine, more
+ * when other work shares the 2 cores).
+ */
+export function p99Bound(figures: PingFigures): number {
+  return PING_P99_LIMIT_MS + figures.baselineP99;
 }
 
 function round(ms: number): number {

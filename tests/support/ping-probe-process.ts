@@ -1,6 +1,6 @@
 // A well-behaved client in its own process, pinging its session server one ping at a time
 // (1 ms apart) while an attack runs. Prints "ready" once connected, then on a "stop" line on
-// stdin prints the latencies as one JSON line and exits.
+// stdin prints the latencies (with the epoch ms each ping started at) as one JSON line and exits.
 // Usage: bun ping-probe-process.ts <socket> [control]; with `control` it is a rialtoctl-like
 // client of the daemon's control socket calling manager/listApplications instead.
 import { RialtoClient } from "@rialto/client";
@@ -34,6 +34,8 @@ const client: ProbeClient =
 // compiles its validator, a one-off of several ms that is not the attack's doing.
 for (let n = 0; n < 50; n++) await client.ping(n);
 const latencies: number[] = [];
+/** When each ping started: epoch ms, comparable with other processes' clocks. */
+const startedAt: number[] = [];
 let running = true;
 let failure: string | undefined;
 
@@ -48,6 +50,7 @@ const loop = (async () => {
       return;
     }
     latencies.push(performance.now() - started);
+    startedAt.push(performance.timeOrigin + started);
     await Bun.sleep(1);
   }
 })();
@@ -61,6 +64,12 @@ await loop;
 const stats = client.getStats();
 await client.close();
 console.log(
-  JSON.stringify({ latencies, failure, reconnects: stats.reconnects, clientId: stats.clientId }),
+  JSON.stringify({
+    latencies,
+    startedAt,
+    failure,
+    reconnects: stats.reconnects,
+    clientId: stats.clientId,
+  }),
 );
 process.exit(0);

@@ -8,9 +8,9 @@ import { RialtoError } from "../errors.ts";
  * `maxTotalBufferedBytes` for output; see the session server's README.
  */
 export interface ConnectionLimits {
-  /** Open connections, registered or not (`RIALTO_MAX_CONNECTIONS`, default 16). */
+  /** Open connections, registered or not (`RIALTO_MAX_CONNECTIONS`, default 32). */
   maxConnections: number;
-  /** Registered clients, connected or within their grace period (`RIALTO_MAX_CLIENTS`, default 16). */
+  /** Registered clients, connected or within their grace period (`RIALTO_MAX_CLIENTS`, default 32). */
   maxClients: number;
   /** Time from accept to a completed `session/register`, ms (`RIALTO_REGISTRATION_TIMEOUT_MS`, default 5000). */
   registrationTimeoutMs: number;
@@ -34,8 +34,8 @@ export interface ConnectionLimits {
 
 /** The defaults of {@link ConnectionLimits}. */
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
-  maxConnections: 16,
-  maxClients: 16,
+  maxConnections: 32,
+  maxClients: 32,
   registrationTimeoutMs: 5000,
   frameTimeoutMs: 10_000,
   maxUnregisteredFrameLength: 16 * 1024,

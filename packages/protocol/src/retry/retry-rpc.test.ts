@@ -303,6 +303,27 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       expect(world.server.connectionCount).toBe(3);
     });
 
+    it("stops counting connections it closes itself (superseded, released), so they never fill the cap", async () => {
+      const { world } = await setUp();
+      const first = rawPeer(world.server);
+      const { clientId, resumeToken } = await first.call(SessionMethods.register, {
+        protocolVersion: PROTOCOL_VERSION,
+      });
+      // A second connection resumes the client while the first is still open: superseded.
+      for (let round = 0; round < 3; round++) {
+        const next = rawPeer(world.server);
+        await next.call(SessionMethods.register, {
+          protocolVersion: PROTOCOL_VERSION,
+          clientId,
+          resumeToken,
+        });
+      }
+      expect(first.isConnected).toBe(false);
+      expect(world.server.connectionCount).toBe(1);
+      world.server.releaseAll();
+      expect(world.server.connectionCount).toBe(0);
+    });
+
     it("refuses a new client once every client slot holds a connected client", async () => {
       const { connect } = await setUp({ limits: { maxClients: 2 } });
       await connect();

@@ -9,7 +9,11 @@ import type { MethodRouter } from "../rpc/method-router.ts";
 import { RpcPeer } from "../rpc/rpc-peer.ts";
 import type { Transport } from "../rpc/transport.ts";
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection-limits.ts";
-import { RegisteredClient, type RegisteredClientStats } from "./registered-client.ts";
+import {
+  type ClientConnection,
+  RegisteredClient,
+  type RegisteredClientStats,
+} from "./registered-client.ts";
 
 /** Default time a disconnected client's state is kept, in ms (SPEC 7). */
 export const DEFAULT_GRACE_MS = 30_000;
@@ -226,8 +230,20 @@ export class RetryServer<Session> implements AsyncDisposable {
   #refuse(connection: Connection<Session>, error: RialtoError): void {
     this.#options.onError?.(error, connection.data.client);
     connection.writeRaw(encodeJsonFrame(FrameType.Notice, { error: error.toWire() }));
-    this.#connections.delete(connection);
+    this.#forget(connection);
     connection.close(error);
+  }
+
+  /**
+   * Stops counting a connection we close ourselves: closing an `RpcPeer` does not report its
+   * own close, so without this superseded and released connections would stay counted and
+   * fill the connection cap.
+   */
+  #forget(connection: ClientConnection): void {
+    const known = connection as Connection<Session>;
+    if (!this.#connections.delete(known)) return;
+    clearTimeout(known.data.registrationTimer);
+    known.data.registrationTimer = undefined;
   }
 
   /** Sends `event` to every registered client (sequenced, replayed after reconnects). */
@@ -244,9 +260,15 @@ export class RetryServer<Session> implements AsyncDisposable {
     const connection = client.connection;
     client.markReleased();
     this.#released++;
-    connection?.close(
-      new RialtoError("CONNECTION_LOST", `[${this.#name}] client ${clientId} released (${reason})`),
-    );
+    if (connection !== undefined) {
+      this.#forget(connection);
+      connection.close(
+        new RialtoError(
+          "CONNECTION_LOST",
+          `[${this.#name}] client ${clientId} released (${reason})`,
+        ),
+      );
+    }
     try {
       const done = this.#options.releaseSession?.(client, reason);
       done?.catch((error) => this.#options.onError?.(toRialtoError(error), client));
@@ -258,7 +280,10 @@ export class RetryServer<Session> implements AsyncDisposable {
   /** Releases every client and closes every connection; new connections are still served. */
   releaseAll(reason: ReleaseReason = "released"): void {
     for (const id of [...this.#clients.keys()]) this.release(id, reason);
-    for (const connection of [...this.#connections]) connection.close();
+    for (const connection of [...this.#connections]) {
+      this.#forget(connection);
+      connection.close();
+    }
   }
 
   /** Counters of the server and of every client. */
@@ -469,6 +494,7 @@ export class RetryServer<Session> implements AsyncDisposable {
     const old = client.connection;
     if (old === undefined) return;
     client.unbind();
+    this.#forget(old);
     old.close(
       new RialtoError("CONNECTION_LOST", `[${this.#name}] client ${client.id} reconnected`),
     );
