@@ -266,12 +266,17 @@ export class RialtoClient implements AsyncDisposable {
         this.#setState("Unknown");
         this.#releaseLocally();
       },
-      subscribe: (retry) =>
+      subscribe: (retry) => {
         retry.on(SessionEvents.applicationState, ({ state }) => {
           // Leaving Running, the session server freed everything of ours.
           if (state !== "Running") this.#releaseLocally();
           this.#setState(state);
-        }),
+        });
+        // The health check reaches every Running client (SPEC 3 sequence 5): answered at once.
+        retry.on(SessionEvents.heartbeat, ({ id }) => {
+          retry.call(SessionMethods.heartbeatAck, { id }).catch(() => {});
+        });
+      },
     });
     routePipelineEvents(this.#retry, (pipelineId) => this.#pipelines.get(pipelineId));
   }

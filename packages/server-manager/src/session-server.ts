@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import {
   ControlChannelEvents,
   ControlChannelMethods,
+  type ControlPingAck,
   connectFd,
   DEFAULT_CONNECTION_LIMITS,
   type LogLevel,
@@ -224,9 +225,13 @@ export class SessionServer implements AsyncDisposable {
     return this.channel.call(ControlChannelMethods.setLogLevel, { level }, { timeoutMs });
   }
 
-  /** `control/ping`; resolves with the echoed id. */
-  async ping(id: number, timeoutMs: number): Promise<number> {
-    return (await this.channel.call(ControlChannelMethods.ping, { id }, { timeoutMs })).id;
+  /**
+   * `control/ping`: resolves with the answer (`ok: false` when one of the server's workers
+   * missed `deadlineMs`).
+   */
+  ping(id: number, timeoutMs: number, deadlineMs?: number): Promise<ControlPingAck> {
+    const params = deadlineMs === undefined ? { id } : { id, deadlineMs };
+    return this.channel.call(ControlChannelMethods.ping, params, { timeoutMs });
   }
 
   /** Sends SIGKILL now. */

@@ -2,6 +2,7 @@ import {
   type ApplicationState,
   ControlChannelEvents,
   ControlChannelMethods,
+  type ControlPingAck,
   type Empty,
   type LogLevel,
   MethodRouter,
@@ -23,6 +24,9 @@ import {
 } from "./client-gateway/index.ts";
 import { type ClientListener, openClientListener } from "./client-listener.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
+
+/** The deadline of a ping's heartbeat when the manager names none, ms. */
+const DEFAULT_PING_DEADLINE_MS = 1000;
 
 /** Options of {@link SessionServer}. */
 export interface SessionServerOptions {
@@ -89,10 +93,22 @@ export class SessionServer implements AsyncDisposable {
         return this.#accept(method, state, ["Active"], () => this.#deactivate());
       })
       .handle(ControlChannelMethods.setLogLevel, ({ level }) => this.#setLogLevel(level))
-      .handle(ControlChannelMethods.ping, ({ id }) => {
-        this.#logger.debug({ id }, "control ping");
-        return { id };
-      });
+      .handle(ControlChannelMethods.ping, ({ id, deadlineMs }) => this.#ping(id, deadlineMs));
+  }
+
+  /**
+   * A health-check ping (SPEC 3 sequence 5, Rialto's heartbeat): reaches every pipeline's render
+   * loop and every Running client through the gateway, and answers once all did or the deadline
+   * passed; `ok: false` when a render loop missed it.
+   */
+  async #ping(id: number, deadlineMs = DEFAULT_PING_DEADLINE_MS): Promise<ControlPingAck> {
+    const outcome = await this.#gateway?.heartbeat?.(deadlineMs);
+    if (outcome === undefined || (outcome.ok && outcome.late.length === 0)) {
+      this.#logger.debug({ id }, "control ping");
+      return { id, ok: true };
+    }
+    this.#logger.warn({ id, late: outcome.late, ok: outcome.ok }, "heartbeat missed its deadline");
+    return { id, ok: outcome.ok, late: outcome.late };
   }
 
   /** The state last reported to the manager. */

@@ -133,6 +133,13 @@ export const SessionPing = Closed({
 });
 export type SessionPing = Static<typeof SessionPing>;
 
+/**
+ * The session server's heartbeat to a client (SPEC 3 sequence 5: the health check reaches every
+ * Running client); the client library answers it by itself with `session/heartbeatAck`.
+ */
+export const Heartbeat = Closed({ id: Type.Integer({ minimum: 0, maximum: MAX_SAFE }) });
+export type Heartbeat = Static<typeof Heartbeat>;
+
 /** Pushed on registration and on every change of the app's application state. */
 export const ApplicationStateEvent = Closed({ state: ApplicationState });
 export type ApplicationStateEvent = Static<typeof ApplicationStateEvent>;
@@ -147,10 +154,14 @@ export const SessionMethods = {
   releaseResources: defineMethod("session/releaseResources", Empty, Empty),
   /** A no-op round trip. */
   ping: defineMethod("session/ping", SessionPing, SessionPing),
+  /** Answers a `session/heartbeat` event (the client library does it by itself). */
+  heartbeatAck: defineMethod("session/heartbeatAck", Heartbeat, Empty),
 } as const;
 
 /** Events a session server pushes to its clients for session control. */
 export const SessionEvents = {
   /** The app's application state (Running, Inactive, Unknown). */
   applicationState: defineEvent("session/applicationState", ApplicationStateEvent),
+  /** A health-check heartbeat; answer with `session/heartbeatAck` and the same id. */
+  heartbeat: defineEvent("session/heartbeat", Heartbeat),
 } as const;

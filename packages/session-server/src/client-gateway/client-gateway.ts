@@ -7,6 +7,7 @@ import type {
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientListener } from "../client-listener.ts";
+import type { HeartbeatOutcome } from "../clients/heartbeat.ts";
 
 /**
  * Everything that owns per-client resources and must give them back when the app goes Inactive
@@ -31,6 +32,12 @@ export interface ClientGateway extends ResourceOwner, AsyncDisposable {
   closeAll(): void;
   /** Number of open client connections. */
   readonly connectionCount: number;
+  /**
+   * The health check's fan-out (SPEC 3 sequence 5): beats every pipeline's render loop and every
+   * Running client, and resolves once all answered or `deadlineMs` passed. Optional: without it
+   * the session server answers pings at once.
+   */
+  heartbeat?(deadlineMs: number): Promise<HeartbeatOutcome>;
 }
 
 /** What a {@link ClientGateway} needs from the session server (built from SetConfiguration). */

@@ -23,6 +23,7 @@ import type { ClientListener } from "../client-listener.ts";
 import { createFrameDecryptor } from "../keys/frame-decryptor.ts";
 import { ClientState } from "./client-state.ts";
 import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
+import { ClientHeartbeats, type HeartbeatOutcome, runHeartbeat } from "./heartbeat.ts";
 import { MediaKeysBook } from "./media-keys-book.ts";
 import { addMediaKeysHandlers } from "./media-keys-handlers.ts";
 import { PipelineBook } from "./pipeline-book.ts";
@@ -31,8 +32,12 @@ import { addPipelinePlaybackHandlers } from "./pipeline-playback-handlers.ts";
 import { PipelineSessions } from "./pipeline-sessions.ts";
 import { addSessionHandlers } from "./session-handlers.ts";
 import { addShmPoolHandlers } from "./shm-pool-handlers.ts";
+import { FreezableClock } from "./test-support/freezable-clock.ts";
 import { WebAudioBook } from "./web-audio-book.ts";
 import { addWebAudioHandlers } from "./web-audio-handlers.ts";
+
+/** How long a refused connection stays open after its notice, ms. */
+const REFUSAL_LINGER_MS = 100;
 
 /** Options of {@link createClientSessions}. */
 export interface ClientSessionsOptions extends ClientGatewayOptions {
@@ -78,6 +83,9 @@ class ClientSessions implements ClientGateway, ClientsContext {
   applicationState: ApplicationState;
   readonly #options: ClientSessionsOptions;
   readonly #server: RetryServer<ClientState>;
+  readonly #heartbeats = new ClientHeartbeats();
+  /** With test methods: the media clock `test/stallRenderLoop` wedges. */
+  readonly #testClock: FreezableClock | undefined;
   #listener: ClientListener | undefined;
 
   constructor(options: ClientSessionsOptions) {
@@ -87,7 +95,10 @@ class ClientSessions implements ClientGateway, ClientsContext {
     this.resources = options.resources;
     this.applicationState = options.applicationState;
     this.pipelines = new PipelineBook(options.resources.maxPlaybackSessions);
+    const testMethods = options.testMethods ?? process.env.RIALTO_ENABLE_TEST_METHODS === "1";
+    this.#testClock = testMethods ? new FreezableClock() : undefined;
     this.playback = new PipelineSessions({
+      clock: this.#testClock,
       logger: options.logger,
       book: this.pipelines,
       playback: options.playback,
@@ -101,7 +112,6 @@ class ClientSessions implements ClientGateway, ClientsContext {
     });
     this.shmMsgTimeoutMs = environment.shmMsgTimeoutMs;
     this.shmMaxConcurrentInvocations = environment.shmMaxConcurrentInvocations;
-    const testMethods = options.testMethods ?? process.env.RIALTO_ENABLE_TEST_METHODS === "1";
     this.#server = new RetryServer<ClientState>({
       name: "session-server/clients",
       router: this.#createRouter(testMethods),
@@ -163,6 +173,29 @@ class ClientSessions implements ClientGateway, ClientsContext {
     }
   }
 
+  heartbeatAcknowledged(client: Client, id: number): void {
+    this.#heartbeats.acknowledge(client, id);
+  }
+
+  heartbeat(deadlineMs: number): Promise<HeartbeatOutcome> {
+    const pipelines = this.playback.heartbeats().map(({ pipelineId, beat }) => ({
+      name: `pipeline ${pipelineId}`,
+      beat,
+      counts: true,
+    }));
+    const clients =
+      this.applicationState === "Running"
+        ? [...this.#server.clients.values()]
+            .filter((client) => client.connected)
+            .map((client) => ({
+              name: `client ${client.id}`,
+              beat: () => this.#heartbeats.beat(client),
+              counts: false,
+            }))
+        : [];
+    return runHeartbeat([...pipelines, ...clients], deadlineMs);
+  }
+
   releaseAllResources(): void {
     for (const client of this.#server.clients.values()) this.releaseClientResources(client);
   }
@@ -195,6 +228,10 @@ class ClientSessions implements ClientGateway, ClientsContext {
         .handle(TestMethods.sleep, async ({ ms }) => {
           await Bun.sleep(ms);
           return { ms };
+        })
+        .handle(TestMethods.stallRenderLoop, () => {
+          this.#testClock?.freeze();
+          return {};
         });
     }
     return router;
@@ -204,8 +241,11 @@ class ClientSessions implements ClientGateway, ClientsContext {
     const denied = this.#checkPeer(transport);
     if (denied !== undefined) {
       this.logger.warn({ reason: denied.message }, "client connection refused");
+      transport.start({ data() {}, close() {} });
       transport.write(encodeJsonFrame(FrameType.Notice, { error: denied.toWire() }));
-      transport.close(denied);
+      // Closed a moment later: a connection closed in the same turn it was accepted can make
+      // the client's connect fail before it reads why ("Failed to connect").
+      setTimeout(() => transport.close(denied), REFUSAL_LINGER_MS).unref();
       return;
     }
     this.#server.accept(transport);
