@@ -54,4 +54,41 @@ describe("the health check is a heartbeat through the session server (issue 12, 
     await waitFor("the hung server gone", () => processGone(pid));
     deaf.close();
   });
+
+  it("finds a wedged web-audio player hung too", async () => {
+    await using app = await TestApp.start({
+      config: {
+        resources: { maxPlaybackSessions: 0, supportsWebAudio: true, maxWebAudioPlayers: 1 },
+      },
+      manager: {
+        healthCheckIntervalMs: 200,
+        failedPingsBeforeRecovery: 3,
+        restartOnFailure: false,
+      },
+    });
+    const states: SessionServerState[] = [];
+    app.manager.on("stateChanged", (appId, state) => appId === app.appId && states.push(state));
+    const client = await app.connect();
+    await client.setApplicationState("Running");
+    await client.createWebAudioPlayer({
+      mimeType: "audio/x-raw",
+      pcm: {
+        rate: 48000,
+        channels: 2,
+        sampleSize: 16,
+        isBigEndian: false,
+        isSigned: true,
+        isFloat: false,
+      },
+    });
+    await waitFor(
+      "heartbeats answered",
+      () => (client.getStats().methods["session/heartbeatAck"]?.count ?? 0) >= 3,
+    );
+    expect(states).toEqual([]);
+    // The only media worker is the player: wedging its timers makes the pings fail.
+    await client.call(TestMethods.stallRenderLoop, {});
+    await waitFor("Error", () => states.includes("Error"));
+    expect(app.manager.getTerminationReason(app.appId)?.kind).toBe("hung");
+  });
 });

@@ -106,6 +106,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
       decrypt: createFrameDecryptor(this.keys),
     });
     this.webAudio = new WebAudioBook({
+      clock: this.#testClock,
       logger: options.logger,
       resources: options.resources,
       playback: options.playback ?? DEFAULT_PLAYBACK_OPTIONS,
@@ -183,6 +184,11 @@ class ClientSessions implements ClientGateway, ClientsContext {
       beat,
       counts: true,
     }));
+    const players = this.webAudio.heartbeats().map(({ playerId, beat }) => ({
+      name: `web-audio player ${playerId}`,
+      beat,
+      counts: true,
+    }));
     const clients =
       this.applicationState === "Running"
         ? [...this.#server.clients.values()]
@@ -193,7 +199,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
               counts: false,
             }))
         : [];
-    return runHeartbeat([...pipelines, ...clients], deadlineMs);
+    return runHeartbeat([...pipelines, ...players, ...clients], deadlineMs);
   }
 
   releaseAllResources(): void {
