@@ -195,7 +195,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
             .filter((client) => client.connected)
             .map((client) => ({
               name: `client ${client.id}`,
-              beat: () => this.#heartbeats.beat(client),
+              beat: () => this.#heartbeats.beat(client, deadlineMs),
               counts: false,
             }))
         : [];

@@ -56,15 +56,17 @@ export class ClientHeartbeats {
   readonly #waiting = new Map<string, () => void>();
   #nextId = 1;
 
-  /** Sends `client` a heartbeat; resolves when it acknowledged it. */
-  beat(client: Client): Promise<void> {
+  /**
+   * Sends `client` a heartbeat; resolves when it acknowledged it. An answer later than
+   * `deadlineMs` is no longer waited for (the round is over by then).
+   */
+  beat(client: Client, deadlineMs: number): Promise<void> {
     const id = this.#nextId++;
     const { promise, resolve } = Promise.withResolvers<void>();
     const key = `${client.id}:${id}`;
     this.#waiting.set(key, resolve);
     client.emit(SessionEvents.heartbeat, { id });
-    // Never kept past the round: runHeartbeat stops waiting at its deadline.
-    setTimeout(() => this.#waiting.delete(key), 60_000).unref();
+    setTimeout(() => this.#waiting.delete(key), deadlineMs).unref();
     return promise;
   }
 
