@@ -34,6 +34,9 @@ interface Connection {
 
 type ControlPeer = RpcPeer<Connection>;
 
+/** Misbehaviours of one control connection logged at warn level; later ones at debug. */
+const WARNINGS_PER_CONNECTION = 3;
+
 /** Open control connections by default: rialtoctl calls, monitors and one per joined server. */
 export const DEFAULT_MAX_CONTROL_CONNECTIONS = 128;
 
@@ -98,6 +101,7 @@ export async function startControlServer(
         transport.close(refused);
         return;
       }
+      let complaints = 0;
       const connection: Connection = {
         monitor: undefined,
         joinedAppId: undefined,
@@ -110,7 +114,13 @@ export async function startControlServer(
         data: connection,
         maxIncomingFrameLength: MAX_CONTROL_FRAME_LENGTH,
         frameTimeoutMs: limits.frameTimeoutMs,
-        onError: (error) => options.logger.warn({ err: error }, "control socket peer misbehaved"),
+        // A flood of bad frames must not become a flood of log lines: the first few per
+        // connection at warn, the rest at debug.
+        onError: (error) =>
+          options.logger[++complaints <= WARNINGS_PER_CONNECTION ? "warn" : "debug"](
+            { err: error },
+            "control socket peer misbehaved",
+          ),
         onTransportClose: (cause) => {
           peers.delete(peer);
           connection.monitor?.close();
