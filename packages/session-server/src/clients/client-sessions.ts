@@ -84,6 +84,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
   readonly #options: ClientSessionsOptions;
   readonly #server: RetryServer<ClientState>;
   readonly #heartbeats = new ClientHeartbeats();
+  #lastRefusalWarning = Number.NEGATIVE_INFINITY;
   /** With test methods: the media clock `test/stallRenderLoop` wedges. */
   readonly #testClock: FreezableClock | undefined;
   #listener: ClientListener | undefined;
@@ -246,7 +247,11 @@ class ClientSessions implements ClientGateway, ClientsContext {
   #accept(transport: SocketTransport): void {
     const denied = this.#checkPeer(transport);
     if (denied !== undefined) {
-      this.logger.warn({ reason: denied.message }, "client connection refused");
+      // At most one warning a second: refusals cost a connect each, log lines must not.
+      const now = performance.now();
+      const level = now - this.#lastRefusalWarning >= 1000 ? "warn" : "debug";
+      if (level === "warn") this.#lastRefusalWarning = now;
+      this.logger[level]({ reason: denied.message }, "client connection refused");
       transport.start({ data() {}, close() {} });
       transport.write(encodeJsonFrame(FrameType.Notice, { error: denied.toWire() }));
       // Closed a moment later: a connection closed in the same turn it was accepted can make
