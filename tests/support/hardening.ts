@@ -161,6 +161,8 @@ export function sampleRss(pid: number): { stop(): number } {
       // The process went away; the test will say so.
     }
   }, 20);
+  // A test that fails before stop() must not be kept alive by the sampler.
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);
