@@ -22,6 +22,9 @@ const child = Bun.spawn(
 let passed = 0;
 let failed = 0;
 let errors = 0;
+/** GStreamer tests skipped on a machine without GStreamer, and the line that says how to get it. */
+let gstreamerSkipped = 0;
+let gstreamerHint = "";
 
 async function pump(stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream): Promise<void> {
   let pending = "";
@@ -40,6 +43,12 @@ async function pump(stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream
 function count(line: string): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
   const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
+  const skipped = /\[gstreamer\] (\d+) tests skipped \((.*)\); to run them: (.*)$/.exec(plain);
+  if (skipped !== null) {
+    gstreamerSkipped += Number(skipped[1]);
+    gstreamerHint = `${skipped[2]}; to run them: ${skipped[3]}`;
+    return;
+  }
   const match = /^\S+:test:\s+(\d+) (pass|fail|error)s?\s*$/.exec(plain);
   if (match === null) return;
   const n = Number(match[1]);
@@ -52,5 +61,8 @@ await Promise.all([pump(child.stdout, process.stdout), pump(child.stderr, proces
 const exitCode = await child.exited;
 // A crashed runner or a load error counts as a failure even when no "fail" line says so.
 if (exitCode !== 0 && failed === 0) failed = Math.max(1, errors);
+if (gstreamerSkipped > 0) {
+  console.log(`${gstreamerSkipped} GStreamer tests skipped: ${gstreamerHint}`);
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(exitCode === 0 && failed === 0 ? 0 : 1);

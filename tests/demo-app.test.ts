@@ -1,43 +1,13 @@
-import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { fileURLToPath } from "node:url";
-import type { Subprocess } from "bun";
 import keyFile from "../apps/demo-app/media/encrypted/key.json";
 import { DEMO_CLIP_PATH, DEMO_CLIP_TRACKS } from "../apps/demo-app/src/mp4/index.ts";
-import { WAIT_MS, within } from "./support/wait.ts";
+import { demoRunsPerTest } from "./support/demo-process.ts";
 
 // Real processes on a shared 2-core machine: bun's 5 s default is too tight under load.
 setDefaultTimeout(30_000);
 
-const DEMO_MAIN = fileURLToPath(new URL("../apps/demo-app/src/main.ts", import.meta.url));
-
-const children: Subprocess[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await child.exited;
-  }
-});
-
-/** Runs the demo as a child process; resolves with its exit code and output. */
-async function runDemo(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, DEMO_MAIN, ...args], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  children.push(child);
-  const [code, stdout, stderr] = await within(
-    Promise.all([
-      child.exited,
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ]),
-    `demo ${args.join(" ")}`,
-    WAIT_MS * 2,
-  );
-  return { code, stdout, stderr };
-}
+const runDemo = demoRunsPerTest();
 
 /**
  * The rendered and reference SHA-256 the demo printed for one source type; the reference line

@@ -120,14 +120,14 @@ describe("a pipeline in freerun over shared memory (real session server)", () =>
     // video answer after the segments were written, as a buggy or hostile app could.
     const corrupting = (target: FeedTarget): FeedTarget => ({
       addSegment: (requestId, segment) => target.addSegment(requestId, segment),
-      haveData: (requestId, status) => {
+      haveData: (status, requestId) => {
         const request = requestOf(requestId);
         const video = player?.feeder("video")?.sourceId;
         if (!corrupted && request?.frameCount === 24 && request.sourceId === video) {
           corrupted = true;
           memory.memory.bytes.fill(0, videoRegion.offset, videoRegion.offset + 4);
         }
-        return target.haveData(requestId, status);
+        return target.haveData(status, requestId);
       },
     });
     player = await ClipPlayer.attach(pipeline, await demoClip(), {
@@ -162,7 +162,7 @@ describe("a pipeline in freerun over shared memory (real session server)", () =>
       asked.push({ requestId, atMs: performance.now() });
       if (asked.length <= 3) {
         answeredAt.push(performance.now());
-        void pipeline.haveData(requestId, "NoAvailableSamples");
+        void pipeline.haveData("NoAvailableSamples", requestId);
       } else arrived.resolve();
     });
     await pipeline.attachSource({

@@ -28,6 +28,7 @@ const NAMES: readonly MediaPipelineEventName[] = [
   "firstFrame",
   "sourceFlushed",
   "playbackError",
+  "playbackInfo",
   "released",
 ];
 
@@ -101,6 +102,10 @@ export function demoClip(): Promise<DemuxedMovie> {
 export interface RunningAppOptions {
   /** The renderer clock; the sink is always `checksum`. */
   readonly clock: PlaybackOptions["clock"];
+  /** The engine; default `virtual`. */
+  readonly engine?: PlaybackOptions["engine"];
+  /** Extra environment of the session server. */
+  readonly env?: Record<string, string>;
   /** Default 1. */
   readonly maxPlaybackSessions?: number;
 }
@@ -114,9 +119,10 @@ async function givenRunningApp(
 ): Promise<{ app: TestApp; client: RialtoClient }> {
   const app = await TestApp.start({
     config: {
-      playback: { clock: options.clock, sink: "checksum" },
+      playback: { engine: options.engine, clock: options.clock, sink: "checksum" },
       resources: { maxPlaybackSessions: options.maxPlaybackSessions ?? 1 },
     },
+    env: options.env,
   });
   try {
     const client = await app.connect();

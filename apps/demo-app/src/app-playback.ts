@@ -12,6 +12,8 @@ export interface AppPlaybackOptions {
   readonly progress: ProgressLine;
   /** Builds each segment (e.g. with encryption info); default bytes and times. */
   readonly segmentOf?: SegmentOf;
+  /** Feed samples in decode order (an engine that decodes); default presentation order. */
+  readonly decodeOrder?: boolean;
   /**
    * Runs beside the playback, started just before `play` (e.g. the app switch of `--switch`);
    * the playback goes on until it ends or the session server releases the pipeline.
@@ -89,6 +91,7 @@ export async function playOnApp(
   };
   player = await ClipPlayer.open(app.client, movie, {
     segmentOf: options.segmentOf,
+    decodeOrder: options.decodeOrder,
     onState: (state) => timeline.record(actor, `playbackState ${state}`),
     onPosition: () => void poll(),
   });

@@ -10,6 +10,11 @@ export type PlaybackEnd = "EndOfStream" | "released";
 export interface ClipPlayerOptions {
   /** Builds each segment from a sample (e.g. with encryption info); default bytes and times. */
   readonly segmentOf?: SegmentOf;
+  /**
+   * Feed samples in decode order (as stored), for an engine that decodes them; default false:
+   * presentation order, for the virtual engine, which renders what it is given in that order.
+   */
+  readonly decodeOrder?: boolean;
   /** Every playback state the pipeline reports. */
   readonly onState?: (state: PlaybackState) => void;
   /** Every position the pipeline reports, ns. */
@@ -164,7 +169,13 @@ export class ClipPlayer implements AsyncDisposable {
       const sourceId = await pipeline.attachSource(sourceConfigOf(track));
       this.#feeders.set(
         sourceId,
-        new SampleFeeder(target, sourceId, track, options.segmentOf ?? plainSegment),
+        new SampleFeeder(
+          target,
+          sourceId,
+          track,
+          options.segmentOf ?? plainSegment,
+          options.decodeOrder === true ? "decode" : "presentation",
+        ),
       );
     }
     await pipeline.allSourcesAttached();

@@ -13,15 +13,24 @@ export interface DemoOptions {
    * through the ClearKey license flow, decrypted in the session server.
    */
   readonly encrypted: boolean;
+  /** The session server's media engine: `virtual` (default) or `gstreamer` (real decoding). */
+  readonly engine: "virtual" | "gstreamer";
+  /** The sink: `checksum` (default; checked against a reference) or `device` (shown and heard). */
+  readonly sink: "checksum" | "device";
+  /** With the GStreamer engine: write a PNG contact sheet of decoded video frames here. */
+  readonly snapshot: string | undefined;
   /** Print the usage and exit. */
   readonly help: boolean;
 }
 
 /** The usage text of the demo. */
 export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--file PATH | --encrypted] [--switch]
+                                    [--engine virtual|gstreamer] [--sink checksum|device]
+                                    [--snapshot PATH]
 
 Plays an MP4 (H.264 / H.265 / AAC) through a server manager, a session server and the client
-library, in real time, and checks what was rendered against the file's samples.
+library, in real time, and checks what was rendered against the file's samples (virtual
+engine) or against what ffmpeg decodes from the file (GStreamer engine).
 
   --fast        freerun clock: play as fast as the data arrives
   --file PATH   play this MP4 instead of the bundled clip (media/clip.mp4)
@@ -31,6 +40,13 @@ library, in real time, and checks what was rendered against the file's samples.
                 must equal the clear clip's; cannot be combined with --file
   --switch      two apps hand the decoders over: app 1 plays until the middle, is made
                 Inactive, then app 2 is made Active and plays the whole file
+  --engine E    the session server's engine: virtual (default: schedules and checksums the
+                compressed samples) or gstreamer (decodes them; needs GStreamer, see README);
+                the decoded output must equal ffmpeg's (committed golden values for the
+                bundled clip, ffmpeg itself for --file when it is on PATH)
+  --sink S      checksum (default) or device: the platform's video and audio sinks (a window
+                and the sound card; GStreamer engine only), checked by frame counts
+  --snapshot P  GStreamer engine: write a PNG contact sheet of decoded video frames to P
   --help        this text`;
 
 /**
@@ -44,13 +60,44 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
   let switchApps = false;
   let encrypted = false;
   let help = false;
+  let engine: DemoOptions["engine"] = "virtual";
+  let sink: DemoOptions["sink"] = "checksum";
+  let snapshot: string | undefined;
+  const flagValue = (name: string, i: number): [string, number] => {
+    const arg = args[i] as string;
+    const value = arg === name ? args[i + 1] : arg.slice(name.length + 1);
+    if (value === undefined || value === "") {
+      throw new RialtoError("INVALID_ARGUMENT", `${name} needs a value (see --help)`);
+    }
+    return [value, arg === name ? i + 1 : i];
+  };
+  const isFlag = (arg: string, name: string) => arg === name || arg.startsWith(`${name}=`);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === "--fast") fast = true;
     else if (arg === "--switch") switchApps = true;
     else if (arg === "--encrypted") encrypted = true;
     else if (arg === "--help" || arg === "-h") help = true;
-    else if (arg === "--file" || arg.startsWith("--file=")) {
+    else if (isFlag(arg, "--engine")) {
+      const [value, next] = flagValue("--engine", i);
+      if (value !== "virtual" && value !== "gstreamer") {
+        throw new RialtoError(
+          "INVALID_ARGUMENT",
+          `--engine "${value}" is not virtual or gstreamer`,
+        );
+      }
+      engine = value;
+      i = next;
+    } else if (isFlag(arg, "--sink")) {
+      const [value, next] = flagValue("--sink", i);
+      if (value !== "checksum" && value !== "device") {
+        throw new RialtoError("INVALID_ARGUMENT", `--sink "${value}" is not checksum or device`);
+      }
+      sink = value;
+      i = next;
+    } else if (isFlag(arg, "--snapshot")) {
+      [snapshot, i] = flagValue("--snapshot", i);
+    } else if (arg === "--file" || arg.startsWith("--file=")) {
       const value = arg === "--file" ? args[++i] : arg.slice("--file=".length);
       if (value === undefined || value === "") {
         throw new RialtoError("INVALID_ARGUMENT", "--file needs a path");
@@ -66,5 +113,11 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
       `--encrypted plays the bundled encrypted clip (media/encrypted/clip-cenc.mp4) and cannot play --file "${file}"`,
     );
   }
-  return { fast, file, switchApps, encrypted, help };
+  if (engine !== "gstreamer" && (sink === "device" || snapshot !== undefined)) {
+    throw new RialtoError(
+      "INVALID_ARGUMENT",
+      `${sink === "device" ? "--sink device" : "--snapshot"} needs --engine gstreamer`,
+    );
+  }
+  return { fast, file, switchApps, encrypted, engine, sink, snapshot, help };
 }

@@ -1,6 +1,7 @@
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { type AppConfig, RialtoError } from "@rialto/protocol";
 import { defaultSessionServerCommand, ServerManager } from "@rialto/server-manager";
+import { SNAPSHOT_ENV } from "@rialto/session-server";
 import {
   type AppPlaybackOptions,
   type AppPlaybackResult,
@@ -10,6 +11,7 @@ import {
 import { checkOutcomes, formatCheck } from "./checksum-report.ts";
 import { ClearKeyLicense } from "./clearkey-license.ts";
 import type { ClipPlayer, SourceOutcome } from "./clip-player.ts";
+import { loadDecodedReference } from "./decoded-reference.ts";
 import { DemoApp, STEP_TIMEOUT_MS } from "./demo-app-session.ts";
 import type { DemoOptions } from "./demo-options.ts";
 import { type EncryptedClip, loadEncryptedClip } from "./encrypted-clip.ts";
@@ -77,7 +79,11 @@ function describeMedia({ path, movie, encrypted }: DemoMedia, options: DemoOptio
     );
   }
   const clock = options.fast ? "freerun clock (--fast)" : "realtime clock";
-  lines.push(`  playback  ${clock}, checksum sink; virtual renderer in the session server`);
+  const engine =
+    options.engine === "gstreamer"
+      ? "GStreamer decoding in the session server"
+      : "virtual renderer in the session server";
+  lines.push(`  playback  ${clock}, ${options.sink} sink; ${engine}`);
   return lines;
 }
 
@@ -100,9 +106,21 @@ export async function runDemo(
   out.line();
   const timeline = new LifecycleTimeline();
   const config: AppConfig = {
-    playback: { clock: options.fast ? "freerun" : "realtime", sink: "checksum" },
+    playback: {
+      engine: options.engine,
+      clock: options.fast ? "freerun" : "realtime",
+      sink: options.sink,
+    },
     resources: { maxPlaybackSessions: 1 },
+    ...(options.snapshot === undefined
+      ? {}
+      : { env: { [SNAPSHOT_ENV]: resolve(options.snapshot) } }),
   };
+  // A decoding engine is checked against what ffmpeg decodes, not against the compressed samples.
+  const decoded =
+    options.engine === "gstreamer"
+      ? ((await loadDecodedReference(media.encrypted?.clearPath ?? media.path)) ?? null)
+      : undefined;
   await using manager = new ServerManager({
     logLevel: "warn",
     sessionServerCommand: sessionServerCommand(),
@@ -127,6 +145,7 @@ export async function runDemo(
       timeline,
       progress: new ProgressLine(out.progress, options.switchApps ? app.appId : ""),
       segmentOf: license && encrypted?.segmentsFor(license.keySessionId),
+      decodeOrder: options.engine === "gstreamer",
       alongside,
     });
   };
@@ -140,9 +159,24 @@ export async function runDemo(
   const verb = result.end === "EndOfStream" ? "played to EndOfStream" : "released early";
   out.line(`${verb} in ${(result.elapsedMs / 1000).toFixed(2)} s of wall time`);
   out.line();
-  const checks = checkOutcomes(result.outcomes);
-  const reference = media.encrypted === undefined ? "file" : "clear";
+  const checks = checkOutcomes(result.outcomes, decoded);
+  const reference =
+    decoded === undefined
+      ? media.encrypted === undefined
+        ? "file"
+        : "clear"
+      : decoded === null
+        ? "decoded"
+        : decoded.source;
   for (const check of checks) for (const line of formatCheck(check, reference)) out.line(line);
+  if (options.snapshot !== undefined) {
+    const written = await Bun.file(resolve(options.snapshot)).exists();
+    out.line(
+      written
+        ? `snapshot  ${options.snapshot}: a contact sheet of the decoded video (PNG)`
+        : `snapshot  ${options.snapshot}: not written (no decoded video reached an appsink)`,
+    );
+  }
   out.line();
   out.line("lifecycle timeline");
   for (const line of timeline.lines()) out.line(line);
@@ -152,9 +186,13 @@ export async function runDemo(
     checks.length === media.movie.tracks.length &&
     checks.every((c) => c.ok);
   const success =
-    media.encrypted === undefined
-      ? "every sample rendered, and each source's checksum equals the file's"
-      : "every sample decrypted and rendered, and each source's checksum equals the clear clip's";
+    decoded !== undefined
+      ? decoded === null || options.sink === "device"
+        ? "every frame decoded and rendered (no reference to compare the pictures with)"
+        : `every frame decoded and rendered, and each track's decoded hash equals ${decoded.source === "golden" ? "the golden value ffmpeg made" : "ffmpeg's decoding of the file"}`
+      : media.encrypted === undefined
+        ? "every sample rendered, and each source's checksum equals the file's"
+        : "every sample decrypted and rendered, and each source's checksum equals the clear clip's";
   out.line(
     ok
       ? `demo OK: ${success}`
@@ -200,7 +238,7 @@ async function switchApps(
     // The user leaves app 1 in the middle: it feeds up to there, and once that is rendered
     // the application manager hands the decoders to app 2.
     for (const feeder of player.feeders) feeder.holdAt(middleNs);
-    const outcomes = await renderedUpToHold(player, checkpoint);
+    const outcomes = await renderedUpToHold(player, checkpoint, middleNs);
     const frames = outcomes.map(({ track, stats }) => `${stats.renderedFrames} ${track.type}`);
     timeline.record("demo", `demo-1 rendered ${frames.join(" + ")} frames; switching apps`);
     await first.change("Inactive");
@@ -217,16 +255,27 @@ async function switchApps(
   return result;
 }
 
-/** Waits until every feeder holds a request and every sample it fed was rendered. */
+/** How far before the hold point the position may stop when a decoder keeps its last frames. */
+const HOLD_SLACK_NS = 100_000_000;
+
+/**
+ * Waits until every feeder holds a request and every sample it fed was rendered (or the
+ * position reached the hold point).
+ */
 async function renderedUpToHold(
   player: ClipPlayer,
   checkpoint: Checkpoint,
+  holdNs: number,
 ): Promise<readonly SourceOutcome[]> {
   const deadline = performance.now() + STEP_TIMEOUT_MS + player.movie.durationNs / 1e6;
   for (;;) {
     if (player.feeders.every((f) => f.holding)) {
       const outcomes = await checkpoint();
-      if (outcomes.every((o) => o.stats.renderedFrames + o.stats.droppedFrames >= o.fed)) {
+      const allRendered = outcomes.every(
+        (o) => o.stats.renderedFrames + o.stats.droppedFrames >= o.fed,
+      );
+      // A decoder may keep its last input until more comes: then the position tells instead.
+      if (allRendered || (await player.pipeline.getPosition()) >= holdNs - HOLD_SLACK_NS) {
         return outcomes;
       }
     }

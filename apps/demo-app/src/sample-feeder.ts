@@ -5,7 +5,7 @@ import type { DemuxedSample, DemuxedTrack } from "./mp4/index.ts";
 /** The pipeline calls a feeder makes (a `MediaPipeline` has them). */
 export interface FeedTarget {
   addSegment(requestId: number, segment: MediaSegment): AddSegmentStatus;
-  haveData(requestId: number, status: MediaSourceStatus): Promise<void>;
+  haveData(status: MediaSourceStatus, requestId: number): Promise<void>;
 }
 
 /** Turns a demuxed sample into the segment for `addSegment` (default: its bytes and times). */
@@ -25,8 +25,9 @@ export type DataRequest = MediaPipelineEvents["needMediaData"];
 /**
  * Feeds one track to one source of a pipeline: answers each needMediaData with the next samples
  * (addSegment until the request is full, then haveData `Ok`, or `Eos` with the last sample).
- * Samples go in presentation order: the virtual renderer stands for what comes out of the
- * decoder, and for the H.264 / AAC of the demo clip that is also the decode order.
+ * Samples go in presentation order by default: the virtual renderer stands for what comes out of
+ * the decoder, and for the H.264 / AAC of the demo clip that is also the decode order. A real
+ * decoder (the GStreamer engine) needs them in decode order, as they are in the file (`order`).
  *
  * A request can be kept unanswered (`hold`, or `holdAt` a position) to starve the pipeline; a
  * rejected haveData (the server could not read the table) rewinds to the samples of that
@@ -35,7 +36,7 @@ export type DataRequest = MediaPipelineEvents["needMediaData"];
 export class SampleFeeder {
   readonly sourceId: number;
   readonly track: DemuxedTrack;
-  /** The samples in presentation order. */
+  /** The samples in the order they are fed. */
   readonly samples: readonly DemuxedSample[];
   readonly #target: FeedTarget;
   readonly #segmentOf: SegmentOf;
@@ -45,11 +46,20 @@ export class SampleFeeder {
   #held: DataRequest | undefined;
   #bytes = 0;
 
-  constructor(target: FeedTarget, sourceId: number, track: DemuxedTrack, segmentOf = plainSegment) {
+  constructor(
+    target: FeedTarget,
+    sourceId: number,
+    track: DemuxedTrack,
+    segmentOf = plainSegment,
+    order: "presentation" | "decode" = "presentation",
+  ) {
     this.#target = target;
     this.sourceId = sourceId;
     this.track = track;
-    this.samples = track.samples.toSorted((a, b) => a.timestampNs - b.timestampNs);
+    this.samples =
+      order === "decode"
+        ? track.samples
+        : track.samples.toSorted((a, b) => a.timestampNs - b.timestampNs);
     this.#segmentOf = segmentOf;
   }
 
@@ -82,7 +92,7 @@ export class SampleFeeder {
     const start = this.#next;
     const status = this.#write(request);
     try {
-      await this.#target.haveData(request.requestId, status);
+      await this.#target.haveData(status, request.requestId);
     } catch (error) {
       // The server read nothing of this answer and will ask again: send the same samples.
       this.#rewind(start);

@@ -7,6 +7,7 @@ import {
   type CreatePipelineParams,
   type CreateWebAudioPlayerParams,
   connectUnix,
+  MediaKeysMethods,
   type ParamsOf,
   type PayloadOf,
   PipelineMethods,
@@ -21,6 +22,7 @@ import {
   SessionMethods,
   type SharedMemoryInfo,
   ShmPoolMethods,
+  type SourceType,
   toRialtoError,
 } from "@rialto/protocol";
 import { SharedMemory, ShmPool } from "@rialto/shm";
@@ -70,6 +72,8 @@ export class RialtoClient implements AsyncDisposable {
   #state: ApplicationState = "Unknown";
   #resources: Resources | undefined;
   #mapping: MappedSharedMemory | undefined;
+  /** The map under way, if any (one at a time). */
+  #mapping$: Promise<void> | undefined;
   #registrations = 0;
   #closed = false;
 
@@ -132,12 +136,8 @@ export class RialtoClient implements AsyncDisposable {
    */
   async setApplicationState(state: "Running" | "Inactive"): Promise<void> {
     if (state === "Running") {
-      const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
-      const side = this.#requireSideChannel("session/getSharedMemory");
-      const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
-      const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
-      this.#unmap();
-      this.#mapping = { info, memory };
+      // A map already under way (the server said Running) is this one.
+      await (this.#mapping$ ?? this.#map());
       return;
     }
     if (state !== "Inactive") {
@@ -175,8 +175,46 @@ export class RialtoClient implements AsyncDisposable {
     return this.#retry.on(event, listener);
   }
 
-  /** Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`. */
+  /**
+   * The elementary-stream MIME types the session server's engine plays (Rialto's
+   * `getSupportedMimeTypes`): of one source type, or of all. With the GStreamer engine, those
+   * its registry has a decoder for; `NOT_FOUND` when GStreamer itself is missing.
+   */
+  async getSupportedMimeTypes(sourceType?: SourceType): Promise<string[]> {
+    const params = sourceType === undefined ? {} : { sourceType };
+    return (await this.#retry.call(PipelineMethods.getSupportedMimeTypes, params)).mimeTypes;
+  }
+
+  /**
+   * Which of `propertyNames` (GStreamer-style names: `volume`, `mute`, `sync`, `immediate-output`,
+   * ...) the session server's engine supports for a source type, in the order given.
+   */
+  async getSupportedProperties(
+    sourceType: SourceType,
+    propertyNames: readonly string[],
+  ): Promise<string[]> {
+    const params = { sourceType, propertyNames: [...propertyNames] };
+    return (await this.#retry.call(PipelineMethods.getSupportedProperties, params))
+      .supportedProperties;
+  }
+
+  /** Whether the session server's engine plays `mimeType` (parameters after `;` ignored). */
+  async isMimeTypeSupported(mimeType: string): Promise<boolean> {
+    return (await this.#retry.call(PipelineMethods.isMimeTypeSupported, { mimeType })).supported;
+  }
+
+  /**
+   * Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`, INVALID_STATE when
+   * the AV memory is not mapped (the app is not Running).
+   */
   async createMediaPipeline(requirements: CreatePipelineParams = {}): Promise<MediaPipeline> {
+    await this.#mapping$?.catch(() => undefined);
+    if (this.#mapping === undefined) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `createMediaPipeline: the AV shared memory is not mapped (application state ${this.#state}): it is mapped when the session server says Running, or by setApplicationState("Running")`,
+      );
+    }
     const { pipelineId } = await this.#retry.call(PipelineMethods.create, requirements);
     const pipeline = new MediaPipeline(
       {
@@ -195,6 +233,29 @@ export class RialtoClient implements AsyncDisposable {
     return pipeline;
   }
 
+  /** The key systems the session server has (Rialto's `getSupportedKeySystems`). */
+  async getSupportedKeySystems(): Promise<string[]> {
+    return (await this.#retry.call(MediaKeysMethods.getSupportedKeySystems, {})).keySystems;
+  }
+
+  /** Whether the session server has `keySystem`. */
+  async supportsKeySystem(keySystem: string): Promise<boolean> {
+    return (await this.#retry.call(MediaKeysMethods.supportsKeySystem, { keySystem })).supported;
+  }
+
+  /** The version of `keySystem`; NOT_FOUND when the server does not have it. */
+  async getSupportedKeySystemVersion(keySystem: string): Promise<string> {
+    const params = { keySystem };
+    return (await this.#retry.call(MediaKeysMethods.getSupportedKeySystemVersion, params)).version;
+  }
+
+  /** Whether `keySystem` takes a server certificate (ClearKey: no). */
+  async isServerCertificateSupported(keySystem: string): Promise<boolean> {
+    const params = { keySystem };
+    return (await this.#retry.call(MediaKeysMethods.isServerCertificateSupported, params))
+      .supported;
+  }
+
   /** Creates a MediaKeys instance (`org.w3.clearkey`); NOT_FOUND for another key system. */
   async createMediaKeys(keySystem: string): Promise<MediaKeys> {
     return this.#keep(await MediaKeys.create(this, keySystem));
@@ -205,6 +266,8 @@ export class RialtoClient implements AsyncDisposable {
    * PERMISSION_DENIED when the app's resources do not allow web audio.
    */
   async createWebAudioPlayer(params: CreateWebAudioPlayerParams): Promise<WebAudioPlayer> {
+    // A map under way (the server just said Running) comes first: the player writes into it.
+    await this.#mapping$?.catch(() => undefined);
     return this.#keep(await WebAudioPlayer.create(this, params));
   }
 
@@ -271,6 +334,7 @@ export class RialtoClient implements AsyncDisposable {
           // Leaving Running, the session server freed everything of ours.
           if (state !== "Running") this.#releaseLocally();
           this.#setState(state);
+          this.#mapWhenRunning();
         });
         // The health check reaches every Running client (SPEC 3 sequence 5): answered at once.
         retry.on(SessionEvents.heartbeat, ({ id }) => {
@@ -279,6 +343,8 @@ export class RialtoClient implements AsyncDisposable {
       },
     });
     routePipelineEvents(this.#retry, (pipelineId) => this.#pipelines.get(pipelineId));
+    // The first registration ran inside RetryClient.connect, before #retry was set.
+    this.#mapWhenRunning();
   }
 
   #registered(result: RegisterResult, fresh: boolean): void {
@@ -286,6 +352,42 @@ export class RialtoClient implements AsyncDisposable {
     this.#resources = result.resources;
     if (fresh) this.#registrations++;
     this.#setState(result.applicationState);
+    this.#mapWhenRunning();
+  }
+
+  /**
+   * Gets the AV shared memory (the memfd arrives over the fd side channel) and maps it, replacing
+   * any earlier mapping. One map at a time.
+   */
+  #map(): Promise<void> {
+    const mapping = (async () => {
+      try {
+        const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
+        const side = this.#requireSideChannel("session/getSharedMemory");
+        const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
+        const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
+        this.#unmap();
+        this.#mapping = { info, memory };
+      } finally {
+        this.#mapping$ = undefined;
+      }
+    })();
+    this.#mapping$ = mapping;
+    return mapping;
+  }
+
+  /**
+   * As Rialto's client does, the AV memory is mapped as soon as the server says Running (on
+   * registration or later): no extra call is needed. A failure here is not fatal: the next
+   * `setApplicationState("Running")` or media call reports it.
+   */
+  #mapWhenRunning(): void {
+    if (this.#state !== "Running" || this.#mapping !== undefined || this.#mapping$ !== undefined) {
+      return;
+    }
+    // Before RetryClient.connect returned (events of the first registration), #start maps.
+    if (this.#closed || this.#retry === undefined) return;
+    this.#map().catch(() => undefined);
   }
 
   /**

@@ -20,6 +20,7 @@ export { SessionServerExitCode } from "./exit-codes.ts";
 export * from "./keys/index.ts";
 export { createSessionServerLogger, type SessionServerLoggerOptions } from "./logger.ts";
 export { main, runMainAndExit } from "./main.ts";
+export * from "./media/gstreamer/index.ts";
 export * from "./media/index.ts";
 export {
   ANNOUNCE_TIMEOUT_MS,

@@ -81,19 +81,40 @@ export const DEFAULT_RESOURCES: Readonly<Resources> = Object.freeze({
 export const ResourcesConfig = Type.Partial(Resources, { additionalProperties: false });
 export type ResourcesConfig = Static<typeof ResourcesConfig>;
 
+/** A GStreamer launch fragment for a device sink, e.g. `autovideosink` or `waylandsink sync=true`. */
+export const LaunchFragment = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  pattern: "^[\\x20-\\x7e]+$",
+});
+export type LaunchFragment = Static<typeof LaunchFragment>;
+
 /**
- * How the session server's pipelines render (SPEC 9). `clock`: `realtime` (wall clock times the
- * playback rate) or `freerun` (as fast as data arrives: tests, benchmarks). `sink`: `null`
- * (counts frames) or `checksum` (also a SHA-256 over the rendered frame bytes).
+ * How the session server's pipelines play (SPEC 9, 9.1). `engine`: `virtual` (schedules and
+ * checksums the compressed frames; needs nothing) or `gstreamer` (real decoding through
+ * GStreamer). `clock`: `realtime` (wall clock times the playback rate) or `freerun` (as fast as
+ * data arrives: tests, benchmarks). `sink`: `null` (counts frames), `checksum` (also a SHA-256
+ * over what is rendered: the compressed frames on `virtual`, the decoded I420 / F32LE output on
+ * `gstreamer`) or `device` (the platform's sinks on `gstreamer`; counts only on `virtual`).
+ * `videoSink` / `audioSink`: the device sinks as GStreamer launch fragments (default
+ * `autovideosink` / `autoaudiosink`).
  */
 export const PlaybackOptions = Closed({
+  /** Absent means `virtual` (a session server of protocol 1.0 knew no other engine). */
+  engine: Type.Optional(Type.Enum(["virtual", "gstreamer"])),
   clock: Type.Enum(["realtime", "freerun"]),
-  sink: Type.Enum(["null", "checksum"]),
+  sink: Type.Enum(["null", "checksum", "device"]),
+  videoSink: Type.Optional(LaunchFragment),
+  audioSink: Type.Optional(LaunchFragment),
 });
 export type PlaybackOptions = Static<typeof PlaybackOptions>;
 
-/** The playback options used when a config leaves a field out: `realtime` clock, `null` sink. */
+/**
+ * The playback options used when a config leaves a field out: `virtual` engine, `realtime`
+ * clock, `null` sink.
+ */
 export const DEFAULT_PLAYBACK_OPTIONS: Readonly<PlaybackOptions> = Object.freeze({
+  engine: "virtual",
   clock: "realtime",
   sink: "null",
 });

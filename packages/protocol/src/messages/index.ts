@@ -14,6 +14,7 @@ export * from "./control-socket.ts";
 export * from "./fd-tag.ts";
 export * from "./media-keys.ts";
 export * from "./media-pipeline.ts";
+export * from "./media-pipeline-controls.ts";
 export * from "./media-pipeline-events.ts";
 export * from "./media-source.ts";
 export * from "./primitives.ts";

@@ -1,5 +1,6 @@
 import Type, { type Static } from "typebox";
 import { defineMethod } from "../rpc/descriptor.ts";
+import { PipelineControlMethods } from "./media-pipeline-controls.ts";
 import {
   MAX_FRAMES_PER_REQUEST,
   MediaSource,
@@ -158,6 +159,33 @@ export const SourceStats = Closed({
 });
 export type SourceStats = Static<typeof SourceStats>;
 
+/** A source type whose MIME types are asked for. */
+export const SourceType = Type.Enum(["audio", "video", "subtitle"]);
+export type SourceType = Static<typeof SourceType>;
+
+/**
+ * The MIME types the app's engine plays (Rialto's `IMediaPipelineCapabilities`): of one source
+ * type, or of all when `sourceType` is absent. Needs no pipeline and works in any app state.
+ */
+export const GetSupportedMimeTypesParams = Closed({ sourceType: Type.Optional(SourceType) });
+export type GetSupportedMimeTypesParams = Static<typeof GetSupportedMimeTypesParams>;
+
+/** The answer to {@link GetSupportedMimeTypesParams}: elementary-stream MIME types. */
+export const GetSupportedMimeTypesResult = Closed({
+  mimeTypes: Type.Array(Type.String({ maxLength: 128, pattern: PRINTABLE }), { maxItems: 256 }),
+});
+export type GetSupportedMimeTypesResult = Static<typeof GetSupportedMimeTypesResult>;
+
+/** Whether the app's engine plays a MIME type (parameters after `;` are ignored). */
+export const IsMimeTypeSupportedParams = Closed({
+  mimeType: Type.String({ minLength: 1, maxLength: 256, pattern: PRINTABLE }),
+});
+export type IsMimeTypeSupportedParams = Static<typeof IsMimeTypeSupportedParams>;
+
+/** The answer to {@link IsMimeTypeSupportedParams}. */
+export const IsMimeTypeSupportedResult = Closed({ supported: Type.Boolean() });
+export type IsMimeTypeSupportedResult = Static<typeof IsMimeTypeSupportedResult>;
+
 /** Media-pipeline methods (client → session server). */
 export const PipelineMethods = {
   /** Creates a pipeline. */
@@ -196,4 +224,18 @@ export const PipelineMethods = {
   getStats: defineMethod("pipeline/getStats", SourceRef, SourceStats),
   /** Destroys the pipeline and frees its shared-memory partition. */
   destroy: defineMethod("pipeline/destroy", PipelineRef, Empty),
+  /** The MIME types the engine plays (capabilities; no pipeline needed). */
+  getSupportedMimeTypes: defineMethod(
+    "pipeline/getSupportedMimeTypes",
+    GetSupportedMimeTypesParams,
+    GetSupportedMimeTypesResult,
+  ),
+  /** Whether the engine plays a MIME type (capabilities; no pipeline needed). */
+  isMimeTypeSupported: defineMethod(
+    "pipeline/isMimeTypeSupported",
+    IsMimeTypeSupportedParams,
+    IsMimeTypeSupportedResult,
+  ),
+  /** What a browser's media stack calls besides playback (SPEC 9.2). */
+  ...PipelineControlMethods,
 } as const;

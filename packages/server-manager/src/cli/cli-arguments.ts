@@ -13,6 +13,7 @@ import { defaultRuntimeDir } from "../runtime-dir.ts";
 export const CLI_USAGE = `usage: rialtoctl [--json] [--control-socket <path>] [--timeout <ms>] <command>
 commands:
   start <app> [--active] [--max-playbacks N] [--web-audio] [--socket <name>] [--no-wait]
+        [--engine virtual|gstreamer] [--clock realtime|freerun] [--sink null|checksum|device]
   set <app> inactive|active|stopped [--no-wait]
   ls
   info <app>
@@ -68,6 +69,9 @@ export function parseCliArguments(
         "max-playbacks": { type: "string" },
         "web-audio": { type: "boolean" },
         socket: { type: "string" },
+        engine: { type: "string" },
+        clock: { type: "string" },
+        sink: { type: "string" },
         "no-wait": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -91,7 +95,7 @@ export function parseCliArguments(
   };
   if (values.help === true) return { ...parsed, command: { name: "help" } };
   const [name, ...rest] = positionals;
-  const startOnly = ["active", "max-playbacks", "web-audio", "socket"].filter(
+  const startOnly = ["active", "max-playbacks", "web-audio", "socket", ...PLAYBACK_FLAGS].filter(
     (flag) => values[flag] !== undefined,
   );
   if (name !== "start" && startOnly.length > 0) {
@@ -159,6 +163,8 @@ function startCommand(
     config.resources = { ...config.resources, supportsWebAudio: true };
   const socket = values.socket as string | undefined;
   if (socket !== undefined) config.sessionManagementSocketName = socket;
+  const playback = playbackConfig(values);
+  if (playback !== undefined) config.playback = playback;
   return {
     name: "start",
     appId,
@@ -166,6 +172,30 @@ function startCommand(
     config,
     wait,
   };
+}
+
+/** The `start` flags of `config.playback`, with the values each takes. */
+const PLAYBACK_CHOICES = {
+  engine: ["virtual", "gstreamer"],
+  clock: ["realtime", "freerun"],
+  sink: ["null", "checksum", "device"],
+} as const;
+const PLAYBACK_FLAGS = Object.keys(PLAYBACK_CHOICES) as (keyof typeof PLAYBACK_CHOICES)[];
+
+function playbackConfig(
+  values: Record<string, string | boolean | undefined>,
+): AppConfig["playback"] | undefined {
+  const playback: Record<string, string> = {};
+  for (const flag of PLAYBACK_FLAGS) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    const choices: readonly string[] = PLAYBACK_CHOICES[flag];
+    if (typeof value !== "string" || !choices.includes(value)) {
+      throw usage(`start: --${flag} must be ${choices.join(", ")}, got "${value}"`);
+    }
+    playback[flag] = value;
+  }
+  return Object.keys(playback).length === 0 ? undefined : (playback as AppConfig["playback"]);
 }
 
 function appArgument(value: string | undefined): string {

@@ -27,6 +27,7 @@ import { ClientHeartbeats, type HeartbeatOutcome, runHeartbeat } from "./heartbe
 import { MediaKeysBook } from "./media-keys-book.ts";
 import { addMediaKeysHandlers } from "./media-keys-handlers.ts";
 import { PipelineBook } from "./pipeline-book.ts";
+import { addPipelineControlHandlers } from "./pipeline-control-handlers.ts";
 import { addPipelineHandlers } from "./pipeline-handlers.ts";
 import { addPipelinePlaybackHandlers } from "./pipeline-playback-handlers.ts";
 import { PipelineSessions } from "./pipeline-sessions.ts";
@@ -221,6 +222,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
     addSessionHandlers(router, this);
     addPipelineHandlers(router, this);
     addPipelinePlaybackHandlers(router, this);
+    addPipelineControlHandlers(router, this);
     addMediaKeysHandlers(router, this);
     addWebAudioHandlers(router, this);
     addShmPoolHandlers(router, this);

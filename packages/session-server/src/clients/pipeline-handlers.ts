@@ -3,27 +3,36 @@ import type { ClientRouter, ClientsContext } from "./clients-context.ts";
 
 /**
  * Creation (up to `maxPlaybackSessions` over all clients; each pipeline gets a playback
- * partition and an engine pipeline, see `PipelineSessions`) and destruction of media pipelines;
- * the playback methods are in `pipeline-playback-handlers.ts`. Like every media call they need
- * the app Running (INVALID_STATE).
+ * partition and an engine pipeline, see `PipelineSessions`) and destruction of media pipelines,
+ * which need the app Running (INVALID_STATE), and the capability questions, answered by the
+ * app's engine in any state; the playback methods are in `pipeline-playback-handlers.ts`.
  */
 export function addPipelineHandlers(router: ClientRouter, context: ClientsContext): ClientRouter {
-  return router
-    .handle(PipelineMethods.create, (params, client) => {
-      requireRunning(context, "pipeline/create");
-      const pipeline = context.playback.create(client, params);
-      context.logger.info(
-        { clientId: client.id, pipelineId: pipeline.id, partition: pipeline.partition },
-        "pipeline created",
-      );
-      return { pipelineId: pipeline.id };
-    })
-    .handle(PipelineMethods.destroy, ({ pipelineId }, client) => {
-      requireRunning(context, "pipeline/destroy");
-      context.playback.destroy(client, pipelineId);
-      context.logger.info({ clientId: client.id, pipelineId }, "pipeline destroyed");
-      return {};
-    });
+  return (
+    router
+      .handle(PipelineMethods.create, (params, client) => {
+        requireRunning(context, "pipeline/create");
+        const pipeline = context.playback.create(client, params);
+        context.logger.info(
+          { clientId: client.id, pipelineId: pipeline.id, partition: pipeline.partition },
+          "pipeline created",
+        );
+        return { pipelineId: pipeline.id };
+      })
+      .handle(PipelineMethods.destroy, ({ pipelineId }, client) => {
+        requireRunning(context, "pipeline/destroy");
+        context.playback.destroy(client, pipelineId);
+        context.logger.info({ clientId: client.id, pipelineId }, "pipeline destroyed");
+        return {};
+      })
+      // Capabilities answer in any app state: a browser asks them before it plays anything.
+      .handle(PipelineMethods.getSupportedMimeTypes, ({ sourceType }) => ({
+        mimeTypes: context.playback.engine.getSupportedMimeTypes(sourceType),
+      }))
+      .handle(PipelineMethods.isMimeTypeSupported, ({ mimeType }) => ({
+        supported: context.playback.engine.isMimeTypeSupported(mimeType),
+      }))
+  );
 }
 
 /** Media calls need the app Running (the session server Active): INVALID_STATE otherwise. */

@@ -10,7 +10,7 @@ import type { AvMemory } from "../av-memory.ts";
 import type { MediaClock } from "../media/media-clock.ts";
 import type { FrameDecryptor, MediaEngine } from "../media/media-engine.ts";
 import { PipelineService } from "../media/pipeline-service.ts";
-import { createVirtualEngine } from "../media/virtual-engine.ts";
+import { selectEngine } from "../media/select-engine.ts";
 import type { Client } from "./clients-context.ts";
 import type { PipelineBook, PipelineRecord } from "./pipeline-book.ts";
 
@@ -23,7 +23,7 @@ export interface PipelineSessionsOptions {
   readonly playback?: PlaybackOptions;
   /** The AV shared memory while the app is Active. */
   avMemory(): AvMemory | undefined;
-  /** The back end; default the virtual engine on the system clock. */
+  /** The back end; default the one `playback.engine` names, on `clock`. */
   readonly engine?: MediaEngine;
   /** Timers of the needMediaData back-off; default the system clock. */
   readonly clock?: MediaClock;
@@ -59,8 +59,13 @@ export class PipelineSessions {
 
   constructor(options: PipelineSessionsOptions) {
     this.#options = options;
-    this.#engine = options.engine ?? createVirtualEngine({ clock: options.clock });
     this.#playback = options.playback ?? DEFAULT_PLAYBACK_OPTIONS;
+    this.#engine = options.engine ?? selectEngine(this.#playback, options.clock);
+  }
+
+  /** The engine every pipeline of the app plays on (capability answers come from it). */
+  get engine(): MediaEngine {
+    return this.#engine;
   }
 
   /** Pipelines alive now, over every client. */

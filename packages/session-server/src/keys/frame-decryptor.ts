@@ -12,11 +12,15 @@ export interface FrameToDecrypt {
 /**
  * The pipeline engine's decrypt hook (`FrameDecryptor` of `../media`, which this is assignable
  * to) over a key store, in the session server the client sessions' `keys` (a `MediaKeysBook`):
- * an encrypted frame gets a new buffer with its clear bytes, found by the key session and key id
- * its metadata names; a clear frame's own bytes come back as they are. Failures throw as
+ * an encrypted frame gets its clear bytes in `output` (default a new buffer), found by the key
+ * session and key id its metadata names; a clear frame's own bytes come back as they are. Failures throw as
  * {@link decryptSample} does (`details.playbackError = "Decryption"`).
  */
-export function createFrameDecryptor(keys: KeyStore): (frame: FrameToDecrypt) => Uint8Array {
-  return (frame) =>
-    frame.encryption === undefined ? frame.data : decryptSample(frame.data, frame.encryption, keys);
+export function createFrameDecryptor(
+  keys: KeyStore,
+): (frame: FrameToDecrypt, output?: Uint8Array) => Uint8Array {
+  return (frame, output) =>
+    frame.encryption === undefined
+      ? frame.data
+      : decryptSample(frame.data, frame.encryption, keys, output);
 }

@@ -35,6 +35,7 @@ function isDetached(bytes: Uint8Array): boolean {
 export function clearBytes(
   frame: MediaFrame,
   decrypt: FrameDecryptor | undefined,
+  output?: Uint8Array,
 ): Uint8Array | FrameFailure {
   if (isDetached(frame.data)) {
     return {
@@ -50,7 +51,7 @@ export function clearBytes(
         `frame at ${frame.timestampNs} ns is encrypted and the pipeline has no decryptor`,
       );
     }
-    return decrypt(frame);
+    return decrypt(frame, output);
   } catch (thrown) {
     return failureOf(thrown);
   }

@@ -10,6 +10,7 @@ import type {
   SourceStats,
 } from "@rialto/protocol";
 import type { MediaFrame, MediaKind } from "@rialto/shm";
+import type { PipelineSettings } from "./pipeline-settings.ts";
 
 /**
  * Sends one wire event to the client that owns the pipeline; payloads are complete wire payloads
@@ -50,15 +51,17 @@ export interface PipelineListener {
 /**
  * Turns an encrypted frame into clear bytes, or throws (a `RialtoError` whose
  * `details.playbackError` names the playback error kind, else `Decryption` is reported).
- * Decryption itself is media-keys work; the engine only calls this hook before rendering.
+ * Decryption itself is media-keys work; the engine only calls this hook before rendering. With
+ * `output` (at least the frame's length) the clear bytes may be written there, saving a copy: the
+ * GStreamer engine decrypts straight into the buffer it pushes.
  */
-export type FrameDecryptor = (frame: MediaFrame) => Uint8Array;
+export type FrameDecryptor = (frame: MediaFrame, output?: Uint8Array) => Uint8Array;
 
 /** What a pipeline is created with. */
 export interface CreatePipelineOptions {
   /** The wire handle, copied into every event payload. */
   readonly pipelineId: number;
-  /** Clock (`realtime` | `freerun`) and sink (`null` | `checksum`) of this pipeline. */
+  /** Engine, clock (`realtime` | `freerun`) and sink (`null` | `checksum` | `device`). */
   readonly playback: PlaybackOptions;
   /** Where events and data requests go. */
   readonly listener: PipelineListener;
@@ -119,6 +122,27 @@ export interface Pipeline extends AsyncDisposable {
   endOfStream(sourceId: SourceId): void;
   /** Rendering counters of one source. */
   getStats(sourceId: SourceId): SourceStats;
+  /**
+   * The SPEC 9.2 settings (sync, immediate output, buffering, video window, ...), kept from the
+   * moment they are made; the engine applies those it can act on.
+   */
+  readonly settings: PipelineSettings;
+  /**
+   * A source's new segment after its flush (an MSE seek is a flush plus this per source): frames
+   * ending at or before `positionNs` are not rendered; with `resetTime` the position restarts
+   * there.
+   */
+  setSourcePosition(
+    sourceId: SourceId,
+    positionNs: number,
+    resetTime: boolean,
+    appliedRate: number,
+    stopPositionNs?: number,
+  ): void;
+  /** Replaces the description of the source of `source.type` (a codec or language switch). */
+  switchSource(source: MediaSource): SourceId;
+  /** While paused, renders the next video frame (a frame step). */
+  renderFrame(): void;
   /** Releases timers and voids requests; no event follows. Idempotent. */
   destroy(): void;
   /**
@@ -130,12 +154,18 @@ export interface Pipeline extends AsyncDisposable {
 }
 
 /**
- * A playback back end: the virtual engine by default (no media hardware needed); a GStreamer
- * back end would implement the same interface.
+ * A playback back end (SPEC 9.1): the virtual engine by default (no media hardware needed), or
+ * GStreamer. Capability answers come from the engine in use.
  */
 export interface MediaEngine {
-  /** Short name for logs, e.g. `virtual`. */
+  /** Short name for logs: `virtual` or `gstreamer`. */
   readonly name: string;
   /** Creates a pipeline in state `Idle`. */
   createPipeline(options: CreatePipelineOptions): Pipeline;
+  /** The elementary-stream MIME types this engine plays, of one source type or of all. */
+  getSupportedMimeTypes(sourceType?: MediaKind): string[];
+  /** Whether this engine plays a MIME type (parameters after `;` are ignored). */
+  isMimeTypeSupported(mimeType: string): boolean;
+  /** Which of `propertyNames` this engine supports for a source type, in the order given. */
+  getSupportedProperties(sourceType: MediaKind, propertyNames: readonly string[]): string[];
 }

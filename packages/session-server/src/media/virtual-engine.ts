@@ -1,5 +1,7 @@
+import type { MediaKind } from "@rialto/shm";
 import { type MediaClock, systemClock } from "./media-clock.ts";
 import type { MediaEngine } from "./media-engine.ts";
+import { KNOWN_PROPERTIES } from "./pipeline-settings.ts";
 import {
   DEFAULT_VIRTUAL_TUNING,
   VirtualPipeline,
@@ -15,6 +17,16 @@ export interface VirtualEngineOptions {
 }
 
 /**
+ * What the virtual engine says it plays: the elementary-stream MIME types Rialto's apps use. It
+ * decodes nothing, so it would schedule any type; the list keeps capability answers meaningful.
+ */
+export const VIRTUAL_MIME_TYPES: Readonly<Record<MediaKind, readonly string[]>> = Object.freeze({
+  video: ["video/h264", "video/h265", "video/x-vp9", "video/x-av1"],
+  audio: ["audio/mp4", "audio/aac", "audio/x-opus", "audio/x-ac3", "audio/x-eac3", "audio/x-raw"],
+  subtitle: ["text/vtt", "text/ttml", "application/ttml+xml"],
+});
+
+/**
  * The default media engine: virtual pipelines that schedule and count frames without any media
  * hardware (SPEC 9), so the whole system runs on a plain Linux machine.
  */
@@ -24,5 +36,15 @@ export function createVirtualEngine(options: VirtualEngineOptions = {}): MediaEn
   return {
     name: "virtual",
     createPipeline: (pipelineOptions) => new VirtualPipeline(pipelineOptions, clock, tuning),
+    getSupportedMimeTypes: (sourceType) =>
+      sourceType === undefined
+        ? Object.values(VIRTUAL_MIME_TYPES).flat()
+        : [...VIRTUAL_MIME_TYPES[sourceType]],
+    getSupportedProperties: (sourceType, names) =>
+      names.filter((name) => KNOWN_PROPERTIES[sourceType].includes(name)),
+    isMimeTypeSupported: (mimeType) => {
+      const base = (mimeType.split(";")[0] ?? "").trim().toLowerCase();
+      return Object.values(VIRTUAL_MIME_TYPES).some((types) => types.includes(base));
+    },
   };
 }

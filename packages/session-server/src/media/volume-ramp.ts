@@ -44,6 +44,11 @@ export class VolumeRamp {
     this.#easing = easing;
   }
 
+  /** Whether a ramp is still under way. */
+  get ramping(): boolean {
+    return this.#clock.now() - this.#startMs < this.#durationMs;
+  }
+
   /** The volume now. */
   current(): number {
     const elapsed = this.#clock.now() - this.#startMs;

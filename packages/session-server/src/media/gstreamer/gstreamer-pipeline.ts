@@ -1,0 +1,852 @@
+import type { Pointer } from "bun:ffi";
+import {
+  type AnyEvent,
+  describeValue,
+  type Easing,
+  type LoadParams,
+  MAX_PLAYBACK_RATE,
+  type MediaSource,
+  type PayloadOf,
+  PipelineEvents,
+  type PlaybackState,
+  RialtoError,
+  type SourceId,
+  type SourceStats,
+} from "@rialto/protocol";
+import type { MediaFrame } from "@rialto/shm";
+import { clearBytes, type FrameFailure } from "../clear-bytes.ts";
+import type { ClockTimer, MediaClock } from "../media-clock.ts";
+import type { CreatePipelineOptions, Pipeline } from "../media-engine.ts";
+import { PipelineSettings } from "../pipeline-settings.ts";
+import { PlaybackInfoTimer } from "../playback-info-timer.ts";
+import { PLAYING_FRAME_COUNT, PREROLL_FRAME_COUNT } from "../virtual-pipeline.ts";
+import { VolumeRamp } from "../volume-ramp.ts";
+import { ContactSheet } from "./contact-sheet.ts";
+import { createDecodedOutput, type DecodedOutput } from "./decoded-output.ts";
+import { type BusMessage, type GstErrorInfo, type GstLibrary, GstState } from "./gst-ffi.ts";
+import { describeLaunch, elementSourceId } from "./launch-description.ts";
+import { planSource, type SourcePlan } from "./source-caps.ts";
+
+/** Knobs of the GStreamer pipeline; every field has a default. */
+export interface GstreamerTuning {
+  /** How often the JS thread pops the bus, drains the sinks and tops up the appsrcs, ms; 4. */
+  readonly pollIntervalMs: number;
+  /** The same while nothing moves (Idle, Paused, EndOfStream), ms; 50. */
+  readonly idlePollIntervalMs: number;
+  /** Interval of `position` events while playing, ms; 250. */
+  readonly positionIntervalMs: number;
+}
+
+/** The defaults of {@link GstreamerTuning}. */
+export const DEFAULT_GSTREAMER_TUNING: GstreamerTuning = Object.freeze({
+  pollIntervalMs: 4,
+  idlePollIntervalMs: 50,
+  positionIntervalMs: 250,
+});
+
+/** The poll interval while a first frame is awaited, ms, for at most STARTING_WINDOW_MS. */
+const STARTING_POLL_MS = 1;
+const STARTING_WINDOW_MS = 250;
+
+/** Longest message of a `playbackError` event (its wire limit). */
+const MAX_ERROR_MESSAGE = 1024;
+
+/** One source: its plan, its appsrc and output once built, and the data-request bookkeeping. */
+interface GstSource {
+  readonly id: SourceId;
+  readonly kind: "audio" | "video";
+  readonly source: MediaSource;
+  readonly plan: SourcePlan;
+  appsrc?: Pointer;
+  output?: DecodedOutput;
+  /** The `volume` element of an audio source. */
+  volume?: Pointer;
+  /** The appsink of the source (null and checksum sinks), for its `sync` property. */
+  appsink?: Pointer;
+  requestPending: boolean;
+  eos: boolean;
+  firstFrameSent: boolean;
+  underflowReported: boolean;
+  muted: boolean;
+  /** Frames dropped by QoS (from the sink's QOS messages) and frames that failed to decrypt. */
+  dropped: number;
+  /** End (pts + duration) of the latest frame pushed, ns. */
+  pushedEndNs: number;
+}
+
+/** What the engine hands each pipeline. */
+export interface GstreamerPipelineDeps {
+  readonly gst: GstLibrary;
+  readonly clock: MediaClock;
+  readonly tuning: GstreamerTuning;
+  /** Where to write a PNG contact sheet of the decoded video (see `SNAPSHOT_ENV`). */
+  readonly snapshotPath?: string;
+}
+
+/**
+ * A media pipeline played by GStreamer (SPEC 9.1): one GstPipeline, built when every source is
+ * attached, with an appsrc, decoder and sink per source. Everything runs on the JS thread: a
+ * poll timer pops the bus, drains the sinks and tops up the appsrcs (needData when an appsrc
+ * holds fewer than 3 frames while prerolling or paused, 24 while playing). States follow the bus:
+ * ASYNC_DONE ends prerolling (`Paused`), the pipeline reaching PLAYING is `Playing`, EOS is
+ * `EndOfStream`, the first ERROR is `Failure` with `playbackError`. Frames are copied (decrypted
+ * first when encrypted) into GStreamer buffers, so the AV shared memory is never referenced by
+ * GStreamer. README.md in this folder has the details.
+ */
+export class GstreamerPipeline implements Pipeline {
+  readonly id: number;
+  readonly #options: CreatePipelineOptions;
+  readonly #gst: GstLibrary;
+  readonly #clock: MediaClock;
+  readonly #tuning: GstreamerTuning;
+  readonly #volume: VolumeRamp;
+  readonly #sources = new Map<SourceId, GstSource>();
+  #nextSourceId = 1;
+  #state: PlaybackState = "Idle";
+  #pipeline: Pointer | undefined;
+  #bus: Pointer | undefined;
+  #prerolling = false;
+  #wantPlaying = false;
+  #failed = false;
+  /**
+   * After a flush at EndOfStream the bin will not post EOS again (until a flushing seek): the
+   * end is then seen when every source ended and every sink drained it.
+   */
+  #eosFromSinks = false;
+  /** Until when a first frame is polled for every millisecond (see `#schedulePoll`). */
+  #startingUntilMs = 0;
+  #destroyed = false;
+  #rate = 1;
+  /** The rate GStreamer plays at (seeks carry `#rate`, so they apply it too). */
+  #appliedRate = 1;
+  #lastPositionNs = 0;
+  #appliedVolume = 1;
+  #poll: ClockTimer | undefined;
+  #positionTimer: ClockTimer | undefined;
+  #muted = false;
+  #loaded: Omit<LoadParams, "pipelineId"> | undefined;
+  readonly #sheet: ContactSheet | undefined;
+  readonly #playbackInfo: PlaybackInfoTimer;
+  readonly settings = new PipelineSettings((name) => {
+    if (name === "sync") this.#applySync();
+  });
+
+  constructor(options: CreatePipelineOptions, deps: GstreamerPipelineDeps) {
+    this.id = options.pipelineId;
+    this.#options = options;
+    this.#gst = deps.gst;
+    this.#clock = deps.clock;
+    this.#tuning = deps.tuning;
+    this.#volume = new VolumeRamp(deps.clock);
+    this.#sheet = deps.snapshotPath === undefined ? undefined : new ContactSheet(deps.snapshotPath);
+    this.#playbackInfo = new PlaybackInfoTimer(deps.clock, () =>
+      this.#emit(PipelineEvents.playbackInfo, {
+        pipelineId: this.id,
+        currentPositionNs: this.getPosition(),
+        volume: this.#volume.current(),
+      }),
+    );
+  }
+
+  get state(): PlaybackState {
+    return this.#state;
+  }
+
+  /** What `load` recorded (media type, MIME type, URL), for logs. */
+  get loaded(): Omit<LoadParams, "pipelineId"> | undefined {
+    return this.#loaded;
+  }
+
+  load(params: Omit<LoadParams, "pipelineId">): void {
+    this.#usable("load");
+    if (this.#pipeline !== undefined) this.#refuse("load", "is past allSourcesAttached");
+    this.#loaded = params;
+  }
+
+  attachSource(source: MediaSource): SourceId {
+    this.#usable("attachSource");
+    if (this.#pipeline !== undefined) this.#refuse("attachSource", "is past allSourcesAttached");
+    if (source.type === "subtitle") {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/attachSource: the GStreamer engine renders no subtitles ("${source.mimeType}")`,
+      );
+    }
+    for (const existing of this.#sources.values()) {
+      if (existing.kind === source.type) {
+        throw new RialtoError(
+          "INVALID_ARGUMENT",
+          `pipeline/attachSource: pipeline ${this.id} already has a ${source.type} source (${existing.id})`,
+        );
+      }
+    }
+    const plan = planSource(source, (factory) => this.#gst.hasElement(factory));
+    const kind = source.type;
+    const id = this.#nextSourceId++;
+    this.#sources.set(id, {
+      id,
+      kind,
+      source,
+      plan,
+      requestPending: false,
+      eos: false,
+      firstFrameSent: false,
+      underflowReported: false,
+      muted: false,
+      dropped: 0,
+      pushedEndNs: 0,
+    });
+    return id;
+  }
+
+  removeSource(sourceId: SourceId): void {
+    this.#usable("removeSource");
+    const source = this.#source("removeSource", sourceId);
+    if (this.#pipeline !== undefined) {
+      this.#refuse("removeSource", "is past allSourcesAttached (its GStreamer pipeline is built)");
+    }
+    this.#void(source);
+    this.#sources.delete(sourceId);
+  }
+
+  switchSource(source: MediaSource): SourceId {
+    this.#usable("switchSource");
+    const existing = [...this.#sources.values()].find((s) => s.kind === source.type);
+    if (existing === undefined) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `pipeline/switchSource: pipeline ${this.id} has no ${source.type} source to switch`,
+      );
+    }
+    const plan = planSource(source, (factory) => this.#gst.hasElement(factory));
+    if (plan.decoder !== existing.plan.decoder) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `pipeline/switchSource: the GStreamer engine cannot yet replace ${existing.plan.decoder} with ${plan.decoder} in a built pipeline ("${existing.source.mimeType}" → "${source.mimeType}")`,
+      );
+    }
+    // Same decoder: new caps (codec data, rate, channels) on the appsrc.
+    if (existing.appsrc !== undefined) this.#gst.setAppSrcCaps(existing.appsrc, plan.caps);
+    return existing.id;
+  }
+
+  setSourcePosition(
+    sourceId: SourceId,
+    positionNs: number,
+    resetTime: boolean,
+    appliedRate: number,
+    _stopPositionNs?: number,
+  ): void {
+    this.#usable("setSourcePosition");
+    const source = this.#source("setSourcePosition", sourceId);
+    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/setSourcePosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
+      );
+    }
+    // A flushing seek of this appsrc alone: its new segment starts at the position (earlier
+    // frames are decoded but clipped); it also ends an end of stream.
+    if (source.appsrc !== undefined) this.#gst.seek(source.appsrc, positionNs, appliedRate);
+    source.eos = false;
+    source.pushedEndNs = positionNs;
+    if (resetTime) this.#lastPositionNs = positionNs;
+  }
+
+  renderFrame(): void {
+    this.#usable("renderFrame");
+    // A paused GStreamer pipeline has already rendered its preroll frame on the video sink.
+    if (this.#state !== "Paused") this.#refuse("renderFrame", `is ${this.#state}, not Paused`);
+  }
+
+  allSourcesAttached(): void {
+    this.#usable("allSourcesAttached");
+    if (this.#pipeline !== undefined) this.#refuse("allSourcesAttached", "was already told so");
+    if (this.#sources.size === 0) this.#refuse("allSourcesAttached", "has no source attached");
+    this.#build();
+    this.#prerolling = true;
+    this.#emit(PipelineEvents.networkState, { pipelineId: this.id, state: "Buffering" });
+    if (this.#setGstState(GstState.Paused)) this.#refill();
+    this.#schedulePoll();
+  }
+
+  play(): void {
+    this.#usable("play");
+    this.#wantPlaying = true;
+    if (this.#pipeline === undefined || this.#prerolling || this.#failed) return;
+    if (this.#state === "Paused" || this.#state === "EndOfStream") {
+      this.#startingUntilMs = this.#clock.now() + STARTING_WINDOW_MS;
+      this.#setGstState(GstState.Playing);
+      this.#schedulePoll();
+    }
+  }
+
+  pause(): void {
+    this.#usable("pause");
+    this.#wantPlaying = false;
+    if (this.#state !== "Playing" && this.#state !== "EndOfStream") return;
+    this.#setGstState(GstState.Paused);
+    this.#stopPositionTimer();
+    this.#setState("Paused");
+  }
+
+  stop(): void {
+    this.#usable("stop");
+    this.#halt();
+    for (const source of this.#sources.values()) this.#void(source);
+    if (this.#pipeline !== undefined) this.#gst.setState(this.#pipeline, GstState.Null);
+    this.#wantPlaying = false;
+    this.#prerolling = false;
+    this.#setState("Stopped");
+  }
+
+  setPlaybackRate(rate: number): void {
+    this.#usable("setPlaybackRate");
+    if (!(typeof rate === "number" && rate > 0 && rate <= MAX_PLAYBACK_RATE)) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/setPlaybackRate: rate ${describeValue(rate)} is not > 0 and <= ${MAX_PLAYBACK_RATE}`,
+      );
+    }
+    this.#rate = rate;
+    if (this.#state === "Playing") this.#applyRate();
+  }
+
+  setPosition(positionNs: number): void {
+    this.#usable("setPosition");
+    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/setPosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
+      );
+    }
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined) this.#refuse("setPosition", "has not had allSourcesAttached");
+    this.#stopPositionTimer();
+    this.#setState("Seeking");
+    // A flushing seek resets the bin's EOS: it posts the next one itself.
+    this.#eosFromSinks = false;
+    for (const source of this.#sources.values()) {
+      this.#void(source);
+      source.eos = false;
+      source.firstFrameSent = false;
+      source.underflowReported = false;
+      source.pushedEndNs = positionNs;
+    }
+    // A flushing seek empties every appsrc and the decoders before it returns.
+    this.#appliedRate = this.#rate;
+    if (!this.#gst.seek(pipeline, positionNs, this.#rate)) {
+      this.#fail(undefined, `GStreamer refused the seek to ${positionNs} ns`);
+      return;
+    }
+    this.#lastPositionNs = positionNs;
+    this.#setState("SeekDone");
+    this.#emit(PipelineEvents.position, { pipelineId: this.id, positionNs });
+    this.#prerolling = true;
+    this.#startingUntilMs = this.#clock.now() + STARTING_WINDOW_MS;
+    this.#refill();
+    this.#schedulePoll();
+  }
+
+  getPosition(): number {
+    if (this.#pipeline !== undefined && !this.#prerolling) {
+      const position = this.#gst.position(this.#pipeline);
+      // A position query answers the segment position: never report one before the last seek.
+      if (position !== undefined) this.#lastPositionNs = Math.max(0, position);
+    }
+    return this.#lastPositionNs;
+  }
+
+  flush(sourceId: SourceId, resetTime: boolean): void {
+    this.#usable("flush");
+    const source = this.#source("flush", sourceId);
+    this.#void(source);
+    if (source.appsrc !== undefined) {
+      // An appsrc that ended refuses data until it is seeked; a flushing seek of that appsrc
+      // alone is its flush then (from 0 with resetTime, else from the playhead).
+      if (source.eos) this.#gst.seek(source.appsrc, resetTime ? 0 : this.getPosition(), this.#rate);
+      else this.#gst.flush(source.appsrc, resetTime);
+    }
+    source.eos = false;
+    source.firstFrameSent = false;
+    // Until new frames come, an empty appsrc is the flush, not a stall (the app refills it).
+    source.underflowReported = true;
+    this.#emit(PipelineEvents.sourceFlushed, { pipelineId: this.id, sourceId });
+    // The flushed branch has data to come: EndOfStream is over (GStreamer stayed in PLAYING).
+    // The bin posts EOS once per flushing seek, so the next end is read from the sinks.
+    if (this.#state === "EndOfStream") {
+      this.#eosFromSinks = true;
+      this.#setState("Playing");
+      this.#startPositionTimer();
+    }
+    this.#refill();
+  }
+
+  setVolume(volume: number, durationMs = 0, easing: Easing = "Linear"): void {
+    this.#usable("setVolume");
+    this.#volume.set(volume, durationMs, easing);
+    this.#applyVolume();
+    if (durationMs > 0) this.#schedulePoll();
+  }
+
+  getVolume(): number {
+    return this.#volume.current();
+  }
+
+  setMute(sourceId: SourceId | undefined, mute: boolean): void {
+    this.#usable("setMute");
+    if (sourceId === undefined) this.#muted = mute;
+    else this.#source("setMute", sourceId).muted = mute;
+    this.#applyMute();
+  }
+
+  getMute(sourceId?: SourceId): boolean {
+    return sourceId === undefined ? this.#muted : this.#source("getMute", sourceId).muted;
+  }
+
+  pushFrames(sourceId: SourceId, frames: readonly MediaFrame[], endOfStream = false): void {
+    this.#usable("pushFrames");
+    const source = this.#source("pushFrames", sourceId);
+    if (source.eos) this.#refuse("pushFrames", `has source ${sourceId} at end of stream`);
+    const appsrc = source.appsrc;
+    if (appsrc === undefined) this.#refuse("pushFrames", "has not had allSourcesAttached");
+    for (const frame of frames) {
+      if (frame.kind !== source.kind) {
+        throw new RialtoError(
+          "INVALID_ARGUMENT",
+          `pipeline/pushFrames: a ${frame.kind} frame for ${source.kind} source ${sourceId}`,
+        );
+      }
+    }
+    source.requestPending = false;
+    for (const frame of frames) this.#pushFrame(source, appsrc, frame);
+    if (frames.length > 0) source.underflowReported = false;
+    if (endOfStream) this.endOfStream(sourceId);
+    else this.#refill();
+  }
+
+  endOfStream(sourceId: SourceId): void {
+    this.#usable("endOfStream");
+    const source = this.#source("endOfStream", sourceId);
+    source.eos = true;
+    source.requestPending = false;
+    if (source.appsrc !== undefined) this.#gst.endOfStream(source.appsrc);
+  }
+
+  getStats(sourceId: SourceId): SourceStats {
+    const source = this.#source("getStats", sourceId);
+    source.output?.poll();
+    const counters = source.output?.counters() ?? { renderedFrames: 0, renderedBytes: 0 };
+    return { ...counters, droppedFrames: source.dropped };
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#halt();
+    for (const source of this.#sources.values()) this.#void(source);
+    this.#destroyed = true;
+    this.#teardown();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.destroy();
+  }
+
+  /** Builds the GstPipeline for the attached sources and takes references to its elements. */
+  #build(): void {
+    const playback = this.#options.playback;
+    const sources = [...this.#sources.values()].map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      plan: s.plan,
+    }));
+    const pipeline = this.#gst.parseLaunch(describeLaunch(sources, playback));
+    this.#pipeline = pipeline;
+    try {
+      this.#bus = this.#gst.bus(pipeline);
+      for (const source of this.#sources.values()) {
+        const appsrc = this.#gst.child(pipeline, `src${source.id}`);
+        source.appsrc = appsrc;
+        this.#gst.makeSeekable(appsrc);
+        const outputName = playback.sink === "device" ? `count${source.id}` : `sink${source.id}`;
+        const output = this.#gst.child(pipeline, outputName);
+        // The pipeline keeps its elements alive; the output only reads through the pointer.
+        this.#gst.unref(output);
+        if (playback.sink !== "device") source.appsink = output;
+        source.output = createDecodedOutput(
+          this.#gst,
+          playback.sink,
+          source.kind,
+          output,
+          this.#sheet,
+        );
+        if (source.kind === "audio") {
+          const volume = this.#gst.child(pipeline, `vol${source.id}`);
+          this.#gst.unref(volume);
+          source.volume = volume;
+        }
+      }
+      this.#applyVolume();
+      this.#applyMute();
+      this.#applySync();
+    } catch (error) {
+      this.#teardown();
+      throw error;
+    }
+  }
+
+  /** Writes the contact sheet, if one is kept; a failure to write is not the playback's. */
+  #writeSheet(): void {
+    try {
+      this.#sheet?.write();
+    } catch {
+      // A debugging aid: an unwritable path must not fail or stop the playback.
+    }
+  }
+
+  /** Takes the pipeline to NULL and drops every reference (idempotent). */
+  #teardown(): void {
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined) return;
+    this.#writeSheet();
+    this.#gst.setState(pipeline, GstState.Null);
+    for (const source of this.#sources.values()) {
+      if (source.appsrc !== undefined) this.#gst.unref(source.appsrc);
+      source.appsrc = undefined;
+      source.output = undefined;
+      source.volume = undefined;
+      source.appsink = undefined;
+    }
+    if (this.#bus !== undefined) this.#gst.unref(this.#bus);
+    this.#bus = undefined;
+    this.#pipeline = undefined;
+    this.#gst.releasePipeline(pipeline);
+  }
+
+  /** Sets the GStreamer state; a FAILURE return fails the pipeline (the bus says why). */
+  #setGstState(state: number): boolean {
+    if (this.#pipeline === undefined) return false;
+    if (this.#gst.setState(this.#pipeline, state) !== 0) return true;
+    this.#drainBus();
+    this.#fail(undefined, `GStreamer could not change the pipeline to state ${state}`);
+    return false;
+  }
+
+  #pushFrame(source: GstSource, appsrc: Pointer, frame: MediaFrame): void {
+    if (frame.codecData !== undefined) {
+      const codecData = Buffer.from(frame.codecData).toString("base64");
+      const changed = { ...source.source, codecData } as MediaSource;
+      this.#gst.setAppSrcCaps(appsrc, planSource(changed, (f) => this.#gst.hasElement(f)).caps);
+    }
+    const failure =
+      frame.encryption === undefined
+        ? this.#pushClear(appsrc, frame)
+        : this.#pushDecrypted(appsrc, frame);
+    if (failure !== undefined) {
+      source.dropped++;
+      this.#emit(PipelineEvents.playbackError, {
+        pipelineId: this.id,
+        sourceId: source.id,
+        ...failure,
+      });
+      return;
+    }
+    source.pushedEndNs = Math.max(source.pushedEndNs, frame.timestampNs + frame.durationNs);
+  }
+
+  /** A clear frame is copied into a new buffer (its bytes may be shared memory). */
+  #pushClear(appsrc: Pointer, frame: MediaFrame): FrameFailure | undefined {
+    const bytes = clearBytes(frame, undefined);
+    if (!(bytes instanceof Uint8Array)) return bytes;
+    this.#gst.pushBuffer(appsrc, bytes.byteLength, frame.timestampNs, frame.durationNs, bytes);
+    return undefined;
+  }
+
+  /** An encrypted frame is decrypted straight into the buffer GStreamer gets: no extra copy. */
+  #pushDecrypted(appsrc: Pointer, frame: MediaFrame): FrameFailure | undefined {
+    let failure: FrameFailure | undefined;
+    const pushed = this.#gst.pushBuffer(
+      appsrc,
+      frame.data.byteLength,
+      frame.timestampNs,
+      frame.durationNs,
+      (target) => {
+        const clear = clearBytes(frame, this.#options.decrypt, target);
+        if (!(clear instanceof Uint8Array)) {
+          failure = clear;
+          return false;
+        }
+        // A decryptor that did not write into `target` returned its own bytes: copy them in.
+        if (clear.buffer !== target.buffer) target.set(clear);
+        return true;
+      },
+    );
+    if (pushed) return undefined;
+    return (
+      failure ?? {
+        error: "Generic",
+        message: `frame at ${frame.timestampNs} ns did not fit its GStreamer buffer`,
+      }
+    );
+  }
+
+  /** Runs the poll soon: fast while anything moves, slowly while nothing does. */
+  #schedulePoll(): void {
+    if (this.#destroyed || this.#pipeline === undefined) return;
+    const busy =
+      this.#prerolling ||
+      this.#state === "Playing" ||
+      this.#state === "Seeking" ||
+      this.#state === "SeekDone" ||
+      (this.#wantPlaying && this.#state === "Paused") ||
+      this.#volume.ramping;
+    // Waiting for a first frame (after play, a seek, the first preroll), each poll may be the one
+    // that sees it: poll every millisecond then, for a bounded time.
+    const starting =
+      this.#clock.now() < this.#startingUntilMs &&
+      [...this.#sources.values()].some((s) => !s.firstFrameSent && !s.eos);
+    const delayMs = starting
+      ? STARTING_POLL_MS
+      : busy
+        ? this.#tuning.pollIntervalMs
+        : this.#tuning.idlePollIntervalMs;
+    this.#poll?.cancel();
+    this.#poll = this.#clock.setTimer(delayMs, () => {
+      this.#poll = undefined;
+      this.#tick();
+    });
+  }
+
+  #tick(): void {
+    if (this.#destroyed || this.#pipeline === undefined || this.#state === "Stopped") return;
+    this.#drainBus();
+    this.#drainOutputs();
+    if (this.#eosFromSinks && this.#state === "Playing" && this.#sinksEnded()) this.#endOfStream();
+    this.#applyVolume();
+    this.#refill();
+    this.#checkUnderflow();
+    this.#schedulePoll();
+  }
+
+  #drainBus(): void {
+    const bus = this.#bus;
+    if (bus === undefined) return;
+    for (let message = this.#gst.popMessage(bus); message !== undefined; ) {
+      this.#onMessage(message);
+      if (this.#bus === undefined) return;
+      message = this.#gst.popMessage(bus);
+    }
+  }
+
+  #onMessage(message: BusMessage): void {
+    switch (message.type) {
+      case "error":
+        this.#fail(message.error);
+        return;
+      case "eos":
+        if (this.#failed || this.#prerolling) return;
+        this.#endOfStream();
+        return;
+      case "async-done":
+        if (!this.#prerolling || this.#failed) return;
+        this.#prerolling = false;
+        this.#emit(PipelineEvents.networkState, { pipelineId: this.id, state: "Buffered" });
+        this.#setState("Paused");
+        if (this.#wantPlaying) this.#setGstState(GstState.Playing);
+        return;
+      case "state-changed":
+        if (message.element !== this.#pipeline || this.#prerolling || this.#failed) return;
+        if (message.newState === GstState.Playing && this.#wantPlaying) {
+          this.#setState("Playing");
+          this.#startPositionTimer();
+          this.#applyRate();
+        }
+        return;
+      case "qos": {
+        const source = this.#sources.get(elementSourceId(message.element) ?? -1);
+        if (source === undefined) return;
+        source.dropped = Math.max(source.dropped, message.dropped);
+        this.#emit(PipelineEvents.qos, {
+          pipelineId: this.id,
+          sourceId: source.id,
+          processed: message.processed,
+          dropped: message.dropped,
+        });
+        return;
+      }
+    }
+  }
+
+  #endOfStream(): void {
+    this.#drainOutputs();
+    this.#stopPositionTimer();
+    this.#lastPositionNs = Math.max(this.#lastPositionNs, this.getPosition());
+    this.#writeSheet();
+    this.#setState("EndOfStream");
+  }
+
+  /** Every source ended and its sink drained it (device sinks cannot tell: never). */
+  #sinksEnded(): boolean {
+    return [...this.#sources.values()].every((s) => s.eos && s.output?.ended() === true);
+  }
+
+  /** The first ERROR wins: `playbackError`, then `Failure`; what follows is ignored. */
+  #fail(error: GstErrorInfo | undefined, fallback = "GStreamer error"): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#prerolling = false;
+    this.#stopPositionTimer();
+    const sourceId = elementSourceId(error?.element ?? "") ?? [...this.#sources.keys()][0] ?? 0;
+    const message =
+      error === undefined
+        ? fallback
+        : `${error.element}: ${error.domain} ${error.code}: ${error.message}${error.debug === "" ? "" : ` (${error.debug})`}`;
+    this.#emit(PipelineEvents.playbackError, {
+      pipelineId: this.id,
+      sourceId,
+      error: "Generic",
+      message: message.slice(0, MAX_ERROR_MESSAGE),
+    });
+    this.#setState("Failure");
+  }
+
+  #drainOutputs(): void {
+    for (const source of this.#sources.values()) {
+      const taken = source.output?.poll() ?? 0;
+      if (taken === 0 || source.firstFrameSent) continue;
+      source.firstFrameSent = true;
+      this.#emit(PipelineEvents.firstFrame, { pipelineId: this.id, sourceId: source.id });
+    }
+  }
+
+  /** Asks every source whose appsrc runs low (and has no request out) for frames. */
+  #refill(): void {
+    if (this.#pipeline === undefined || this.#destroyed || this.#failed) return;
+    if (this.#state === "Stopped" || this.#state === "Seeking") return;
+    const playing = this.#state === "Playing";
+    const frameCount = playing ? PLAYING_FRAME_COUNT : PREROLL_FRAME_COUNT;
+    // Playing, up to two requests' worth stay queued: the next request goes out as soon as one
+    // is pushed, so feeding is paced by the app's answers, not by the poll (bench/gst-playback).
+    const lowWater = playing ? 2 * PLAYING_FRAME_COUNT : PREROLL_FRAME_COUNT;
+    for (const source of this.#sources.values()) {
+      if (source.requestPending || source.eos || source.appsrc === undefined) continue;
+      if (this.#gst.queuedBuffers(source.appsrc) >= lowWater) continue;
+      source.requestPending = true;
+      this.#options.listener.needData({ sourceId: source.id, kind: source.kind, frameCount });
+    }
+  }
+
+  /**
+   * `bufferUnderflow` (realtime only, once until new frames come): playing, the source's appsrc
+   * is empty, its request is still unanswered and the position passed the last frame pushed.
+   */
+  #checkUnderflow(): void {
+    if (this.#state !== "Playing" || this.#options.playback.clock !== "realtime") return;
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined) return;
+    for (const source of this.#sources.values()) {
+      if (source.eos || source.underflowReported || !source.requestPending) continue;
+      if (source.appsrc === undefined || this.#gst.queuedBuffers(source.appsrc) > 0) continue;
+      if (this.getPosition() < source.pushedEndNs) continue;
+      source.underflowReported = true;
+      this.#emit(PipelineEvents.bufferUnderflow, { pipelineId: this.id, sourceId: source.id });
+    }
+  }
+
+  /**
+   * Applies the rate while PLAYING (elsewhere it waits for PLAYING: a non-flushing seek on a
+   * paused pipeline waits for the streaming thread that preroll blocked, and would block the JS
+   * thread with it). An instant rate change keeps the data flowing; where an element refuses it,
+   * a flushing seek to the current position applies the rate instead.
+   */
+  #applyRate(): void {
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined || this.#appliedRate === this.#rate) return;
+    this.#appliedRate = this.#rate;
+    if (!this.#gst.instantRate(pipeline, this.#rate)) this.setPosition(this.getPosition());
+  }
+
+  /** `settings.sync` false: the appsinks stop syncing to the clock (as fast as decoded). */
+  #applySync(): void {
+    const sync = this.settings.get("sync") && this.#options.playback.clock === "realtime";
+    for (const source of this.#sources.values()) {
+      if (source.appsink !== undefined) this.#gst.setProperty(source.appsink, "sync", String(sync));
+    }
+  }
+
+  #applyVolume(): void {
+    const volume = this.#volume.current();
+    if (volume === this.#appliedVolume && this.#pipeline !== undefined) return;
+    this.#appliedVolume = volume;
+    for (const source of this.#sources.values()) {
+      if (source.volume !== undefined)
+        this.#gst.setProperty(source.volume, "volume", String(volume));
+    }
+  }
+
+  #applyMute(): void {
+    for (const source of this.#sources.values()) {
+      if (source.volume === undefined) continue;
+      this.#gst.setProperty(source.volume, "mute", String(this.#muted || source.muted));
+    }
+  }
+
+  #startPositionTimer(): void {
+    this.#stopPositionTimer();
+    this.#playbackInfo.start();
+    const tick = () => {
+      this.#positionTimer = this.#clock.setTimer(this.#tuning.positionIntervalMs, tick);
+      this.#emit(PipelineEvents.position, { pipelineId: this.id, positionNs: this.getPosition() });
+    };
+    this.#positionTimer = this.#clock.setTimer(this.#tuning.positionIntervalMs, tick);
+  }
+
+  #stopPositionTimer(): void {
+    this.#positionTimer?.cancel();
+    this.#positionTimer = undefined;
+    this.#playbackInfo.stop();
+  }
+
+  #halt(): void {
+    this.#poll?.cancel();
+    this.#poll = undefined;
+    this.#stopPositionTimer();
+  }
+
+  #usable(method: string): void {
+    if (this.#destroyed) this.#refuse(method, "is destroyed");
+    if (this.#state === "Stopped") this.#refuse(method, "is Stopped");
+  }
+
+  #refuse(method: string, why: string): never {
+    throw new RialtoError("INVALID_STATE", `pipeline/${method}: pipeline ${this.id} ${why}`);
+  }
+
+  #source(method: string, sourceId: SourceId): GstSource {
+    const source = this.#sources.get(sourceId);
+    if (source === undefined) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `pipeline/${method}: pipeline ${this.id} has no source ${describeValue(sourceId)}`,
+      );
+    }
+    return source;
+  }
+
+  #emit<E extends AnyEvent>(event: E, payload: PayloadOf<E>): void {
+    if (!this.#destroyed) this.#options.listener.emit(event, payload);
+  }
+
+  #setState(state: PlaybackState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#emit(PipelineEvents.playbackState, { pipelineId: this.id, state });
+    this.#schedulePoll();
+  }
+
+  #void(source: GstSource): void {
+    if (!source.requestPending) return;
+    source.requestPending = false;
+    this.#options.listener.cancelData(source.id);
+  }
+}
