@@ -310,11 +310,15 @@ export class RialtoClient implements AsyncDisposable {
     this.#retry = await RetryClient.connect({
       name: "rialto-client",
       connect: () => connectUnix(this.#options.socketPath),
-      registration: (fresh) => {
+      registration: async (fresh) => {
         if (!fresh) return { protocolVersion: PROTOCOL_VERSION };
         if (this.#registrations > 0) this.#forgotten();
         this.#side?.close();
-        this.#side = ClientSideChannel.open(this.#options.socketPath);
+        this.#side = undefined;
+        this.#side = await ClientSideChannel.open(
+          this.#options.socketPath,
+          Math.min(this.#options.timeoutMs, 1000),
+        );
         return { protocolVersion: PROTOCOL_VERSION, fdToken: this.#side.token };
       },
       timeoutMs: this.#options.timeoutMs,
@@ -325,13 +329,18 @@ export class RialtoClient implements AsyncDisposable {
         this.#setState("Unknown");
         this.#releaseLocally();
       },
-      subscribe: (retry) =>
+      subscribe: (retry) => {
         retry.on(SessionEvents.applicationState, ({ state }) => {
           // Leaving Running, the session server freed everything of ours.
           if (state !== "Running") this.#releaseLocally();
           this.#setState(state);
           this.#mapWhenRunning();
-        }),
+        });
+        // The health check reaches every Running client (SPEC 3 sequence 5): answered at once.
+        retry.on(SessionEvents.heartbeat, ({ id }) => {
+          retry.call(SessionMethods.heartbeatAck, { id }).catch(() => {});
+        });
+      },
     });
     routePipelineEvents(this.#retry, (pipelineId) => this.#pipelines.get(pipelineId));
     // The first registration ran inside RetryClient.connect, before #retry was set.

@@ -145,6 +145,12 @@ export interface Pipeline extends AsyncDisposable {
   renderFrame(): void;
   /** Releases timers and voids requests; no event follows. Idempotent. */
   destroy(): void;
+  /**
+   * Health check (SPEC 3 sequence 5): resolves once the pipeline's render loop has gone round
+   * (its worker thread, its timers), so a wedged pipeline never resolves it. Optional: an engine
+   * without it is taken as healthy.
+   */
+  heartbeat?(): Promise<void>;
 }
 
 /**

@@ -344,6 +344,11 @@ export class VirtualPipeline implements Pipeline {
     this.destroy();
   }
 
+  heartbeat(): Promise<void> {
+    // Answered from the timer queue that drives the render passes.
+    return new Promise((resolve) => this.#clock.setTimer(0, resolve));
+  }
+
   #usable(method: string): void {
     if (this.#destroyed) this.#refuse(method, "is destroyed");
     if (this.#state === "Stopped") this.#refuse(method, "is Stopped");
