@@ -115,6 +115,8 @@ export class GstreamerPipeline implements Pipeline {
   #eosFromSinks = false;
   /** Until when a first frame is polled for every millisecond (see `#schedulePoll`). */
   #startingUntilMs = 0;
+  /** Health-check pings waiting for the poll loop to go round. */
+  readonly #heartbeats: (() => void)[] = [];
   #destroyed = false;
   #rate = 1;
   /** The rate GStreamer plays at (seeks carry `#rate`, so they apply it too). */
@@ -452,6 +454,14 @@ export class GstreamerPipeline implements Pipeline {
     this.destroy();
   }
 
+  heartbeat(): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    // Answered by the poll loop that drives the pipeline, or by the clock while there is none.
+    if (this.#poll === undefined) this.#clock.setTimer(0, resolve);
+    else this.#heartbeats.push(resolve);
+    return promise;
+  }
+
   /** Builds the GstPipeline for the attached sources and takes references to its elements. */
   #build(): void {
     const playback = this.#options.playback;
@@ -626,6 +636,7 @@ export class GstreamerPipeline implements Pipeline {
     this.#refill();
     this.#checkUnderflow();
     this.#schedulePoll();
+    for (const answer of this.#heartbeats.splice(0)) answer();
   }
 
   #drainBus(): void {
@@ -810,6 +821,8 @@ export class GstreamerPipeline implements Pipeline {
   #halt(): void {
     this.#poll?.cancel();
     this.#poll = undefined;
+    // No loop goes round any more: nothing of it can be wedged.
+    for (const answer of this.#heartbeats.splice(0)) answer();
     this.#stopPositionTimer();
   }
 
