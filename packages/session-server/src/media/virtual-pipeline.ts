@@ -1,10 +1,8 @@
 import {
   type AnyEvent,
-  describeValue,
   type Easing,
   type LoadParams,
   MAX_FRAMES_PER_REQUEST,
-  MAX_PLAYBACK_RATE,
   type MediaSource,
   type PayloadOf,
   PipelineEvents,
@@ -18,6 +16,13 @@ import { clearBytes } from "./clear-bytes.ts";
 import { createFrameSink } from "./frame-sink.ts";
 import type { ClockTimer, MediaClock } from "./media-clock.ts";
 import type { CreatePipelineOptions, Pipeline } from "./media-engine.ts";
+import {
+  checkOneSourcePerType,
+  checkPosition,
+  checkRate,
+  refuse,
+  sourceOf,
+} from "./pipeline-checks.ts";
 import { PipelineSettings } from "./pipeline-settings.ts";
 import { PlaybackInfoTimer } from "./playback-info-timer.ts";
 import { SourceRenderer } from "./source-renderer.ts";
@@ -116,14 +121,7 @@ export class VirtualPipeline implements Pipeline {
     if (this.#attached && source.type !== "audio") {
       this.#refuse("attachSource", `is past allSourcesAttached (only audio may be attached now)`);
     }
-    for (const existing of this.#sources.values()) {
-      if (existing.kind === source.type) {
-        throw new RialtoError(
-          "INVALID_ARGUMENT",
-          `pipeline/attachSource: pipeline ${this.id} already has a ${source.type} source (${existing.id})`,
-        );
-      }
-    }
+    checkOneSourcePerType(this.#sources.values(), this.id, source.type);
     const id = this.#nextSourceId++;
     const sink = createFrameSink(this.#options.playback.sink);
     this.#sources.set(id, new SourceRenderer(id, source.type, sink));
@@ -156,12 +154,7 @@ export class VirtualPipeline implements Pipeline {
   ): void {
     this.#usable("setSourcePosition");
     this.#source("setSourcePosition", sourceId);
-    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `pipeline/setSourcePosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
-      );
-    }
+    checkPosition("setSourcePosition", positionNs);
     this.#sourceStartNs.set(sourceId, positionNs);
     if (resetTime) {
       this.#time.seek(positionNs);
@@ -231,24 +224,14 @@ export class VirtualPipeline implements Pipeline {
 
   setPlaybackRate(rate: number): void {
     this.#usable("setPlaybackRate");
-    if (!(typeof rate === "number" && rate > 0 && rate <= MAX_PLAYBACK_RATE)) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `pipeline/setPlaybackRate: rate ${describeValue(rate)} is not > 0 and <= ${MAX_PLAYBACK_RATE}`,
-      );
-    }
+    checkRate(rate);
     this.#time.setRate(rate);
     if (this.#state === "Playing") this.#reschedule();
   }
 
   setPosition(positionNs: number): void {
     this.#usable("setPosition");
-    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `pipeline/setPosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
-      );
-    }
+    checkPosition("setPosition", positionNs);
     if (!this.#attached) this.#refuse("setPosition", "has not had allSourcesAttached");
     this.#halt();
     this.#setState("Seeking");
@@ -355,18 +338,11 @@ export class VirtualPipeline implements Pipeline {
   }
 
   #refuse(method: string, why: string): never {
-    throw new RialtoError("INVALID_STATE", `pipeline/${method}: pipeline ${this.id} ${why}`);
+    refuse(this.id, method, why);
   }
 
   #source(method: string, sourceId: SourceId): SourceRenderer {
-    const source = this.#sources.get(sourceId);
-    if (source === undefined) {
-      throw new RialtoError(
-        "NOT_FOUND",
-        `pipeline/${method}: pipeline ${this.id} has no source ${describeValue(sourceId)}`,
-      );
-    }
-    return source;
+    return sourceOf(this.#sources, this.id, method, sourceId);
   }
 
   #emit<E extends AnyEvent>(event: E, payload: PayloadOf<E>): void {

@@ -1,10 +1,8 @@
 import type { Pointer } from "bun:ffi";
 import {
   type AnyEvent,
-  describeValue,
   type Easing,
   type LoadParams,
-  MAX_PLAYBACK_RATE,
   type MediaSource,
   type PayloadOf,
   PipelineEvents,
@@ -17,6 +15,13 @@ import type { MediaFrame } from "@rialto/shm";
 import { clearBytes, type FrameFailure } from "../clear-bytes.ts";
 import type { ClockTimer, MediaClock } from "../media-clock.ts";
 import type { CreatePipelineOptions, Pipeline } from "../media-engine.ts";
+import {
+  checkOneSourcePerType,
+  checkPosition,
+  checkRate,
+  refuse,
+  sourceOf,
+} from "../pipeline-checks.ts";
 import { PipelineSettings } from "../pipeline-settings.ts";
 import { PlaybackInfoTimer } from "../playback-info-timer.ts";
 import { PLAYING_FRAME_COUNT, PREROLL_FRAME_COUNT } from "../virtual-pipeline.ts";
@@ -174,14 +179,7 @@ export class GstreamerPipeline implements Pipeline {
         `pipeline/attachSource: the GStreamer engine renders no subtitles ("${source.mimeType}")`,
       );
     }
-    for (const existing of this.#sources.values()) {
-      if (existing.kind === source.type) {
-        throw new RialtoError(
-          "INVALID_ARGUMENT",
-          `pipeline/attachSource: pipeline ${this.id} already has a ${source.type} source (${existing.id})`,
-        );
-      }
-    }
+    checkOneSourcePerType(this.#sources.values(), this.id, source.type);
     const plan = planSource(source, (factory) => this.#gst.hasElement(factory));
     const kind = source.type;
     const id = this.#nextSourceId++;
@@ -241,12 +239,7 @@ export class GstreamerPipeline implements Pipeline {
   ): void {
     this.#usable("setSourcePosition");
     const source = this.#source("setSourcePosition", sourceId);
-    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `pipeline/setSourcePosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
-      );
-    }
+    checkPosition("setSourcePosition", positionNs);
     // A flushing seek of this appsrc alone: its new segment starts at the position (earlier
     // frames are decoded but clipped); it also ends an end of stream.
     if (source.appsrc !== undefined) this.#gst.seek(source.appsrc, positionNs, appliedRate);
@@ -304,24 +297,14 @@ export class GstreamerPipeline implements Pipeline {
 
   setPlaybackRate(rate: number): void {
     this.#usable("setPlaybackRate");
-    if (!(typeof rate === "number" && rate > 0 && rate <= MAX_PLAYBACK_RATE)) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `pipeline/setPlaybackRate: rate ${describeValue(rate)} is not > 0 and <= ${MAX_PLAYBACK_RATE}`,
-      );
-    }
+    checkRate(rate);
     this.#rate = rate;
     if (this.#state === "Playing") this.#applyRate();
   }
 
   setPosition(positionNs: number): void {
     this.#usable("setPosition");
-    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `pipeline/setPosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
-      );
-    }
+    checkPosition("setPosition", positionNs);
     const pipeline = this.#pipeline;
     if (pipeline === undefined) this.#refuse("setPosition", "has not had allSourcesAttached");
     this.#stopPositionTimer();
@@ -832,18 +815,11 @@ export class GstreamerPipeline implements Pipeline {
   }
 
   #refuse(method: string, why: string): never {
-    throw new RialtoError("INVALID_STATE", `pipeline/${method}: pipeline ${this.id} ${why}`);
+    refuse(this.id, method, why);
   }
 
   #source(method: string, sourceId: SourceId): GstSource {
-    const source = this.#sources.get(sourceId);
-    if (source === undefined) {
-      throw new RialtoError(
-        "NOT_FOUND",
-        `pipeline/${method}: pipeline ${this.id} has no source ${describeValue(sourceId)}`,
-      );
-    }
-    return source;
+    return sourceOf(this.#sources, this.id, method, sourceId);
   }
 
   #emit<E extends AnyEvent>(event: E, payload: PayloadOf<E>): void {
