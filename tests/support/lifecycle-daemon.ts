@@ -113,12 +113,12 @@ export interface TestMonitor extends AsyncDisposable {
 }
 
 /**
- * Starts the daemon and waits until its control socket accepts connections. Disposing closes the
- * monitors, stops the daemon with SIGTERM, kills what the test started if it still runs, checks
- * that every process (the daemon's session servers included) is gone and that no socket file is
- * left, then removes the runtime dir.
+ * Starts the daemon (with `extraArgs` after the test's own) and waits until its control socket
+ * accepts connections. Disposing closes the monitors, stops the daemon with SIGTERM, kills what
+ * the test started if it still runs, checks that every process (the daemon's session servers
+ * included) is gone and that no socket file is left, then removes the runtime dir.
  */
-export async function startTestDaemon(): Promise<TestDaemon> {
+export async function startTestDaemon(extraArgs: readonly string[] = []): Promise<TestDaemon> {
   const runtimeDir = mkdtempSync("/tmp/rsd-");
   const controlSocket = `${runtimeDir}/control.sock`;
   const daemon = startProcess([
@@ -134,6 +134,7 @@ export async function startTestDaemon(): Promise<TestDaemon> {
     "10000",
     "--session-server-command",
     JSON.stringify(REAL_SESSION_SERVER),
+    ...extraArgs,
   ]);
   const spawned: RunningProcess[] = [];
   const peers: RpcPeer[] = [];

@@ -22,6 +22,7 @@ import {
 } from "./client-gateway/index.ts";
 import { type ClientListener, openClientListener } from "./client-listener.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
+import { StatsReporter } from "./stats-reporter.ts";
 
 /** Options of {@link SessionServer}. */
 export interface SessionServerOptions {
@@ -55,6 +56,7 @@ export class SessionServer implements AsyncDisposable {
   readonly #options: SessionServerOptions;
   readonly #exit = Promise.withResolvers<number>();
   readonly #resourceOwners: ResourceOwner[];
+  readonly #stats: StatsReporter;
   #state: SessionServerState = "Uninitialised";
   /** The state once every accepted change has run; requests are checked against it. */
   #planned: SessionServerState = "Uninitialised";
@@ -73,6 +75,19 @@ export class SessionServer implements AsyncDisposable {
     this.#options = options;
     this.#logger = options.logger;
     this.#resourceOwners = [...(options.resourceOwners ?? [])];
+    this.#stats = new StatsReporter({
+      collect: () => {
+        const stats = this.#gateway?.stats?.();
+        return stats && { ...stats, avMemoryBytes: this.#memory?.size ?? 0 };
+      },
+      send: (report) => {
+        try {
+          this.#control?.emit(ControlChannelEvents.stats, report);
+        } catch (error) {
+          this.#logger.warn({ err: toRialtoError(error) }, "stats report not sent");
+        }
+      },
+    });
     this.router = new MethodRouter<RpcPeer>()
       .handle(ControlChannelMethods.setConfiguration, (params) => this.#setConfiguration(params))
       .handle(ControlChannelMethods.setState, ({ state }) => {
@@ -222,6 +237,7 @@ export class SessionServer implements AsyncDisposable {
       allowedUids: params.allowedUids,
     });
     this.#gateway.start(this.#listener);
+    this.#stats.start();
     this.#logger.info({ socketPath: params.socketPath }, "listening for clients");
     if (params.targetState === "Active") {
       this.#activate();
@@ -279,6 +295,7 @@ export class SessionServer implements AsyncDisposable {
   async #cleanUpAndExit(code: number, event: StateChangedEvent | undefined): Promise<void> {
     if (this.#exiting) return;
     this.#exiting = true;
+    this.#stats.stop();
     try {
       await this.#releaseResources();
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { ApplicationState, PlaybackOptions, Resources } from "@rialto/protocol";
+import type { ApplicationState, PlaybackOptions, Resources, StatsEvent } from "@rialto/protocol";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientListener } from "../client-listener.ts";
@@ -26,6 +26,11 @@ export interface ClientGateway extends ResourceOwner, AsyncDisposable {
   closeAll(): void;
   /** Number of open client connections. */
   readonly connectionCount: number;
+  /**
+   * The clients' and pipelines' part of the `control/stats` report; a gateway without it
+   * reports nothing.
+   */
+  stats?(): Omit<StatsEvent, "avMemoryBytes">;
 }
 
 /** What a {@link ClientGateway} needs from the session server (built from SetConfiguration). */

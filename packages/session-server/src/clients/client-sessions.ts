@@ -11,6 +11,7 @@ import {
   readRpcEnvironment,
   SessionEvents,
   type SocketTransport,
+  type StatsEvent,
   TestMethods,
   toRialtoError,
 } from "@rialto/protocol";
@@ -159,6 +160,25 @@ class ClientSessions implements ClientGateway, ClientsContext {
         "client resources released",
       );
     }
+  }
+
+  stats(): Omit<StatsEvent, "avMemoryBytes"> {
+    const server = this.#server.stats();
+    let rpcCalls = 0;
+    let rpcRetransmits = 0;
+    let totalMs = 0;
+    for (const client of server.perClient) {
+      rpcCalls += client.attempted;
+      rpcRetransmits += client.retried;
+      for (const method of Object.values(client.methods)) totalMs += method.meanMs * method.count;
+    }
+    return {
+      clients: server.clients,
+      rpcCalls,
+      rpcRetransmits,
+      rpcMeanMs: rpcCalls === 0 ? 0 : Math.round((totalMs / rpcCalls) * 1000) / 1000,
+      pipelines: this.playback.reports(),
+    };
   }
 
   releaseAllResources(): void {
