@@ -56,8 +56,10 @@ export async function main(
     } catch (error) {
       control.close();
       await manager.close();
-      process.stderr.write(`rialto-server-manager: ${toRialtoError(error).message}\n`);
-      return args.http.tokenFile !== undefined ? 2 : 1;
+      const failure = toRialtoError(error);
+      process.stderr.write(`rialto-server-manager: ${failure.message}\n`);
+      // A bad token file is a usage error; a port in use is a failure to start.
+      return failure.code === "INVALID_ARGUMENT" ? 2 : 1;
     }
   }
   const stopped = Promise.withResolvers<NodeJS.Signals>();
