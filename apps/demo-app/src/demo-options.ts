@@ -19,6 +19,11 @@ export interface DemoOptions {
   readonly sink: "checksum" | "device";
   /** With the GStreamer engine: write a PNG contact sheet of decoded video frames here. */
   readonly snapshot: string | undefined;
+  /**
+   * Serve the server manager's web monitor (`/`, `/metrics`, `/api/*`) on 127.0.0.1 at this port
+   * while the demo runs (0: a free port); undefined: no web monitor.
+   */
+  readonly monitorHttpPort: number | undefined;
   /** Print the usage and exit. */
   readonly help: boolean;
 }
@@ -26,7 +31,7 @@ export interface DemoOptions {
 /** The usage text of the demo. */
 export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--file PATH | --encrypted] [--switch]
                                     [--engine virtual|gstreamer] [--sink checksum|device]
-                                    [--snapshot PATH]
+                                    [--snapshot PATH] [--monitor-http PORT]
 
 Plays an MP4 (H.264 / H.265 / AAC) through a server manager, a session server and the client
 library, in real time, and checks what was rendered against the file's samples (virtual
@@ -47,6 +52,9 @@ engine) or against what ffmpeg decodes from the file (GStreamer engine).
   --sink S      checksum (default) or device: the platform's video and audio sinks (a window
                 and the sound card; GStreamer engine only), checked by frame counts
   --snapshot P  GStreamer engine: write a PNG contact sheet of decoded video frames to P
+  --monitor-http PORT
+                serve the in-process server manager's web monitor on 127.0.0.1:PORT while
+                the demo runs (0 picks a free port; the address is printed)
   --help        this text`;
 
 /**
@@ -63,6 +71,7 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
   let engine: DemoOptions["engine"] = "virtual";
   let sink: DemoOptions["sink"] = "checksum";
   let snapshot: string | undefined;
+  let monitorHttpPort: number | undefined;
   const flagValue = (name: string, i: number): [string, number] => {
     const arg = args[i] as string;
     const value = arg === name ? args[i + 1] : arg.slice(name.length + 1);
@@ -95,6 +104,16 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
       }
       sink = value;
       i = next;
+    } else if (isFlag(arg, "--monitor-http")) {
+      let value: string;
+      [value, i] = flagValue("--monitor-http", i);
+      if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
+        throw new RialtoError(
+          "INVALID_ARGUMENT",
+          `--monitor-http "${value}" is not a port 0 .. 65535`,
+        );
+      }
+      monitorHttpPort = Number(value);
     } else if (isFlag(arg, "--snapshot")) {
       [snapshot, i] = flagValue("--snapshot", i);
     } else if (arg === "--file" || arg.startsWith("--file=")) {
@@ -119,5 +138,5 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
       `${sink === "device" ? "--sink device" : "--snapshot"} needs --engine gstreamer`,
     );
   }
-  return { fast, file, switchApps, encrypted, engine, sink, snapshot, help };
+  return { fast, file, switchApps, encrypted, engine, sink, snapshot, monitorHttpPort, help };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { APP_ID_PATTERN, type MonitorMessage, toRialtoError } from "@rialto/protocol";
-import type { Logger } from "pino";
+import pino, { type Logger } from "pino";
 import type { ServerManager } from "../server-manager.ts";
 import { appViews } from "./app-view.ts";
 import { bearerToken, tokenMatches } from "./control-token.ts";
@@ -20,7 +20,8 @@ export interface MonitorHttpOptions extends HttpAddress {
   maxSseBufferedBytes?: number;
   /** Period of the `apps` SSE event while clients are connected, ms (default 1000). */
   appsIntervalMs?: number;
-  logger: Logger;
+  /** Default: pino at level warn on stderr. */
+  logger?: Logger;
 }
 
 /** A running web monitor. */
@@ -66,7 +67,7 @@ const APP_ID = new RegExp(APP_ID_PATTERN);
  * refused when it listens on loopback (a web page elsewhere cannot reach it by DNS rebinding).
  */
 export function startMonitorHttp(manager: ServerManager, options: MonitorHttpOptions): MonitorHttp {
-  const logger = options.logger;
+  const logger = options.logger ?? pino({ name: "rialto-monitor-http", level: "warn" });
   const cpu = new CpuSampler();
   const hub = new SseHub({
     maxClients: options.maxSseClients ?? 16,
