@@ -5,7 +5,7 @@
 const TIMELINE_LIMIT = 300;
 const CHART_POINTS = 60;
 
-/** @type {Map<string, {row: HTMLTableRowElement, history: {position: number, frames: number}[]}>} */
+/** @type {Map<string, {row: HTMLTableRowElement, history: Array<Record<string, number>>}>} */
 const apps = new Map();
 let controlEnabled = false;
 
@@ -51,11 +51,12 @@ function ensureApp(appId) {
   }
   cell(row, "app").textContent = appId;
   cell(row, "state").className = "state";
-  const playback = cell(row, "playback");
+  const playback = document.createElement("div");
   playback.className = "playback";
+  cell(row, "playback").append(playback);
   const canvas = document.createElement("canvas");
-  canvas.width = 180;
-  canvas.height = 44;
+  canvas.width = 150;
+  canvas.height = 40;
   canvas.hidden = true;
   const numbers = document.createElement("div");
   numbers.className = "numbers";
@@ -160,6 +161,7 @@ function showPlayback(entry, pipeline) {
     numbers.textContent = "";
     entry.history = [];
     delete entry.row.dataset.framesRendered;
+    delete entry.row.dataset.framesDropped;
     return;
   }
   let rendered = 0;
@@ -169,48 +171,74 @@ function showPlayback(entry, pipeline) {
     dropped += source.droppedFrames;
   }
   const position = pipeline.positionNs / 1e9;
-  entry.history.push({ position, frames: rendered });
+  const last = entry.history.at(-1);
+  entry.history.push({
+    position,
+    frames: rendered,
+    // Frames rendered and dropped since the previous report (0 for the first one).
+    renderedStep: last === undefined ? 0 : Math.max(0, rendered - last.frames),
+    droppedStep: last === undefined ? 0 : Math.max(0, dropped - last.dropped),
+    dropped,
+  });
   if (entry.history.length > CHART_POINTS) entry.history.shift();
   entry.row.dataset.framesRendered = String(rendered);
-  numbers.innerHTML = "";
-  const lines = [
-    `${pipeline.state} ${position.toFixed(2)} s`,
-    `rendered ${rendered}`,
-    `dropped ${dropped}`,
-  ];
-  for (const line of lines) {
-    const div = document.createElement("div");
-    div.textContent = line;
-    numbers.append(div);
-  }
-  numbers.querySelector("div:nth-child(2)")?.setAttribute("data-field", "frames-rendered");
+  entry.row.dataset.framesDropped = String(dropped);
+  numbers.replaceChildren(
+    line([
+      ["", `${pipeline.state} `],
+      ["legend-position", `${position.toFixed(2)} s`],
+    ]),
+    line([["legend-frames", `${rendered} rendered`]]),
+    line([["legend-dropped", `${dropped} dropped`]]),
+  );
   canvas.hidden = false;
   drawChart(canvas, entry.history);
 }
 
+/** One line of coloured spans. */
+function line(parts) {
+  const div = document.createElement("div");
+  for (const [className, text] of parts) {
+    const span = document.createElement("span");
+    if (className !== "") span.className = className;
+    span.textContent = text;
+    div.append(span);
+  }
+  return div;
+}
+
+/**
+ * Bars: frames rendered (green) and dropped (red) per report; line: the position (blue). The x
+ * axis fills up to CHART_POINTS reports, then scrolls.
+ */
 function drawChart(canvas, history) {
   const context = canvas.getContext("2d");
   if (context === null) return;
   const { width, height } = canvas;
   context.clearRect(0, 0, width, height);
-  const series = [
-    { key: "position", color: "#2563eb" },
-    { key: "frames", color: "#16a34a" },
-  ];
-  for (const { key, color } of series) {
-    const values = history.map((point) => point[key]);
-    const max = Math.max(1, ...values);
-    context.strokeStyle = color;
-    context.lineWidth = 2;
-    context.beginPath();
-    values.forEach((value, i) => {
-      const x = (i / (CHART_POINTS - 1)) * (width - 4) + 2;
-      const y = height - 2 - (value / max) * (height - 4);
-      if (i === 0) context.moveTo(x, y);
-      else context.lineTo(x, y);
-    });
-    context.stroke();
-  }
+  const slots = Math.max(history.length, 12);
+  const slot = (width - 4) / slots;
+  const maxStep = Math.max(1, ...history.map((p) => p.renderedStep + p.droppedStep));
+  history.forEach((point, i) => {
+    const x = 2 + i * slot;
+    const rendered = (point.renderedStep / maxStep) * (height - 4);
+    const dropped = (point.droppedStep / maxStep) * (height - 4);
+    context.fillStyle = "#86efac";
+    context.fillRect(x, height - 2 - rendered, Math.max(1, slot - 1), rendered);
+    context.fillStyle = "#f87171";
+    context.fillRect(x, height - 2 - rendered - dropped, Math.max(1, slot - 1), dropped);
+  });
+  const maxPosition = Math.max(1, ...history.map((p) => p.position));
+  context.strokeStyle = "#2563eb";
+  context.lineWidth = 2;
+  context.beginPath();
+  history.forEach((point, i) => {
+    const x = 2 + i * slot + slot / 2;
+    const y = height - 2 - (point.position / maxPosition) * (height - 4);
+    if (i === 0) context.moveTo(x, y);
+    else context.lineTo(x, y);
+  });
+  context.stroke();
 }
 
 function connect() {
