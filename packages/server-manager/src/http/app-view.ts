@@ -1,37 +1,37 @@
 import type { ApplicationInfo, StatsEvent } from "@rialto/protocol";
 import type { ServerManager } from "../server-manager.ts";
-import { type CpuSampler, readProcessUsage } from "./process-usage.ts";
+import type { PROCESS_SAMPLE_MS, ProcessSampler } from "./process-usage.ts";
 
 /** One app as `/api/apps` and the web monitor show it. */
 export interface AppView extends ApplicationInfo {
   /** Resident memory of its session server, bytes (absent while no process runs). */
   rssBytes?: number;
-  /** CPU of its session server since the previous reading, percent of one core. */
+  /** CPU of its session server between its last two readings, percent of one core. */
   cpuPercent?: number;
   /** Its session server's last media report: clients, RPC counters, pipelines. */
   stats?: StatsEvent;
 }
 
 /**
- * `listApplications()` with each session server's memory and CPU (from `/proc`) and its last
- * `control/stats` report.
+ * `listApplications()` with each session server's memory and CPU (from `/proc`, at most
+ * {@link PROCESS_SAMPLE_MS} old) and its last `control/stats` report.
  */
-export function appViews(manager: ServerManager, cpu: CpuSampler): AppView[] {
+export function appViews(manager: ServerManager, processes: ProcessSampler): AppView[] {
   const alive = new Set<number>();
   const views = manager.listApplications().map((app): AppView => {
     const view: AppView = { ...app };
     if (app.pid !== undefined) {
-      const usage = readProcessUsage(app.pid);
+      const usage = processes.usage(app.pid);
       if (usage !== undefined) {
         alive.add(app.pid);
         view.rssBytes = usage.rssBytes;
-        view.cpuPercent = cpu.sample(app.pid, usage);
+        view.cpuPercent = usage.cpuPercent;
       }
     }
     const stats = manager.getAppStats(app.appId);
     if (stats !== undefined) view.stats = stats;
     return view;
   });
-  cpu.retain(alive);
+  processes.retain(alive);
   return views;
 }

@@ -1,7 +1,7 @@
 import type { MonitorMessage, StatsEvent } from "@rialto/protocol";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ServerManager } from "../server-manager.ts";
-import { type CpuSampler, readProcessUsage } from "./process-usage.ts";
+import type { ProcessSampler } from "./process-usage.ts";
 import { RisingCounter } from "./rising-counter.ts";
 
 const STATES = ["Uninitialised", "Inactive", "Active", "NotRunning", "Error"] as const;
@@ -43,7 +43,7 @@ export class ManagerMetrics implements Disposable {
   readonly #rpcMean: Gauge<"app">;
   readonly #avMemory: Gauge<"app">;
 
-  constructor(manager: ServerManager, cpu: CpuSampler, http: HttpGaugeSource) {
+  constructor(manager: ServerManager, processes: ProcessSampler, http: HttpGaugeSource) {
     this.#manager = manager;
     const registers = [this.registry];
     const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
@@ -85,8 +85,8 @@ export class ManagerMetrics implements Disposable {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
       registers,
     });
-    // RSS and CPU are read from /proc at scrape time, once per app, by the CPU counter's collect
-    // (registered first, so the RSS gauge after it is rendered with the same reading).
+    // RSS and CPU come from /proc readings (at most PROCESS_SAMPLE_MS old) at scrape time, by the
+    // CPU counter's collect (registered first, so the RSS gauge after it shows the same reading).
     const cpuSeconds: Counter<"app"> = new Counter<"app">({
       name: "rialto_session_server_cpu_seconds_total",
       help: "CPU time used by each app's session servers, user + system (/proc)",
@@ -96,11 +96,10 @@ export class ManagerMetrics implements Disposable {
         rss.reset();
         for (const app of manager.listApplications()) {
           if (app.pid === undefined) continue;
-          const usage = readProcessUsage(app.pid);
+          const usage = processes.usage(app.pid);
           if (usage === undefined) continue;
           rss.set({ app: app.appId }, usage.rssBytes);
           this.#cpuSeconds.update({ app: app.appId }, usage.cpuSeconds, app.pid);
-          cpu.sample(app.pid, usage);
         }
       },
     });

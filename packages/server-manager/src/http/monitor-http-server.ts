@@ -7,7 +7,7 @@ import { bearerToken, tokenMatches } from "./control-token.ts";
 import type { HttpAddress } from "./http-address.ts";
 import { isLoopback } from "./http-address.ts";
 import { ManagerMetrics } from "./manager-metrics.ts";
-import { CpuSampler } from "./process-usage.ts";
+import { ProcessSampler } from "./process-usage.ts";
 import { type SseClient, SseHub } from "./sse-hub.ts";
 
 /** Options of {@link startMonitorHttp}. */
@@ -68,12 +68,12 @@ const APP_ID = new RegExp(APP_ID_PATTERN);
  */
 export function startMonitorHttp(manager: ServerManager, options: MonitorHttpOptions): MonitorHttp {
   const logger = options.logger ?? pino({ name: "rialto-monitor-http", level: "warn" });
-  const cpu = new CpuSampler();
+  const processes = new ProcessSampler();
   const hub = new SseHub({
     maxClients: options.maxSseClients ?? 16,
     maxBufferedBytes: options.maxSseBufferedBytes ?? 256 * 1024,
   });
-  const metrics = new ManagerMetrics(manager, cpu, {
+  const metrics = new ManagerMetrics(manager, processes, {
     get sseClients() {
       return hub.size;
     },
@@ -92,7 +92,7 @@ export function startMonitorHttp(manager: ServerManager, options: MonitorHttpOpt
   const control = options.controlToken;
   let appsTimer: ReturnType<typeof setInterval> | undefined;
   const pushApps = () => hub.broadcast("apps", appsBody());
-  const appsBody = () => ({ apps: appViews(manager, cpu), control: control !== undefined });
+  const appsBody = () => ({ apps: appViews(manager, processes), control: control !== undefined });
   const sseOpened = () => {
     appsTimer ??= setInterval(pushApps, options.appsIntervalMs ?? 1000);
   };

@@ -36,30 +36,59 @@ export function readProcessUsage(pid: number): ProcessUsage | undefined {
   return { rssBytes: rssPages * PAGE_SIZE, cpuSeconds: (utime + stime) / CLOCK_TICKS_PER_SECOND };
 }
 
-/**
- * CPU use of processes between two readings: {@link sample} returns the share of one core each
- * process used since it was last sampled (0 at the first reading of a pid).
- */
-export class CpuSampler {
-  readonly #last = new Map<number, { cpuSeconds: number; atMs: number }>();
-  readonly #now: () => number;
+/** A reading of {@link ProcessSampler}: usage plus the CPU share since the previous reading. */
+export interface SampledUsage extends ProcessUsage {
+  /** Percent of one core used since the previous reading (0 at the first). */
+  cpuPercent: number;
+}
 
-  constructor(now: () => number = () => performance.now()) {
+/** Default age after which a reading is taken again, ms. */
+export const PROCESS_SAMPLE_MS = 5000;
+
+/**
+ * Readings of session servers' `/proc/<pid>/stat`, each taken again only once it is older than
+ * `maxAgeMs`: a scrape every second and the page's updates share them, so 50 apps cost 50 file
+ * reads every few seconds rather than twice a second. The CPU share is computed between two
+ * real readings.
+ */
+export class ProcessSampler {
+  readonly #readings = new Map<number, SampledUsage & { atMs: number }>();
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  readonly #read: (pid: number) => ProcessUsage | undefined;
+
+  constructor(
+    maxAgeMs = PROCESS_SAMPLE_MS,
+    now: () => number = () => performance.now(),
+    read: (pid: number) => ProcessUsage | undefined = readProcessUsage,
+  ) {
+    this.#maxAgeMs = maxAgeMs;
     this.#now = now;
+    this.#read = read;
   }
 
-  /** Percent of one core used by `pid` since the previous sample of it. */
-  sample(pid: number, usage: ProcessUsage): number {
+  /** The latest reading of `pid`, taken now if the last one is too old; undefined if it is gone. */
+  usage(pid: number): SampledUsage | undefined {
     const atMs = this.#now();
-    const last = this.#last.get(pid);
-    this.#last.set(pid, { cpuSeconds: usage.cpuSeconds, atMs });
-    if (last === undefined || atMs <= last.atMs) return 0;
-    const percent = ((usage.cpuSeconds - last.cpuSeconds) * 1000 * 100) / (atMs - last.atMs);
-    return Math.max(0, Math.round(percent * 10) / 10);
+    const last = this.#readings.get(pid);
+    if (last !== undefined && atMs - last.atMs < this.#maxAgeMs) return last;
+    const usage = this.#read(pid);
+    if (usage === undefined) {
+      this.#readings.delete(pid);
+      return undefined;
+    }
+    let cpuPercent = 0;
+    if (last !== undefined && atMs > last.atMs) {
+      const percent = ((usage.cpuSeconds - last.cpuSeconds) * 1000 * 100) / (atMs - last.atMs);
+      cpuPercent = Math.max(0, Math.round(percent * 10) / 10);
+    }
+    const reading = { ...usage, cpuPercent, atMs };
+    this.#readings.set(pid, reading);
+    return reading;
   }
 
   /** Forgets every pid not in `alive` (processes that are gone). */
   retain(alive: ReadonlySet<number>): void {
-    for (const pid of this.#last.keys()) if (!alive.has(pid)) this.#last.delete(pid);
+    for (const pid of this.#readings.keys()) if (!alive.has(pid)) this.#readings.delete(pid);
   }
 }
