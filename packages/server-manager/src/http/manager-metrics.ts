@@ -1,7 +1,7 @@
 import type { MonitorMessage, StatsEvent } from "@rialto/protocol";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ServerManager } from "../server-manager.ts";
-import type { ProcessSampler } from "./process-usage.ts";
+import { PROCESS_SAMPLE_MS, type ProcessSampler } from "./process-usage.ts";
 import { RisingCounter } from "./rising-counter.ts";
 
 const STATES = ["Uninitialised", "Inactive", "Active", "NotRunning", "Error"] as const;
@@ -25,7 +25,11 @@ export interface HttpGaugeSource {
 export class ManagerMetrics implements Disposable {
   readonly registry = new Registry();
   readonly #manager: ServerManager;
+  readonly #http: HttpGaugeSource;
   readonly #unsubscribe: Array<() => void> = [];
+  /** Bumped by every event that changes a metric; a render is reused while it is unchanged. */
+  #version = 0;
+  #rendered: { key: string; atMs: number; body: string } | undefined;
   readonly #startedAt = new Map<string, number>();
   readonly #pipelines = new Map<string, Set<string>>();
   readonly #frames: RisingCounter<"app" | "pipeline" | "kind">;
@@ -45,6 +49,7 @@ export class ManagerMetrics implements Disposable {
 
   constructor(manager: ServerManager, processes: ProcessSampler, http: HttpGaugeSource) {
     this.#manager = manager;
+    this.#http = http;
     const registers = [this.registry];
     const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
       new Counter<L>({ name, help, labelNames, registers });
@@ -167,7 +172,10 @@ export class ManagerMetrics implements Disposable {
     const monitor = manager.addMonitor((message) => this.#onMonitor(message));
     this.#unsubscribe.push(() => monitor.close());
     const onStats = (appId: string, report: StatsEvent) => this.#onStats(appId, report);
-    const onPing = (_pid: number, ms: number) => this.#pingRoundTrip.observe(ms / 1000);
+    const onPing = (_pid: number, ms: number) => {
+      this.#version++;
+      this.#pingRoundTrip.observe(ms / 1000);
+    };
     manager.on("stats", onStats);
     manager.on("pingAnswered", onPing);
     this.#unsubscribe.push(
@@ -176,9 +184,24 @@ export class ManagerMetrics implements Disposable {
     );
   }
 
-  /** The Prometheus text exposition and its content type. */
+  /**
+   * The Prometheus text exposition and its content type. Rendering is the cost of a scrape, so
+   * the last text is served again while nothing changed: no event since (state change, restart,
+   * media report, ping answer, SSE client) and its `/proc` readings not yet due
+   * (`PROCESS_SAMPLE_MS`). States, counters and histograms are therefore always current; RSS
+   * and CPU are at most twice `PROCESS_SAMPLE_MS` old.
+   */
   async render(): Promise<{ body: string; contentType: string }> {
-    return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+    const contentType = this.registry.contentType;
+    const key = `${this.#version}|${this.#http.sseClients}|${this.#http.sseDropped}`;
+    const nowMs = performance.now();
+    const last = this.#rendered;
+    if (last !== undefined && last.key === key && nowMs - last.atMs < PROCESS_SAMPLE_MS) {
+      return { body: last.body, contentType };
+    }
+    const body = await this.registry.metrics();
+    this.#rendered = { key, atMs: nowMs, body };
+    return { body, contentType };
   }
 
   [Symbol.dispose](): void {
@@ -187,6 +210,7 @@ export class ManagerMetrics implements Disposable {
 
   #onMonitor(message: MonitorMessage): void {
     if (message.type !== "client_event") return;
+    this.#version++;
     const { appId, event, state } = message;
     switch (event) {
       case "started":
@@ -219,6 +243,7 @@ export class ManagerMetrics implements Disposable {
   }
 
   #onStats(appId: string, report: StatsEvent): void {
+    this.#version++;
     const app = { app: appId };
     const pid = this.#manager.listApplications().find((a) => a.appId === appId)?.pid ?? 0;
     this.#clients.set(app, report.clients);
