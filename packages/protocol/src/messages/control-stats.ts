@@ -48,6 +48,8 @@ export const StatsEvent = Closed({
   rpcCalls: Count,
   /** Retransmitted client requests answered from the reply cache (or joined). */
   rpcRetransmits: Count,
+  /** Clients that came back on a new connection with their client id (retry-RPC reconnects). */
+  rpcReconnects: Count,
   /** Mean time a client request took to run, ms (over every method; 0 before the first). */
   rpcMeanMs: Type.Number({ minimum: 0, maximum: 3_600_000 }),
   /** Web-audio ring underruns since the session server started. */

@@ -65,6 +65,8 @@ export interface RetryServerStats {
   connections: number;
   /** Clients released so far. */
   released: number;
+  /** Registrations of a known client id on a new connection (reconnects) so far. */
+  reconnects: number;
   /** Each registered client's counters. */
   perClient: RegisteredClientStats[];
 }
@@ -102,6 +104,7 @@ export class RetryServer<Session> implements AsyncDisposable {
   readonly #connections = new Set<Connection<Session>>();
   readonly #sweeper: ReturnType<typeof setInterval>;
   #released = 0;
+  #reconnects = 0;
   #closed = false;
 
   constructor(options: RetryServerOptions<Session>) {
@@ -188,6 +191,7 @@ export class RetryServer<Session> implements AsyncDisposable {
       clients: this.#clients.size,
       connections: this.#connections.size,
       released: this.#released,
+      reconnects: this.#reconnects,
       perClient: [...this.#clients.values()].map((client) => client.stats()),
     };
   }
@@ -294,6 +298,7 @@ export class RetryServer<Session> implements AsyncDisposable {
           );
         }
         state.client = client;
+        if (requestedId !== undefined) this.#reconnects++;
         if (!connection.isConnected) {
           this.#startGrace(client);
           return undefined;

@@ -24,6 +24,7 @@ const report = (rendered: number): StatsEvent => ({
   clients: 1,
   rpcCalls: 10,
   rpcRetransmits: 0,
+  rpcReconnects: 0,
   rpcMeanMs: 0.5,
   avMemoryBytes: 4096,
   pipelines: [

@@ -37,6 +37,7 @@ export class ManagerMetrics implements Disposable {
   readonly #bytes: RisingCounter<"app" | "pipeline" | "kind">;
   readonly #rpcCalls: RisingCounter<"app">;
   readonly #rpcRetransmits: RisingCounter<"app">;
+  readonly #rpcReconnects: RisingCounter<"app">;
   readonly #cpuSeconds: RisingCounter<"app">;
   readonly #transitions: Counter<"state">;
   readonly #restarts: Counter<"app" | "cause">;
@@ -124,6 +125,13 @@ export class ManagerMetrics implements Disposable {
       counter(
         "rialto_client_rpc_retransmits_total",
         "Retransmitted client requests answered from the reply cache",
+        ["app"],
+      ),
+    );
+    this.#rpcReconnects = new RisingCounter(
+      counter(
+        "rialto_client_reconnects_total",
+        "Clients that came back on a new connection with their client id (retry-RPC)",
         ["app"],
       ),
     );
@@ -251,6 +259,7 @@ export class ManagerMetrics implements Disposable {
     this.#avMemory.set(app, report.avMemoryBytes);
     this.#rpcCalls.update(app, report.rpcCalls, pid);
     this.#rpcRetransmits.update(app, report.rpcRetransmits, pid);
+    this.#rpcReconnects.update(app, report.rpcReconnects, pid);
     const live = new Set<string>();
     for (const pipeline of report.pipelines) {
       const id = String(pipeline.pipelineId);

@@ -176,6 +176,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
       clients: server.clients,
       rpcCalls,
       rpcRetransmits,
+      rpcReconnects: server.reconnects,
       rpcMeanMs: rpcCalls === 0 ? 0 : Math.round((totalMs / rpcCalls) * 1000) / 1000,
       pipelines: this.playback.reports(),
     };
