@@ -36,12 +36,14 @@ describeWithGstreamer("the demo on the GStreamer engine (run as a child process)
       expect(stdout).toContain("GStreamer decoding in the session server");
       for (const type of ["video", "audio"] as const) {
         const { frames, sha256 } = decodedGolden[type];
-        expect(stdout).toContain(
-          `${type.padEnd(6)} ${frames}/${frames} samples rendered, 0 dropped`,
+        // "frames" where the decoder also outputs the AAC priming frame that the virtual
+        // engine's renderer leaves out (so it differs from the presented samples).
+        expect(stdout).toMatch(
+          new RegExp(`${type.padEnd(6)} ${frames}/${frames} (samples|frames) rendered, 0 dropped`),
         );
         expect(printedHashes(stdout, type)).toEqual({ rendered: sha256, golden: sha256 });
       }
-      expect(stdout.trimEnd().split("\n").at(-1)).toBe(
+      expect(stdout.trimEnd().split("\n").at(-1)).toStartWith(
         "demo OK: every frame decoded and rendered, and each track's decoded hash equals the golden value ffmpeg made",
       );
       // A real PNG: signature, then an IHDR of 4 tiles of 240 px across.

@@ -129,7 +129,7 @@ export class PipelineFeeder implements AsyncDisposable {
       this.#timestampNs += FRAME_DURATION_NS;
     }
     this.#budget -= frames;
-    await this.pipeline.haveData(requestId, "Ok");
+    await this.pipeline.haveData("Ok", requestId);
     this.framesFed += frames;
     this.bytesFed += frames * this.#frame.byteLength;
   }

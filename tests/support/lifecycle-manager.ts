@@ -43,6 +43,15 @@ export function stalledSessionServer(stallOn: "configuration" | "state"): readon
   ];
 }
 
+/**
+ * A session server that attacks the manager over its control channel when configured for app
+ * "deep" (deeply nested frames) or "partial" (a frame it never finishes, then silence).
+ */
+export const HOSTILE_SESSION_SERVER: readonly string[] = [
+  process.execPath,
+  fileURLToPath(new URL("./lifecycle-hostile-session-server.ts", import.meta.url)),
+];
+
 /** A monitor event as `event` or `event:state`. */
 export function eventText(message: { event?: unknown; state?: unknown }): string {
   return message.state === undefined

@@ -28,6 +28,7 @@ const NAMES: readonly MediaPipelineEventName[] = [
   "firstFrame",
   "sourceFlushed",
   "playbackError",
+  "playbackInfo",
   "released",
 ];
 
@@ -95,6 +96,19 @@ let clip: Promise<DemuxedMovie> | undefined;
 export function demoClip(): Promise<DemuxedMovie> {
   clip ??= loadDemoClip();
   return clip;
+}
+
+/** The demo clip cut to the samples that start before `endNs`. */
+export async function clipUntil(endNs: number): Promise<DemuxedMovie> {
+  const clip = await demoClip();
+  return {
+    ...clip,
+    durationNs: endNs,
+    tracks: clip.tracks.map((track) => ({
+      ...track,
+      samples: track.samples.filter((s) => s.timestampNs < endNs),
+    })),
+  };
 }
 
 /** Options of {@link givenRunningApp}. */

@@ -22,7 +22,7 @@ export interface HttpDaemon extends AsyncDisposable {
  * reads the monitor's address (and the control token) from its stdout.
  */
 export async function startHttpDaemon(extraArgs: readonly string[] = []): Promise<HttpDaemon> {
-  const d = await startTestDaemon(["--http", "127.0.0.1:0", ...extraArgs]);
+  const d = await startTestDaemon({}, ["--http", "127.0.0.1:0", ...extraArgs]);
   try {
     const url = await waitFor(
       "the monitor's address on stdout",

@@ -7,6 +7,9 @@
 #   clip.json  per track: id, type, sample count and the SHA-256 over the samples' bytes in
 #              order, as ffmpeg itself computes them (streamhash over the copied packets). The
 #              demuxer's trackChecksum must reproduce them.
+#   clip.golden.json  ffprobe's view of every packet (make-golden.ts): what the demo's success
+#              line and the tests compare the demuxer with; its presentedSha256 leaves out the
+#              AAC priming packet (flagged discard: the edit list starts after it).
 #
 # Deterministic: bit-exact flags, no metadata, one x264 thread (x264 output depends on the
 # thread count). The same ffmpeg build gives the same bytes; another build may differ (x264
@@ -41,6 +44,11 @@ version=$(ffmpeg -hide_banner -version | head -n 1 | cut -d ' ' -f 3)
   done <<<"$streams"
   printf '\n  ]\n}\n'
 } >clip.json
+
+# Every packet as ffprobe reads it (sizes, times, flags, SHA-256), and the checksums of all and of
+# the presented packets: the golden values the demo and the tests compare the demuxer with.
+bun make-golden.ts clip.mp4 >clip.golden.json
+(cd ../../.. && bun x biome format --write apps/demo-app/media/clip.golden.json >/dev/null)
 
 echo "clip.mp4: $(wc -c <clip.mp4) bytes; clip.json:"
 cat clip.json

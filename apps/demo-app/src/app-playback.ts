@@ -2,7 +2,7 @@ import { RialtoError } from "@rialto/protocol";
 import { ClipPlayer, type PlaybackEnd, type SourceOutcome } from "./clip-player.ts";
 import type { DemoApp } from "./demo-app-session.ts";
 import type { LifecycleTimeline } from "./lifecycle-timeline.ts";
-import type { DemuxedMovie } from "./mp4/index.ts";
+import { type DemuxedMovie, presentedSamples } from "./mp4/index.ts";
 import type { ProgressLine, ProgressSnapshot } from "./progress-line.ts";
 import type { SegmentOf } from "./sample-feeder.ts";
 
@@ -53,7 +53,7 @@ export async function playOnApp(
 ): Promise<AppPlaybackResult> {
   const { timeline, progress } = options;
   const actor = `pipeline ${app.appId}`;
-  const totalFrames = movie.tracks.reduce((sum, t) => sum + t.samples.length, 0);
+  const totalFrames = movie.tracks.reduce((sum, t) => sum + presentedSamples(t.samples).length, 0);
   let outcomes: readonly SourceOutcome[] = [];
   let snapshot: ProgressSnapshot = {
     positionNs: 0,

@@ -1,25 +1,36 @@
 import type { SourceOutcome } from "./clip-player.ts";
 import type { DecodedReference } from "./decoded-reference.ts";
-import { trackChecksum } from "./mp4/index.ts";
+import type { ExpectedTrack } from "./media-reference.ts";
+import { type DemuxedTrack, presentedSamples, trackChecksum } from "./mp4/index.ts";
+
+/** What one track must render: a frame count, and the SHA-256 when there is a reference. */
+export interface TrackExpectation {
+  readonly frames: number;
+  /** Undefined: no reference to compare the bytes with, only the count is checked. */
+  readonly sha256?: string;
+}
+
+/** What each track must render; undefined for a track falls back to its presented samples. */
+export type Expectation = (track: DemuxedTrack) => TrackExpectation | undefined;
 
 /** One source checked against the file. */
 export interface SourceCheck {
   readonly type: "audio" | "video";
-  /** Samples in the file's track. */
+  /** Samples of the file's track a renderer presents (all but priming samples). */
   readonly samples: number;
+  /** Frames that must be rendered: the presented samples, or the expectation's count. */
+  readonly expectedFrames: number;
   readonly renderedFrames: number;
   readonly droppedFrames: number;
   readonly renderedBytes: number;
   /** SHA-256 the session server's checksum sink computed (undefined with the `null` sink). */
   readonly renderedChecksum: string | undefined;
   /**
-   * The SHA-256 to match: over the track's samples in order (`trackChecksum`), or, when the
-   * engine decodes, over the decoded output as the reference gives it; undefined when there is
-   * no reference to check against (then only the frame count is checked).
+   * The SHA-256 to match: over the track's presented samples in presentation order
+   * (`trackChecksum`), or the expectation's (e.g. decrypted by ffmpeg, or what a decoder must
+   * output); undefined when there is none (then only the frame count is checked).
    */
   readonly fileChecksum: string | undefined;
-  /** Frames that must be rendered: the samples, or the reference's decoded frame count. */
-  readonly expectedFrames: number;
   /**
    * Every expected frame rendered, none dropped, and the checksums equal where both exist (the
    * `device` sink keeps none).
@@ -27,25 +38,42 @@ export interface SourceCheck {
   readonly ok: boolean;
 }
 
+/** The expectation of the tracks a map names by track id (e.g. decrypted by ffmpeg). */
+export function expectedByTrackId(expected: ReadonlyMap<number, ExpectedTrack>): Expectation {
+  return (track) => {
+    const reference = expected.get(track.id);
+    return reference && { frames: reference.samples, sha256: reference.sha256 };
+  };
+}
+
 /**
- * Compares what each source rendered with its track: with the compressed samples (the virtual
- * engine renders them as they are), or, when `decoded` is given (a decoding engine), with the
- * decoded reference of the track; `decoded` null means the engine decodes and there is no
- * reference, so only frame counts are checked.
+ * The expectation of a decoding engine: what the reference says a decoder outputs per track
+ * type, or, without a reference (`null`), one decoded frame per sample fed and no checksum.
+ */
+export function expectedDecoded(reference: DecodedReference | null): Expectation {
+  return (track) => reference?.[track.type] ?? { frames: track.samples.length, sha256: undefined };
+}
+
+/**
+ * Compares what each source rendered with its track: by default with the presented samples
+ * (every sample but the priming ones, which are fed too, for the decoder, and clipped by the
+ * renderer), as the virtual engine renders them; or with what `expected` says.
  */
 export function checkOutcomes(
   outcomes: readonly SourceOutcome[],
-  decoded?: DecodedReference | null,
+  expected?: Expectation,
 ): SourceCheck[] {
   return outcomes.map(({ track, stats }) => {
-    const samples = track.samples.length;
-    const reference = decoded === undefined ? undefined : decoded?.[track.type];
-    const fileChecksum = decoded === undefined ? trackChecksum(track.samples) : reference?.sha256;
-    const expectedFrames = reference?.frames ?? samples;
+    const presented = presentedSamples(track.samples);
+    const expectation = expected?.(track) ?? {
+      frames: presented.length,
+      sha256: trackChecksum(presented),
+    };
+    const fileChecksum = expectation.sha256;
     return {
       type: track.type,
-      samples,
-      expectedFrames,
+      samples: presented.length,
+      expectedFrames: expectation.frames,
       renderedFrames: stats.renderedFrames,
       droppedFrames: stats.droppedFrames,
       renderedBytes: stats.renderedBytes,
@@ -53,7 +81,7 @@ export function checkOutcomes(
       fileChecksum,
       // A sink that keeps no checksum (device) is checked by its frame count alone.
       ok:
-        stats.renderedFrames === expectedFrames &&
+        stats.renderedFrames === expectation.frames &&
         stats.droppedFrames === 0 &&
         (fileChecksum === undefined ||
           stats.checksum === undefined ||
@@ -70,7 +98,7 @@ export function checkOutcomes(
  *        file     sha256 f7ee5a83…  equal
  * ```
  * `reference` names where the expected checksum comes from (default `file`; the encrypted
- * demo says `clear`: the samples of the clear clip).
+ * demo says `clear`: the samples of the clear clip; a decoding engine `golden` or `ffmpeg`).
  */
 export function formatCheck(check: SourceCheck, reference = "file"): string[] {
   const label = check.type.padEnd(6);

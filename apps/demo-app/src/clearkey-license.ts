@@ -5,7 +5,8 @@ import {
   RialtoError,
 } from "@rialto/protocol";
 import type { DemoApp } from "./demo-app-session.ts";
-import type { EncryptedClip, JwkSet } from "./encrypted-clip.ts";
+import type { JwkSet } from "./encrypted-clip.ts";
+import type { LicensePlan } from "./encrypted-file.ts";
 import type { LifecycleTimeline } from "./lifecycle-timeline.ts";
 
 /** The key system of the demo. */
@@ -88,7 +89,7 @@ export class ClearKeyLicense implements AsyncDisposable {
    */
   static async acquire(
     app: DemoApp,
-    clip: EncryptedClip,
+    clip: LicensePlan,
     out: LicenseOutput,
   ): Promise<ClearKeyLicense> {
     const actor = `keys ${app.appId}`;
@@ -121,7 +122,7 @@ export class ClearKeyLicense implements AsyncDisposable {
   }
 
   async #exchange(
-    clip: EncryptedClip,
+    clip: LicensePlan,
     out: LicenseOutput,
     record: (what: string) => void,
   ): Promise<void> {
@@ -137,11 +138,13 @@ export class ClearKeyLicense implements AsyncDisposable {
       statuses = event;
       record(`keyStatusesChanged(${event.keySessionId}) ${describeStatuses(event)}`);
     });
-    record(
-      `generateRequest(${keySessionId}, "cenc", pssh of ${clip.cencInitData.byteLength} bytes)`,
-    );
+    const what =
+      clip.initDataType === "cenc"
+        ? `pssh of ${clip.initData.byteLength} bytes`
+        : new TextDecoder().decode(clip.initData);
+    record(`generateRequest(${keySessionId}, "${clip.initDataType}", ${what})`);
     // The licenseRequest event arrives before the call resolves.
-    await mediaKeys.generateRequest(keySessionId, "cenc", clip.cencInitData);
+    await mediaKeys.generateRequest(keySessionId, clip.initDataType, clip.initData);
     const request = requests[0];
     if (request === undefined) {
       throw new RialtoError("INTERNAL", `generateRequest(${keySessionId}): no licenseRequest came`);
@@ -162,11 +165,13 @@ export class ClearKeyLicense implements AsyncDisposable {
     out.line(`  response  ${response}`);
     out.line(`  statuses  ${shown}`);
     out.line();
-    const usable = statuses?.statuses.some((s) => s.keyId === clip.keyId && s.status === "usable");
-    if (!usable) {
+    const unusable = clip.keyIds.filter(
+      (keyId) => !statuses?.statuses.some((s) => s.keyId === keyId && s.status === "usable"),
+    );
+    if (unusable.length > 0) {
       throw new RialtoError(
         "INTERNAL",
-        `updateSession(${keySessionId}): key ${clip.keyId} is not usable (statuses: ${shown})`,
+        `updateSession(${keySessionId}): key ${unusable.join(", ")} is not usable (statuses: ${shown})`,
       );
     }
   }

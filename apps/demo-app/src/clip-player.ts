@@ -32,13 +32,17 @@ export interface ClipPlayerOptions {
 export interface SourceOutcome {
   readonly track: DemuxedTrack;
   readonly sourceId: number;
-  /** Samples the feeder handed over (since the last seek). */
+  /** Samples the feeder handed over (since the last seek) that a renderer presents. */
   readonly fed: number;
   readonly stats: SourceStats;
 }
 
-/** The source config of a track: MIME type, codec data and its audio or video parameters. */
+/**
+ * The source config of a track: MIME type, codec data, its audio or video parameters, and
+ * `hasDrm` when its samples are encrypted.
+ */
 export function sourceConfigOf(track: DemuxedTrack): MediaSourceConfig {
+  const drm = track.scheme === undefined ? {} : { hasDrm: true };
   return track.type === "video"
     ? {
         type: "video",
@@ -46,6 +50,7 @@ export function sourceConfigOf(track: DemuxedTrack): MediaSourceConfig {
         codecData: track.codecData,
         width: track.width,
         height: track.height,
+        ...drm,
       }
     : {
         type: "audio",
@@ -53,6 +58,7 @@ export function sourceConfigOf(track: DemuxedTrack): MediaSourceConfig {
         codecData: track.codecData,
         sampleRate: track.sampleRate,
         channels: track.channels,
+        ...drm,
       };
 }
 
@@ -131,7 +137,8 @@ export class ClipPlayer implements AsyncDisposable {
   /** Rendering counters of every source, from the session server. */
   async outcomes(): Promise<SourceOutcome[]> {
     const outcomes: SourceOutcome[] = [];
-    for (const { sourceId, track, fed } of this.#feeders.values()) {
+    for (const feeder of this.#feeders.values()) {
+      const { sourceId, track, fedPresented: fed } = feeder;
       outcomes.push({ track, sourceId, fed, stats: await this.pipeline.getStats(sourceId) });
     }
     return outcomes;

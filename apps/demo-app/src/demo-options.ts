@@ -13,6 +13,16 @@ export interface DemoOptions {
    * through the ClearKey license flow, decrypted in the session server.
    */
   readonly encrypted: boolean;
+  /** The MP4 track id of the audio track to play; undefined: the first playable one. */
+  readonly audioTrack?: number;
+  /** The MP4 track id of the video track to play; undefined: the first playable one. */
+  readonly videoTrack?: number;
+  /** `--key KID:KEY` values (hex), in order: keys of an encrypted `--file`. */
+  readonly keys?: readonly string[];
+  /** `--keys FILE`: a ClearKey JWK set with the keys of an encrypted `--file`. */
+  readonly keysFile?: string;
+  /** `--clear FILE`: the clear original of an encrypted `--file` (the checksum reference). */
+  readonly clearFile?: string;
   /** The session server's media engine: `virtual` (default) or `gstreamer` (real decoding). */
   readonly engine: "virtual" | "gstreamer";
   /** The sink: `checksum` (default; checked against a reference) or `device` (shown and heard). */
@@ -23,19 +33,21 @@ export interface DemoOptions {
    * Serve the server manager's web monitor (`/`, `/metrics`, `/api/*`) on 127.0.0.1 at this port
    * while the demo runs (0: a free port); undefined: no web monitor.
    */
-  readonly monitorHttpPort: number | undefined;
+  readonly monitorHttpPort?: number;
   /** Print the usage and exit. */
   readonly help: boolean;
 }
 
 /** The usage text of the demo. */
-export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--file PATH | --encrypted] [--switch]
-                                    [--engine virtual|gstreamer] [--sink checksum|device]
-                                    [--snapshot PATH] [--monitor-http PORT]
+export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--switch] [--audio-track N] [--video-track N]
+          [--file PATH [--key KID:KEY]... [--keys FILE] [--clear FILE] | --encrypted]
+          [--engine virtual|gstreamer] [--sink checksum|device] [--snapshot PATH]
+          [--monitor-http PORT]
 
-Plays an MP4 (H.264 / H.265 / AAC) through a server manager, a session server and the client
-library, in real time, and checks what was rendered against the file's samples (virtual
-engine) or against what ffmpeg decodes from the file (GStreamer engine).
+Plays an MP4 (H.264 / H.265 / AAC / Opus / AC-3 / E-AC-3, clear or CENC cenc / cbcs) through a
+server manager, a session server and the client library, in real time, and checks what was
+rendered against the file's samples (and the demuxer against ffprobe) on the virtual engine, or
+against what ffmpeg decodes from the file on the GStreamer engine.
 
   --fast        freerun clock: play as fast as the data arrives
   --file PATH   play this MP4 instead of the bundled clip (media/clip.mp4)
@@ -45,6 +57,14 @@ engine) or against what ffmpeg decodes from the file (GStreamer engine).
                 must equal the clear clip's; cannot be combined with --file
   --switch      two apps hand the decoders over: app 1 plays until the middle, is made
                 Inactive, then app 2 is made Active and plays the whole file
+  --audio-track N, --video-track N
+                play the track with MP4 track id N (default: the first playable one of each
+                kind); tracks that cannot be played are skipped with one warning line each
+  --key KID:KEY the key (32 hex digits each) of an encrypted --file; repeatable
+  --keys FILE   a ClearKey JWK set ({"keys":[{"kty":"oct","kid":...,"k":...}]}) with the keys
+                of an encrypted --file; the app gets them through the ClearKey license flow
+  --clear FILE  the clear original of an encrypted --file: its samples are the reference
+                (default: ffmpeg's own decryption when ffmpeg is on PATH)
   --engine E    the session server's engine: virtual (default: schedules and checksums the
                 compressed samples) or gstreamer (decodes them; needs GStreamer, see README);
                 the decoded output must equal ffmpeg's (committed golden values for the
@@ -68,55 +88,73 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
   let switchApps = false;
   let encrypted = false;
   let help = false;
+  const extra: {
+    audioTrack?: number;
+    videoTrack?: number;
+    keys: string[];
+    keysFile?: string;
+    clearFile?: string;
+    monitorHttpPort?: number;
+  } = { keys: [] };
   let engine: DemoOptions["engine"] = "virtual";
   let sink: DemoOptions["sink"] = "checksum";
   let snapshot: string | undefined;
-  let monitorHttpPort: number | undefined;
-  const flagValue = (name: string, i: number): [string, number] => {
+  const oneOf = <T extends string>(name: string, value: string, choices: readonly T[]): T => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${name} "${value}" is not ${choices.join(" or ")}`,
+      );
+    }
+    return value as T;
+  };
+  const flagValue = (i: number, name: string): string => {
     const arg = args[i] as string;
     const value = arg === name ? args[i + 1] : arg.slice(name.length + 1);
     if (value === undefined || value === "") {
       throw new RialtoError("INVALID_ARGUMENT", `${name} needs a value (see --help)`);
     }
-    return [value, arg === name ? i + 1 : i];
+    return value;
   };
-  const isFlag = (arg: string, name: string) => arg === name || arg.startsWith(`${name}=`);
+  const trackId = (name: string, value: string): number => {
+    const id = Number(value);
+    if (!Number.isSafeInteger(id) || id < 1) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${name} needs an MP4 track id (1, 2, ...), not "${value}"`,
+      );
+    }
+    return id;
+  };
+  const port = (name: string, value: string): number => {
+    if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
+      throw new RialtoError("INVALID_ARGUMENT", `${name} "${value}" is not a port 0 .. 65535`);
+    }
+    return Number(value);
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
+    const flag = arg.split("=")[0] as string;
+    const valued = ["--audio-track", "--video-track", "--key", "--keys", "--clear"];
+    if ([...valued, "--engine", "--sink", "--snapshot", "--monitor-http"].includes(flag)) {
+      const value = flagValue(i, flag);
+      if (arg === flag) i++;
+      if (flag === "--engine") engine = oneOf(flag, value, ["virtual", "gstreamer"] as const);
+      else if (flag === "--sink") sink = oneOf(flag, value, ["checksum", "device"] as const);
+      else if (flag === "--snapshot") snapshot = value;
+      else if (flag === "--audio-track") extra.audioTrack = trackId(flag, value);
+      else if (flag === "--video-track") extra.videoTrack = trackId(flag, value);
+      else if (flag === "--key") extra.keys.push(value);
+      else if (flag === "--keys") extra.keysFile = value;
+      else if (flag === "--monitor-http") extra.monitorHttpPort = port(flag, value);
+      else extra.clearFile = value;
+      continue;
+    }
     if (arg === "--fast") fast = true;
     else if (arg === "--switch") switchApps = true;
     else if (arg === "--encrypted") encrypted = true;
     else if (arg === "--help" || arg === "-h") help = true;
-    else if (isFlag(arg, "--engine")) {
-      const [value, next] = flagValue("--engine", i);
-      if (value !== "virtual" && value !== "gstreamer") {
-        throw new RialtoError(
-          "INVALID_ARGUMENT",
-          `--engine "${value}" is not virtual or gstreamer`,
-        );
-      }
-      engine = value;
-      i = next;
-    } else if (isFlag(arg, "--sink")) {
-      const [value, next] = flagValue("--sink", i);
-      if (value !== "checksum" && value !== "device") {
-        throw new RialtoError("INVALID_ARGUMENT", `--sink "${value}" is not checksum or device`);
-      }
-      sink = value;
-      i = next;
-    } else if (isFlag(arg, "--monitor-http")) {
-      let value: string;
-      [value, i] = flagValue("--monitor-http", i);
-      if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
-        throw new RialtoError(
-          "INVALID_ARGUMENT",
-          `--monitor-http "${value}" is not a port 0 .. 65535`,
-        );
-      }
-      monitorHttpPort = Number(value);
-    } else if (isFlag(arg, "--snapshot")) {
-      [snapshot, i] = flagValue("--snapshot", i);
-    } else if (arg === "--file" || arg.startsWith("--file=")) {
+    else if (arg === "--file" || arg.startsWith("--file=")) {
       const value = arg === "--file" ? args[++i] : arg.slice("--file=".length);
       if (value === undefined || value === "") {
         throw new RialtoError("INVALID_ARGUMENT", "--file needs a path");
@@ -132,11 +170,19 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
       `--encrypted plays the bundled encrypted clip (media/encrypted/clip-cenc.mp4) and cannot play --file "${file}"`,
     );
   }
+  const needsFile =
+    extra.keys.length > 0 || extra.keysFile !== undefined || extra.clearFile !== undefined;
+  if (needsFile && file === undefined) {
+    throw new RialtoError(
+      "INVALID_ARGUMENT",
+      "--key, --keys and --clear go with an encrypted --file (the bundled --encrypted clip has its own key)",
+    );
+  }
   if (engine !== "gstreamer" && (sink === "device" || snapshot !== undefined)) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
       `${sink === "device" ? "--sink device" : "--snapshot"} needs --engine gstreamer`,
     );
   }
-  return { fast, file, switchApps, encrypted, engine, sink, snapshot, monitorHttpPort, help };
+  return { fast, file, switchApps, encrypted, help, engine, sink, snapshot, ...extra };
 }

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { RialtoError } from "@rialto/protocol";
 import keyFile from "../media/encrypted/key.json";
+import type { EncryptedMedia } from "./encrypted-file.ts";
 import {
   type DemuxedMovie,
   type DemuxedSample,
@@ -26,7 +27,7 @@ export interface JwkSet {
  * (the checksum reference), the encrypted bytes and `senc` / `tenc` information of every
  * sample, the `cenc` init data for `generateRequest` and the license the demo serves.
  */
-export interface EncryptedClip {
+export interface EncryptedClip extends EncryptedMedia {
   /** The encrypted file. */
   readonly path: string;
   /** The clear file it was made from (`key.json` `clearFile`). */
@@ -77,6 +78,9 @@ export async function loadEncryptedClip(): Promise<EncryptedClip> {
     scheme: keyFile.scheme,
     keyId: keyFile.keyId,
     cencInitData: Uint8Array.fromBase64(keyFile.cencInitData),
+    initDataType: "cenc",
+    initData: Uint8Array.fromBase64(keyFile.cencInitData),
+    keyIds: [keyFile.keyId],
     license: keyFile.license,
     segmentsFor: (keySessionId) => (sample, track) => {
       const encrypted = encryptedOf.get(sample);

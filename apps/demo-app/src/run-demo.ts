@@ -12,16 +12,30 @@ import {
   type Checkpoint,
   playOnApp,
 } from "./app-playback.ts";
-import { checkOutcomes, formatCheck } from "./checksum-report.ts";
+import {
+  checkOutcomes,
+  expectedByTrackId,
+  expectedDecoded,
+  formatCheck,
+} from "./checksum-report.ts";
 import { ClearKeyLicense } from "./clearkey-license.ts";
 import type { ClipPlayer, SourceOutcome } from "./clip-player.ts";
 import { loadDecodedReference } from "./decoded-reference.ts";
 import { DemoApp, STEP_TIMEOUT_MS } from "./demo-app-session.ts";
 import type { DemoOptions } from "./demo-options.ts";
 import { type EncryptedClip, loadEncryptedClip } from "./encrypted-clip.ts";
+import { type EncryptedMedia, encryptedFileMedia } from "./encrypted-file.ts";
+import { readKeyMaterial } from "./key-material.ts";
 import { describeMonitorMessage, LifecycleTimeline } from "./lifecycle-timeline.ts";
+import {
+  checkDemuxer,
+  type DemuxCheck,
+  decryptedReference,
+  type ExpectedTrack,
+} from "./media-reference.ts";
 import { DEMO_CLIP_PATH, type DemuxedMovie, demuxMp4File } from "./mp4/index.ts";
 import { ProgressLine, type ProgressOutput } from "./progress-line.ts";
+import { selectTracks } from "./track-selection.ts";
 
 /** Where the demo writes: whole lines, and the live progress line. */
 export interface DemoOutput {
@@ -29,14 +43,30 @@ export interface DemoOutput {
   readonly progress: ProgressOutput;
 }
 
-/** A movie to play: clear, or the bundled encrypted clip. */
+/** A movie to play: clear, the bundled encrypted clip, or an encrypted file with its keys. */
 export interface DemoMedia {
   /** The file played. */
   readonly path: string;
-  /** Its tracks and samples; for the encrypted clip, the clear clip's (the checksum reference). */
+  /** Its chosen tracks and samples; for the bundled encrypted clip, the clear clip's. */
   readonly movie: DemuxedMovie;
-  /** The encrypted clip: each app gets the key through the license flow before it plays. */
-  readonly encrypted?: EncryptedClip;
+  /** Encrypted media: each app gets the keys through the license flow before it plays. */
+  readonly encrypted?: EncryptedMedia;
+  /** The bundled encrypted clip (its clear original and key id are shown). */
+  readonly bundledClip?: EncryptedClip;
+  /** Lines about the tracks left out: skipped ones (warnings), other playable ones. */
+  readonly trackNotes: readonly string[];
+  /** The demuxer checked against ffprobe (or its golden values). */
+  readonly demuxCheck: DemuxCheck;
+  /**
+   * What the rendered checksums are compared with: `file` (the file's presented samples),
+   * `clear` (a clear original), `ffmpeg` (ffmpeg's decryption) or `self-check`; `expected` by
+   * track id when it is not the movie's own samples.
+   */
+  readonly reference: {
+    readonly label: string;
+    readonly phrase: string;
+    readonly expected?: ReadonlyMap<number, ExpectedTrack>;
+  };
 }
 
 /**
@@ -49,28 +79,68 @@ function sessionServerCommand(): string[] {
 }
 
 /**
- * Reads and demuxes the file the options name: the bundled clip by default, the bundled
- * encrypted clip with `--encrypted`.
+ * Reads and demuxes the file the options name (the bundled clip by default, the bundled
+ * encrypted clip with `--encrypted`), keeps the chosen tracks, checks the demuxer against
+ * ffprobe, and for an encrypted `--file` reads the keys given and finds the decrypted reference.
  */
 export async function loadDemoMedia(options: DemoOptions): Promise<DemoMedia> {
   if (options.encrypted) {
     const encrypted = await loadEncryptedClip();
-    return { path: encrypted.path, movie: encrypted.movie, encrypted };
+    return {
+      path: encrypted.path,
+      movie: encrypted.movie,
+      encrypted,
+      bundledClip: encrypted,
+      trackNotes: [],
+      demuxCheck: await checkDemuxer(encrypted.movie, encrypted.clearPath, true),
+      reference: { label: "clear", phrase: "equals the clear clip's" },
+    };
   }
   const path = options.file ?? DEMO_CLIP_PATH;
-  return { path, movie: await demuxMp4File(path) };
+  const selected = selectTracks(await demuxMp4File(path), options);
+  const { movie } = selected;
+  const trackNotes = [...selected.warnings, ...selected.notChosen];
+  const demuxCheck = await checkDemuxer(movie, path, options.file === undefined);
+  const scheme = movie.tracks.find((t) => t.scheme !== undefined)?.scheme;
+  const material = await readKeyMaterial(options.keys ?? [], options.keysFile);
+  if (scheme === undefined) {
+    if (material.size > 0 || options.clearFile !== undefined) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `"${path}" is not encrypted: --key, --keys and --clear do not apply`,
+      );
+    }
+    const reference = { label: "file", phrase: "equals the file's" };
+    return { path, movie, trackNotes, demuxCheck, reference };
+  }
+  if (material.size === 0) {
+    const ids = [...new Set(movie.tracks.flatMap((t) => t.keyIds))].join(", ");
+    throw new RialtoError(
+      "INVALID_ARGUMENT",
+      `"${path}" is encrypted (${scheme}, key id ${ids}): give its keys with --key KID:KEY or --keys FILE`,
+    );
+  }
+  const encrypted = encryptedFileMedia(movie, material);
+  const reference = await decryptedReference(movie, path, material, options.clearFile);
+  return { path, movie, encrypted, trackNotes, demuxCheck, reference };
 }
 
 function shownPath(path: string): string {
   return path.startsWith(process.cwd()) ? relative(process.cwd(), path) : path;
 }
 
-function describeMedia({ path, movie, encrypted }: DemoMedia, options: DemoOptions): string[] {
+function describeMedia(media: DemoMedia, options: DemoOptions): string[] {
+  const { path, movie, encrypted, bundledClip } = media;
   const lines = [`  file      ${shownPath(path)} (${(movie.durationNs / 1e9).toFixed(2)} s)`];
-  if (encrypted !== undefined) {
+  if (bundledClip !== undefined) {
     lines.push(
-      `  cipher    ${encrypted.scheme} (AES-128-CTR), key id ${encrypted.keyId}`,
-      `  clear     ${shownPath(encrypted.clearPath)} (its track layout; the samples to match)`,
+      `  cipher    ${bundledClip.scheme} (AES-128-CTR), key id ${bundledClip.keyId}`,
+      `  clear     ${shownPath(bundledClip.clearPath)} (its track layout; the samples to match)`,
+    );
+  } else if (encrypted !== undefined) {
+    lines.push(
+      `  cipher    ${encrypted.scheme}, key id ${encrypted.keyIds.join(", ")}; license from ${encrypted.initDataType} init data`,
+      `  reference ${media.reference.label}: the decrypted samples' checksums must ${media.reference.phrase.replace("equals", "equal")}`,
     );
   }
   for (const track of movie.tracks) {
@@ -79,9 +149,11 @@ function describeMedia({ path, movie, encrypted }: DemoMedia, options: DemoOptio
         ? `${track.width}x${track.height}`
         : `${track.sampleRate} Hz ${track.channels} ch`;
     lines.push(
-      `  ${track.type.padEnd(8)}  ${track.codec} (${track.mimeType}) ${detail}, ${track.samples.length} samples`,
+      `  ${track.type.padEnd(8)}  track ${track.id}: ${track.codec} (${track.mimeType}) ${detail}, ${track.samples.length} samples`,
     );
   }
+  for (const note of media.trackNotes) lines.push(`  ${note}`);
+  for (const line of media.demuxCheck.lines) lines.push(`  demuxer   ${line}`);
   const clock = options.fast ? "freerun clock (--fast)" : "realtime clock";
   const engine =
     options.engine === "gstreamer"
@@ -123,7 +195,9 @@ export async function runDemo(
   // A decoding engine is checked against what ffmpeg decodes, not against the compressed samples.
   const decoded =
     options.engine === "gstreamer"
-      ? ((await loadDecodedReference(media.encrypted?.clearPath ?? media.path)) ?? null)
+      ? ((await loadDecodedReference(
+          media.bundledClip?.clearPath ?? options.clearFile ?? media.path,
+        )) ?? null)
       : undefined;
   await using manager = new ServerManager({
     logLevel: "warn",
@@ -168,16 +242,17 @@ export async function runDemo(
   const verb = result.end === "EndOfStream" ? "played to EndOfStream" : "released early";
   out.line(`${verb} in ${(result.elapsedMs / 1000).toFixed(2)} s of wall time`);
   out.line();
-  const checks = checkOutcomes(result.outcomes, decoded);
-  const reference =
-    decoded === undefined
-      ? media.encrypted === undefined
-        ? "file"
-        : "clear"
-      : decoded === null
-        ? "decoded"
-        : decoded.source;
-  for (const check of checks) for (const line of formatCheck(check, reference)) out.line(line);
+  const checks = checkOutcomes(
+    result.outcomes,
+    decoded !== undefined
+      ? expectedDecoded(decoded)
+      : media.reference.expected && expectedByTrackId(media.reference.expected),
+  );
+  const label =
+    decoded === undefined ? media.reference.label : decoded === null ? "decoded" : decoded.source;
+  for (const check of checks) {
+    for (const line of formatCheck(check, label)) out.line(line);
+  }
   if (options.snapshot !== undefined) {
     const written = await Bun.file(resolve(options.snapshot)).exists();
     out.line(
@@ -193,19 +268,21 @@ export async function runDemo(
   const ok =
     result.end === "EndOfStream" &&
     checks.length === media.movie.tracks.length &&
-    checks.every((c) => c.ok);
+    checks.every((c) => c.ok) &&
+    media.demuxCheck.ok;
+  const rendered = media.encrypted === undefined ? "rendered" : "decrypted and rendered";
   const success =
-    decoded !== undefined
-      ? decoded === null || options.sink === "device"
-        ? "every frame decoded and rendered (no reference to compare the pictures with)"
-        : `every frame decoded and rendered, and each track's decoded hash equals ${decoded.source === "golden" ? "the golden value ffmpeg made" : "ffmpeg's decoding of the file"}`
-      : media.encrypted === undefined
-        ? "every sample rendered, and each source's checksum equals the file's"
-        : "every sample decrypted and rendered, and each source's checksum equals the clear clip's";
+    decoded === undefined
+      ? `every sample ${rendered}, and each source's checksum ${media.reference.phrase}; ${media.demuxCheck.phrase}`
+      : decoded === null || options.sink === "device"
+        ? `every frame decoded and rendered (no reference to compare the pictures with); ${media.demuxCheck.phrase}`
+        : `every frame decoded and rendered, and each track's decoded hash equals ${decoded.source === "golden" ? "the golden value ffmpeg made" : "ffmpeg's decoding of the file"}; ${media.demuxCheck.phrase}`;
   out.line(
     ok
       ? `demo OK: ${success}`
-      : "demo FAILED: not every sample was rendered, or a checksum differs",
+      : media.demuxCheck.ok
+        ? "demo FAILED: not every sample was rendered, or a checksum differs"
+        : `demo FAILED: the demuxer does not read the file as ffprobe does (${media.demuxCheck.phrase})`,
   );
   return ok;
 }

@@ -5,7 +5,7 @@ import type { DemuxedSample, DemuxedTrack } from "./mp4/index.ts";
 /** The pipeline calls a feeder makes (a `MediaPipeline` has them). */
 export interface FeedTarget {
   addSegment(requestId: number, segment: MediaSegment): AddSegmentStatus;
-  haveData(requestId: number, status: MediaSourceStatus): Promise<void>;
+  haveData(status: MediaSourceStatus, requestId: number): Promise<void>;
 }
 
 /** Turns a demuxed sample into the segment for `addSegment` (default: its bytes and times). */
@@ -68,6 +68,16 @@ export class SampleFeeder {
     return this.#next;
   }
 
+  /**
+   * Samples handed over so far that a renderer presents: priming samples (`discard`, wholly
+   * before 0) are fed for the decoder and clipped, so they are never rendered nor dropped.
+   */
+  get fedPresented(): number {
+    let count = 0;
+    for (let i = 0; i < this.#next; i++) if (!this.samples[i]?.discard) count++;
+    return count;
+  }
+
   /** Bytes of the samples handed over so far. */
   get fedBytes(): number {
     return this.#bytes;
@@ -92,7 +102,7 @@ export class SampleFeeder {
     const start = this.#next;
     const status = this.#write(request);
     try {
-      await this.#target.haveData(request.requestId, status);
+      await this.#target.haveData(status, request.requestId);
     } catch (error) {
       // The server read nothing of this answer and will ask again: send the same samples.
       this.#rewind(start);

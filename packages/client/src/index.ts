@@ -2,6 +2,7 @@ export type { RialtoClientOptions } from "./client-options.ts";
 export type { MediaLifecycle } from "./media-host.ts";
 export { MediaKeys, type MediaKeysEventMap } from "./media-keys.ts";
 export { MediaPipeline, type PipelineLifecycle } from "./media-pipeline.ts";
+export type { SourcePositionOptions } from "./media-pipeline-controls.ts";
 export type {
   MediaPipelineEventName,
   MediaPipelineEvents,

@@ -141,6 +141,21 @@ export class MediaKeys {
     this.#keySessions.delete(keySessionId);
   }
 
+  /** Whether a key session holds a usable key of `keyId` (16 bytes, or 32 hex digits). */
+  async containsKey(keySessionId: number, keyId: Uint8Array | string): Promise<boolean> {
+    this.#life.assertLive("containsKey");
+    const hex = typeof keyId === "string" ? keyId.toLowerCase() : keyId.toHex();
+    return (await this.#host.call(MediaKeysMethods.containsKey, { keySessionId, keyId: hex }))
+      .supported;
+  }
+
+  /** The CDM's id of a key session (for logs and license servers). */
+  async getCdmKeySessionId(keySessionId: number): Promise<string> {
+    this.#life.assertLive("getCdmKeySessionId");
+    return (await this.#host.call(MediaKeysMethods.getCdmKeySessionId, { keySessionId }))
+      .cdmKeySessionId;
+  }
+
   /** Destroys the instance and its key sessions. Resolves at once if already gone. */
   async destroy(): Promise<void> {
     await this.#life.destroy(() =>

@@ -40,6 +40,8 @@ export interface MediaPipelineEvents {
   sourceFlushed: Local<"sourceFlushed">;
   /** A playback error of one source (e.g. a frame that could not be decrypted). */
   playbackError: Local<"playbackError">;
+  /** Position and volume every 32 ms while playing: answers position queries locally. */
+  playbackInfo: Local<"playbackInfo">;
   /** The pipeline is gone without `destroy` (see {@link PipelineReleaseReason}). */
   released: { reason: PipelineReleaseReason };
 }

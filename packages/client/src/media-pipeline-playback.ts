@@ -1,8 +1,10 @@
 import {
   type AnyMethod,
   type ApplicationState,
+  compileValidator,
+  describeValue,
   type Easing,
-  type MediaSourceStatus,
+  MediaSourceStatus,
   type ParamsOf,
   type PayloadOf,
   type PipelineEvents,
@@ -25,6 +27,8 @@ import {
   type MediaSourceConfig,
   toWireSource,
 } from "./media-pipeline-sources.ts";
+
+const STATUS = compileValidator(MediaSourceStatus);
 
 /** What a pipeline's playback side needs from its client. */
 export interface PlaybackHost {
@@ -209,13 +213,21 @@ export class PipelinePlayback implements PipelineEventTarget {
   }
 
   /**
-   * Answers the request `requestId` with the segments added to it: `Ok` (more to come), `Eos`
-   * (the source's last), `NoSpaceForSamples`, or `NoAvailableSamples` / `Error` /
-   * `CodecChanged` (nothing is read; the server asks again after a back-off of 15 ms doubling).
-   * Answering a request that is no longer outstanding is a no-op, as in Rialto. Rejects with
-   * `INVALID_ARGUMENT` when the server cannot read what was written (the server asks again).
+   * Answers the request `requestId` with the segments added to it (Rialto's argument order):
+   * `Ok` (more to come), `Eos` (the source's last), `NoSpaceForSamples`, or `NoAvailableSamples`
+   * / `Error` / `CodecChanged` (nothing is read; the server asks again after a back-off of 15 ms
+   * doubling). Answering a request that is no longer outstanding is a no-op, as in Rialto.
+   * Rejects with `INVALID_ARGUMENT` at once for a status or request id of the wrong type (a
+   * swapped call must not be a silent no-op that stalls playback), and when the server cannot
+   * read what was written (the server asks again).
    */
-  async haveData(requestId: number, status: MediaSourceStatus): Promise<void> {
+  async haveData(status: MediaSourceStatus, requestId: number): Promise<void> {
+    if (!STATUS.check(status) || !Number.isInteger(requestId) || requestId < 0) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `"pipeline/haveData": haveData(status, requestId) takes a MediaSourceStatus and a request id, got (${describeValue(status)}, ${describeValue(requestId)})`,
+      );
+    }
     const answered = this.#requests.take(requestId);
     if (answered === undefined) return;
     await this.#call(PipelineMethods.haveData, {
@@ -263,6 +275,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   }
 
   #needMediaData(event: PayloadOf<typeof PipelineEvents.needMediaData>): void {
+    if (this.#ended !== undefined) return;
     const running = this.#host.applicationState() === "Running";
     if (!running || this.#host.avMemory() === undefined) return;
     if (this.#state === "Seeking" || this.#seeks > 0) return;
@@ -276,6 +289,11 @@ export class PipelinePlayback implements PipelineEventTarget {
     const pending = (this.#flushes.get(sourceId) ?? 1) - 1;
     if (pending > 0) this.#flushes.set(sourceId, pending);
     else this.#flushes.delete(sourceId);
+  }
+
+  /** Calls a `pipeline/*` method, or fails locally once the pipeline is destroyed or released. */
+  protected call<M extends AnyMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    return this.#call(method, params);
   }
 
   #call<M extends AnyMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {

@@ -7,6 +7,7 @@ import {
   type CreatePipelineParams,
   type CreateWebAudioPlayerParams,
   connectUnix,
+  MediaKeysMethods,
   type ParamsOf,
   type PayloadOf,
   PipelineMethods,
@@ -71,6 +72,8 @@ export class RialtoClient implements AsyncDisposable {
   #state: ApplicationState = "Unknown";
   #resources: Resources | undefined;
   #mapping: MappedSharedMemory | undefined;
+  /** The map under way, if any (one at a time). */
+  #mapping$: Promise<void> | undefined;
   #registrations = 0;
   #closed = false;
 
@@ -133,12 +136,8 @@ export class RialtoClient implements AsyncDisposable {
    */
   async setApplicationState(state: "Running" | "Inactive"): Promise<void> {
     if (state === "Running") {
-      const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
-      const side = this.#requireSideChannel("session/getSharedMemory");
-      const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
-      const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
-      this.#unmap();
-      this.#mapping = { info, memory };
+      // A map already under way (the server said Running) is this one.
+      await (this.#mapping$ ?? this.#map());
       return;
     }
     if (state !== "Inactive") {
@@ -186,13 +185,36 @@ export class RialtoClient implements AsyncDisposable {
     return (await this.#retry.call(PipelineMethods.getSupportedMimeTypes, params)).mimeTypes;
   }
 
+  /**
+   * Which of `propertyNames` (GStreamer-style names: `volume`, `mute`, `sync`, `immediate-output`,
+   * ...) the session server's engine supports for a source type, in the order given.
+   */
+  async getSupportedProperties(
+    sourceType: SourceType,
+    propertyNames: readonly string[],
+  ): Promise<string[]> {
+    const params = { sourceType, propertyNames: [...propertyNames] };
+    return (await this.#retry.call(PipelineMethods.getSupportedProperties, params))
+      .supportedProperties;
+  }
+
   /** Whether the session server's engine plays `mimeType` (parameters after `;` ignored). */
   async isMimeTypeSupported(mimeType: string): Promise<boolean> {
     return (await this.#retry.call(PipelineMethods.isMimeTypeSupported, { mimeType })).supported;
   }
 
-  /** Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`. */
+  /**
+   * Creates a media pipeline; RESOURCE_EXHAUSTED past `maxPlaybackSessions`, INVALID_STATE when
+   * the AV memory is not mapped (the app is not Running).
+   */
   async createMediaPipeline(requirements: CreatePipelineParams = {}): Promise<MediaPipeline> {
+    await this.#mapping$?.catch(() => undefined);
+    if (this.#mapping === undefined) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `createMediaPipeline: the AV shared memory is not mapped (application state ${this.#state}): it is mapped when the session server says Running, or by setApplicationState("Running")`,
+      );
+    }
     const { pipelineId } = await this.#retry.call(PipelineMethods.create, requirements);
     const pipeline = new MediaPipeline(
       {
@@ -211,6 +233,29 @@ export class RialtoClient implements AsyncDisposable {
     return pipeline;
   }
 
+  /** The key systems the session server has (Rialto's `getSupportedKeySystems`). */
+  async getSupportedKeySystems(): Promise<string[]> {
+    return (await this.#retry.call(MediaKeysMethods.getSupportedKeySystems, {})).keySystems;
+  }
+
+  /** Whether the session server has `keySystem`. */
+  async supportsKeySystem(keySystem: string): Promise<boolean> {
+    return (await this.#retry.call(MediaKeysMethods.supportsKeySystem, { keySystem })).supported;
+  }
+
+  /** The version of `keySystem`; NOT_FOUND when the server does not have it. */
+  async getSupportedKeySystemVersion(keySystem: string): Promise<string> {
+    const params = { keySystem };
+    return (await this.#retry.call(MediaKeysMethods.getSupportedKeySystemVersion, params)).version;
+  }
+
+  /** Whether `keySystem` takes a server certificate (ClearKey: no). */
+  async isServerCertificateSupported(keySystem: string): Promise<boolean> {
+    const params = { keySystem };
+    return (await this.#retry.call(MediaKeysMethods.isServerCertificateSupported, params))
+      .supported;
+  }
+
   /** Creates a MediaKeys instance (`org.w3.clearkey`); NOT_FOUND for another key system. */
   async createMediaKeys(keySystem: string): Promise<MediaKeys> {
     return this.#keep(await MediaKeys.create(this, keySystem));
@@ -221,6 +266,8 @@ export class RialtoClient implements AsyncDisposable {
    * PERMISSION_DENIED when the app's resources do not allow web audio.
    */
   async createWebAudioPlayer(params: CreateWebAudioPlayerParams): Promise<WebAudioPlayer> {
+    // A map under way (the server just said Running) comes first: the player writes into it.
+    await this.#mapping$?.catch(() => undefined);
     return this.#keep(await WebAudioPlayer.create(this, params));
   }
 
@@ -263,11 +310,15 @@ export class RialtoClient implements AsyncDisposable {
     this.#retry = await RetryClient.connect({
       name: "rialto-client",
       connect: () => connectUnix(this.#options.socketPath),
-      registration: (fresh) => {
+      registration: async (fresh) => {
         if (!fresh) return { protocolVersion: PROTOCOL_VERSION };
         if (this.#registrations > 0) this.#forgotten();
         this.#side?.close();
-        this.#side = ClientSideChannel.open(this.#options.socketPath);
+        this.#side = undefined;
+        this.#side = await ClientSideChannel.open(
+          this.#options.socketPath,
+          Math.min(this.#options.timeoutMs, 1000),
+        );
         return { protocolVersion: PROTOCOL_VERSION, fdToken: this.#side.token };
       },
       timeoutMs: this.#options.timeoutMs,
@@ -278,14 +329,22 @@ export class RialtoClient implements AsyncDisposable {
         this.#setState("Unknown");
         this.#releaseLocally();
       },
-      subscribe: (retry) =>
+      subscribe: (retry) => {
         retry.on(SessionEvents.applicationState, ({ state }) => {
           // Leaving Running, the session server freed everything of ours.
           if (state !== "Running") this.#releaseLocally();
           this.#setState(state);
-        }),
+          this.#mapWhenRunning();
+        });
+        // The health check reaches every Running client (SPEC 3 sequence 5): answered at once.
+        retry.on(SessionEvents.heartbeat, ({ id }) => {
+          retry.call(SessionMethods.heartbeatAck, { id }).catch(() => {});
+        });
+      },
     });
     routePipelineEvents(this.#retry, (pipelineId) => this.#pipelines.get(pipelineId));
+    // The first registration ran inside RetryClient.connect, before #retry was set.
+    this.#mapWhenRunning();
   }
 
   #registered(result: RegisterResult, fresh: boolean): void {
@@ -293,6 +352,42 @@ export class RialtoClient implements AsyncDisposable {
     this.#resources = result.resources;
     if (fresh) this.#registrations++;
     this.#setState(result.applicationState);
+    this.#mapWhenRunning();
+  }
+
+  /**
+   * Gets the AV shared memory (the memfd arrives over the fd side channel) and maps it, replacing
+   * any earlier mapping. One map at a time.
+   */
+  #map(): Promise<void> {
+    const mapping = (async () => {
+      try {
+        const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
+        const side = this.#requireSideChannel("session/getSharedMemory");
+        const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
+        const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
+        this.#unmap();
+        this.#mapping = { info, memory };
+      } finally {
+        this.#mapping$ = undefined;
+      }
+    })();
+    this.#mapping$ = mapping;
+    return mapping;
+  }
+
+  /**
+   * As Rialto's client does, the AV memory is mapped as soon as the server says Running (on
+   * registration or later): no extra call is needed. A failure here is not fatal: the next
+   * `setApplicationState("Running")` or media call reports it.
+   */
+  #mapWhenRunning(): void {
+    if (this.#state !== "Running" || this.#mapping !== undefined || this.#mapping$ !== undefined) {
+      return;
+    }
+    // Before RetryClient.connect returned (events of the first registration), #start maps.
+    if (this.#closed || this.#retry === undefined) return;
+    this.#map().catch(() => undefined);
   }
 
   /**

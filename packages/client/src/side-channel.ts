@@ -5,10 +5,13 @@ import {
   sideChannelPath,
   toRialtoError,
 } from "@rialto/protocol";
-import { closeFd, connectSideChannel, type FdChannel } from "@rialto/shm";
+import { closeFd, connectSideChannel, type FdChannel, ShmError } from "@rialto/shm";
 
 /** Records that may be skipped while looking for a tagged one (stale ones from timed-out calls). */
 const MAX_STALE_RECORDS = 16;
+
+/** Pause between connects while the side channel's backlog is full, ms. */
+const BUSY_RETRY_MS = 10;
 
 /**
  * The client's end of the fd side channel next to the session server's socket
@@ -25,18 +28,29 @@ export class ClientSideChannel implements Disposable {
     this.token = token.toHex();
   }
 
-  /** Connects to the side channel of the session server listening at `socketPath`. */
-  static open(socketPath: string): ClientSideChannel {
+  /**
+   * Connects to the side channel of the session server listening at `socketPath`. A full backlog
+   * (EAGAIN: other connections wait to be accepted; the server drains it every 50 ms) is retried
+   * every 10 ms for up to `busyTimeoutMs`; anything else fails at once with CONNECTION_LOST.
+   */
+  static async open(socketPath: string, busyTimeoutMs = 1000): Promise<ClientSideChannel> {
     const path = sideChannelPath(socketPath);
-    try {
-      const { channel, token } = connectSideChannel(path);
-      return new ClientSideChannel(channel, token);
-    } catch (error) {
-      throw new RialtoError(
-        "CONNECTION_LOST",
-        `cannot open the fd side channel ${path}: ${toRialtoError(error).message}`,
-        { cause: error },
-      );
+    const deadline = performance.now() + busyTimeoutMs;
+    for (;;) {
+      try {
+        const { channel, token } = connectSideChannel(path);
+        return new ClientSideChannel(channel, token);
+      } catch (error) {
+        if (isBacklogFull(error) && performance.now() < deadline) {
+          await Bun.sleep(BUSY_RETRY_MS);
+          continue;
+        }
+        throw new RialtoError(
+          "CONNECTION_LOST",
+          `cannot open the fd side channel ${path}: ${toRialtoError(error).message}`,
+          { cause: error },
+        );
+      }
     }
   }
 
@@ -71,4 +85,8 @@ export class ClientSideChannel implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+function isBacklogFull(error: unknown): boolean {
+  return error instanceof ShmError && (error.errno === "EAGAIN" || error.errno === "EWOULDBLOCK");
 }

@@ -1,4 +1,7 @@
 import Type, { type Static } from "typebox";
+import { describeValue } from "./describe-value.ts";
+
+export { DESCRIBE_MAX_DEPTH, DESCRIBE_MAX_LENGTH, describeValue } from "./describe-value.ts";
 
 /** Every error code of the system (SPEC section 10), shared by every package and carried on the wire. */
 export const ERROR_CODES = [
@@ -80,15 +83,4 @@ export function toRialtoError(error: unknown): RialtoError {
   return new RialtoError("INTERNAL", `non-error thrown: ${describeValue(error)}`, {
     cause: error,
   });
-}
-
-/** A short printable form of a value for error messages (truncated to 80 characters). */
-export function describeValue(value: unknown): string {
-  let text: string;
-  try {
-    text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value));
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -24,7 +24,9 @@ export interface HealthCheckOptions {
  * The health check (SPEC 3 item 5, Rialto's HealthcheckService): every `intervalMs` each target
  * whose previous ping is still unanswered gets a failure; `failedPingsBeforeRecovery` failures in
  * a row count as a hang. Then a new ping goes out. Any answer, even a late one for an older ping,
- * proves the server alive and clears its failures.
+ * proves the server alive and clears its failures, unless it says `ok: false`: one of the
+ * server's workers (a pipeline's render loop) missed the ping's deadline (half the interval),
+ * so a wedged pipeline is found hung though the process still answers.
  */
 export class HealthCheck {
   readonly #options: HealthCheckOptions;
@@ -66,8 +68,16 @@ export class HealthCheck {
       const id = this.#nextPingId++;
       const sentAt = performance.now();
       // Long enough that a late answer still arrives and proves the server alive.
-      server.ping(id, intervalMs * failedPingsBeforeRecovery).then(
-        () => {
+      server.ping(id, intervalMs * failedPingsBeforeRecovery, workerDeadlineMs(intervalMs)).then(
+        (ack) => {
+          if (ack.ok === false) {
+            // Left outstanding: the next tick counts it as missed.
+            logger.warn(
+              { pid: server.pid, late: ack.late },
+              "a session server worker missed a ping",
+            );
+            return;
+          }
           health.outstanding = false;
           health.failed = 0;
           this.#options.onAnswer?.(server, performance.now() - sentAt);
@@ -78,4 +88,9 @@ export class HealthCheck {
       );
     }
   }
+}
+
+/** The deadline a ping gives the server's workers: half the interval, 1 s at most, ms. */
+export function workerDeadlineMs(intervalMs: number): number {
+  return Math.max(1, Math.min(1000, Math.floor(intervalMs / 2)));
 }

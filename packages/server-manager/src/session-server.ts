@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import {
   ControlChannelEvents,
   ControlChannelMethods,
+  type ControlPingAck,
   connectFd,
+  DEFAULT_CONNECTION_LIMITS,
   type LogLevel,
   type RequestedState,
   RialtoError,
@@ -11,6 +13,16 @@ import {
   type SetConfigurationParams,
   type StatsEvent,
 } from "@rialto/protocol";
+
+/**
+ * What the manager queues for a session server that stops reading its control channel: a few
+ * small messages at most, so 1 MiB or 10 s without progress mean it is wedged (it is then cut
+ * off, which the manager handles as a broken channel).
+ */
+const CONTROL_CHANNEL_OUTPUT_LIMITS = {
+  maxBufferedBytes: 1024 * 1024,
+  writeStallTimeoutMs: DEFAULT_CONNECTION_LIMITS.writeStallTimeoutMs,
+};
 
 /** How a session server process ended; both fields are null for a joined process (not our child). */
 export interface ExitInfo {
@@ -130,13 +142,16 @@ export class SessionServer implements AsyncDisposable {
     const channel = new RpcPeer<unknown>({
       name: `session-server ${child.pid}`,
       onTransportClose: closed.resolve,
+      // A session server that starts a frame and never finishes it is cut off (and then
+      // treated as crashed) instead of holding up to a megabyte here for ever.
+      frameTimeoutMs: DEFAULT_CONNECTION_LIMITS.frameTimeoutMs,
     });
     const server = new SessionServer(channel, process, false, closed.promise);
     server.#listener = listener;
     const fd = child.stdio[3];
     const opened =
       typeof fd === "number"
-        ? connectFd(fd)
+        ? connectFd(fd, CONTROL_CHANNEL_OUTPUT_LIMITS)
         : Promise.reject(new Error("Bun.spawn returned no socket for stdio[3]"));
     opened.then(
       (transport) => channel.attach(transport),
@@ -216,9 +231,13 @@ export class SessionServer implements AsyncDisposable {
     return this.channel.call(ControlChannelMethods.setLogLevel, { level }, { timeoutMs });
   }
 
-  /** `control/ping`; resolves with the echoed id. */
-  async ping(id: number, timeoutMs: number): Promise<number> {
-    return (await this.channel.call(ControlChannelMethods.ping, { id }, { timeoutMs })).id;
+  /**
+   * `control/ping`: resolves with the answer (`ok: false` when one of the server's workers
+   * missed `deadlineMs`).
+   */
+  ping(id: number, timeoutMs: number, deadlineMs?: number): Promise<ControlPingAck> {
+    const params = deadlineMs === undefined ? { id } : { id, deadlineMs };
+    return this.channel.call(ControlChannelMethods.ping, params, { timeoutMs });
   }
 
   /** Sends SIGKILL now. */

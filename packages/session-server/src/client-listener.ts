@@ -1,5 +1,9 @@
 import {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  InputScheduler,
   listenUnix,
+  OutputBudget,
   RialtoError,
   type SocketTransport,
   sideChannelPath,
@@ -10,6 +14,14 @@ import { type FdChannel, SideChannelAcceptor } from "@rialto/shm";
 
 /** Largest path `bind(2)` takes (sun_path is 108 bytes with the terminating NUL). */
 const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * How often the fd side channel's backlog is drained, ms. The side listener is not on the event
+ * loop; draining it on a timer (not only when a client registers) means nobody can lock clients
+ * out by filling the kernel's backlog: connections that never send a token are closed by the
+ * acceptor's per-uid cap and timeout.
+ */
+export const SIDE_CHANNEL_SWEEP_MS = 50;
 
 /**
  * The session server's listening sockets for the app's clients: the RPC socket at `path` and the
@@ -28,6 +40,8 @@ export interface ClientListener extends AsyncDisposable {
    * `undefined` when none did.
    */
   claimSideChannel(token: Uint8Array): FdChannel | undefined;
+  /** Output queued for all client connections together (bounded by `maxTotalBufferedBytes`). */
+  readonly outputBudget: OutputBudget;
   /** Stops accepting and removes both socket files; open connections stay open. Idempotent. */
   close(): void;
 }
@@ -35,9 +49,14 @@ export interface ClientListener extends AsyncDisposable {
 /**
  * Opens the client sockets with file mode `mode`. A stale socket file is replaced; a socket a live
  * server listens on is never stolen (PERMISSION_DENIED). If the side channel cannot be opened,
- * the RPC socket is closed again, so a failure leaves nothing behind.
+ * the RPC socket is closed again, so a failure leaves nothing behind. Every connection gets the
+ * output limits of `limits` (per connection, pause reading, total).
  */
-export async function openClientListener(path: string, mode: number): Promise<ClientListener> {
+export async function openClientListener(
+  path: string,
+  mode: number,
+  limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+): Promise<ClientListener> {
   const sidePath = sideChannelPath(path);
   if (Buffer.byteLength(sidePath) > MAX_SOCKET_PATH_BYTES) {
     throw new RialtoError(
@@ -47,14 +66,29 @@ export async function openClientListener(path: string, mode: number): Promise<Cl
   }
   let handler: ((transport: SocketTransport) => void) | undefined;
   const early: SocketTransport[] = [];
+  const outputBudget = new OutputBudget(limits.maxTotalBufferedBytes);
   const rpc: UnixListener = await listenUnix(
     path,
     (transport) => (handler === undefined ? early.push(transport) : handler(transport)),
-    { mode },
+    {
+      mode,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      pauseReadingAboveBytes: limits.pauseReadingAboveBytes,
+      yieldAfterMs: limits.yieldAfterMs,
+      // Every client's input together: two shares per turn of the event loop.
+      scheduler: new InputScheduler(2 * limits.yieldAfterMs),
+      writeStallTimeoutMs: limits.writeStallTimeoutMs,
+      budget: outputBudget,
+    },
   );
   let side: SideChannelAcceptor;
   try {
-    side = SideChannelAcceptor.listen(sidePath, { mode });
+    side = SideChannelAcceptor.listen(sidePath, {
+      mode,
+      // As many clients of one uid as may connect at once; silent connections go first.
+      maxPendingPerUid: limits.maxConnections,
+      maxPending: 2 * limits.maxConnections,
+    });
   } catch (error) {
     rpc.close();
     const cause = toRialtoError(error);
@@ -64,10 +98,19 @@ export async function openClientListener(path: string, mode: number): Promise<Cl
       { cause: error },
     );
   }
+  const sweeper = setInterval(() => {
+    try {
+      side.sweep();
+    } catch {
+      // A failing accept (e.g. EMFILE) is retried at the next sweep.
+    }
+  }, SIDE_CHANNEL_SWEEP_MS);
+  sweeper.unref();
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
+    clearInterval(sweeper);
     rpc.close();
     side.close();
     for (const transport of early.splice(0)) transport.close();
@@ -80,6 +123,7 @@ export async function openClientListener(path: string, mode: number): Promise<Cl
       for (const transport of early.splice(0)) next(transport);
     },
     claimSideChannel: (token) => side.claim(token),
+    outputBudget,
     close,
     [Symbol.asyncDispose]: async () => close(),
   };

@@ -47,10 +47,10 @@ describe("control channel methods (real process)", () => {
     await using server = await SessionServerProcess.spawn();
     await server.manager.expectState("Uninitialised");
     const ping = (id: number) => server.manager.peer.call(ControlChannelMethods.ping, { id });
-    expect(await ping(7)).toEqual({ id: 7 });
+    expect(await ping(7)).toEqual({ id: 7, ok: true });
     await server.configure();
     await server.manager.expectState("Inactive");
-    expect(await ping(Number.MAX_SAFE_INTEGER)).toEqual({ id: Number.MAX_SAFE_INTEGER });
+    expect(await ping(Number.MAX_SAFE_INTEGER)).toEqual({ id: Number.MAX_SAFE_INTEGER, ok: true });
   });
 
   it("logs JSON lines to stderr with pid and appId bound, at the configured level", async () => {

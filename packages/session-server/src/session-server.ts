@@ -2,11 +2,13 @@ import {
   type ApplicationState,
   ControlChannelEvents,
   ControlChannelMethods,
+  type ControlPingAck,
   type Empty,
   type LogLevel,
   MethodRouter,
   RialtoError,
   type RpcPeer,
+  readConnectionLimits,
   type SessionServerState,
   type SetConfigurationParams,
   type StateChangedEvent,
@@ -23,6 +25,9 @@ import {
 import { type ClientListener, openClientListener } from "./client-listener.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { StatsReporter } from "./stats-reporter.ts";
+
+/** The deadline of a ping's heartbeat when the manager names none, ms. */
+const DEFAULT_PING_DEADLINE_MS = 1000;
 
 /** Options of {@link SessionServer}. */
 export interface SessionServerOptions {
@@ -103,10 +108,26 @@ export class SessionServer implements AsyncDisposable {
         return this.#accept(method, state, ["Active"], () => this.#deactivate());
       })
       .handle(ControlChannelMethods.setLogLevel, ({ level }) => this.#setLogLevel(level))
-      .handle(ControlChannelMethods.ping, ({ id }) => {
-        this.#logger.debug({ id }, "control ping");
-        return { id };
-      });
+      .handle(ControlChannelMethods.ping, ({ id, deadlineMs }) => this.#ping(id, deadlineMs));
+  }
+
+  /**
+   * A health-check ping (SPEC 3 sequence 5, Rialto's heartbeat): reaches every pipeline's render
+   * loop and every Running client through the gateway, and answers once all did or the deadline
+   * passed; `ok: false` when a render loop missed it.
+   */
+  async #ping(id: number, deadlineMs = DEFAULT_PING_DEADLINE_MS): Promise<ControlPingAck> {
+    const outcome = await this.#gateway?.heartbeat?.(deadlineMs);
+    if (outcome === undefined || (outcome.ok && outcome.late.length === 0)) {
+      this.#logger.debug({ id }, "control ping");
+      return { id, ok: true };
+    }
+    // Only a late worker of ours is worth a warning; a late client is the client's business.
+    this.#logger[outcome.ok ? "debug" : "warn"](
+      { id, late: outcome.late, ok: outcome.ok },
+      "heartbeat missed its deadline",
+    );
+    return { id, ok: outcome.ok, late: outcome.late };
   }
 
   /** The state last reported to the manager. */
@@ -224,7 +245,12 @@ export class SessionServer implements AsyncDisposable {
     this.#config = params;
     if (this.#options.appId === undefined) this.#logger.setBindings({ appId: params.appId });
     this.#logger.level = params.logLevel;
-    this.#listener = await openClientListener(params.socketPath, params.socketPermissions);
+    const connectionLimits = readConnectionLimits(process.env);
+    this.#listener = await openClientListener(
+      params.socketPath,
+      params.socketPermissions,
+      connectionLimits,
+    );
     if (this.#stopping) return;
     const createGateway = this.#options.createClientGateway ?? createClientGateway;
     this.#gateway = createGateway({
@@ -235,6 +261,7 @@ export class SessionServer implements AsyncDisposable {
       applicationState: "Inactive",
       avMemory: () => this.#memory,
       allowedUids: params.allowedUids,
+      connectionLimits,
     });
     this.#gateway.start(this.#listener);
     this.#stats.start();

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "bun:test";
 import { RialtoError } from "@rialto/protocol";
-import { DEMO_CLIP_PATH, DEMO_CLIP_TRACKS, loadDemoClip } from "./demo-clip.ts";
+import { DEMO_CLIP_GOLDEN, DEMO_CLIP_PATH, DEMO_CLIP_TRACKS, loadDemoClip } from "./demo-clip.ts";
 import { demuxMp4 } from "./demux-mp4.ts";
 import type { DemuxedTrack } from "./demuxed-movie.ts";
-import { trackChecksum } from "./track-checksum.ts";
+import { compareWithGolden } from "./golden-values.ts";
+import { presentedSamples, trackChecksum } from "./track-checksum.ts";
 
 const clip = await loadDemoClip();
 
@@ -34,6 +35,14 @@ describe("demuxMp4 on the demo clip", () => {
     }
   });
 
+  it("equals ffprobe's golden values packet by packet: bytes, pts, dts, keyframe and discard flags", () => {
+    const comparisons = compareWithGolden(clip, DEMO_CLIP_GOLDEN);
+    expect(comparisons.map((c) => [c.trackId, c.samples, c.firstDifference])).toEqual([
+      [1, 125, undefined],
+      [2, 236, undefined],
+    ]);
+  });
+
   it("describes the video as 320x240 H.264 with its avcC record", () => {
     const video = track("video");
     expect(video.type === "video" && [video.width, video.height]).toEqual([320, 240]);
@@ -54,19 +63,21 @@ describe("demuxMp4 on the demo clip", () => {
     expect((low >> 3) & 0b1111).toBe(2);
   });
 
-  it("times the movie and the samples in nanoseconds", () => {
+  it("applies the edit list: the AAC priming frame lies before 0 and is flagged discard", () => {
     expect(clip.durationNs).toBe(5_000_000_000);
     const video = track("video");
     expect(video.samples.every((s) => s.durationNs === 40_000_000)).toBe(true);
     expect(video.samples.at(-1)?.timestampNs).toBe(4_960_000_000);
     const audio = track("audio");
-    expect(audio.samples[1]?.timestampNs).toBe(21_333_333);
-    expect(audio.samples[3]?.timestampNs).toBe(64_000_000);
+    expect(audio.samples[0]).toMatchObject({ timestampNs: -21_333_333, discard: true });
+    expect(audio.samples[1]).toMatchObject({ timestampNs: 0, discard: false });
+    expect(audio.samples[4]?.timestampNs).toBe(64_000_000);
+    expect(presentedSamples(audio.samples).length).toBe(235);
   });
 
-  it("gives strictly increasing timestamps that start at 0 on every track", () => {
+  it("gives strictly increasing timestamps whose presented samples start at 0 on every track", () => {
     for (const { samples } of clip.tracks) {
-      expect(samples[0]?.timestampNs).toBe(0);
+      expect(presentedSamples(samples)[0]?.timestampNs).toBe(0);
       const increasing = samples.every(
         (s, i) => i === 0 || s.timestampNs > (samples[i - 1]?.timestampNs ?? 0),
       );

@@ -132,6 +132,55 @@ describe("FrameDecoder", () => {
     expect(decoder.bufferedBytes).toBe(0);
   });
 
+  it("holds only about what arrived of a large announced frame, however it is dribbled", () => {
+    const decoder = new FrameDecoder();
+    const frame = encodeFrame(FrameType.Request, new Uint8Array(1024 * 1024 - 1), 1024 * 1024);
+    // Header and 100 bytes: the announced megabyte is not allocated.
+    decoder.push(frame.subarray(0, FRAME_HEADER_LENGTH + 100), () => {});
+    expect(decoder.bufferedBytes).toBe(FRAME_HEADER_LENGTH + 100);
+    expect(decoder.retainedBytes).toBeLessThanOrEqual(4096);
+    // One byte at a time: gathered in 4 KiB pieces, never much more than what arrived.
+    let offset = FRAME_HEADER_LENGTH + 100;
+    for (; offset < 20_000; offset++) decoder.push(frame.subarray(offset, offset + 1), () => {});
+    expect(decoder.retainedBytes).toBeLessThanOrEqual(offset + 4096);
+    const frames: Frame[] = [];
+    decoder.push(frame.subarray(offset), (decoded) => frames.push(decoded));
+    expect(frames.map((decoded) => decoded.body.byteLength)).toEqual([1024 * 1024 - 1]);
+    expect(decoder.retainedBytes).toBe(0);
+  });
+
+  it("drops a body that nests too deep as it arrives, keeping nothing of it, and still delivers the frame", () => {
+    const decoder = new FrameDecoder({ maxJsonDepth: 64 });
+    const deep = new TextEncoder().encode(`${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+    const frame = encodeFrame(FrameType.Request, deep, 1024 * 1024);
+    const next = encodeJsonFrame(FrameType.Request, { id: 2, method: "m", params: [[[1]]] });
+    const frames: Frame[] = [];
+    for (let offset = 0; offset < frame.byteLength; offset += 1000) {
+      decoder.push(frame.subarray(offset, offset + 1000), (decoded) => frames.push(decoded));
+      expect(decoder.retainedBytes).toBeLessThanOrEqual(4096 + FRAME_HEADER_LENGTH);
+    }
+    decoder.push(next, (decoded) => frames.push(decoded));
+    expect(frames.map((f) => [f.type, f.tooDeep ?? false, f.body.byteLength])).toEqual([
+      [FrameType.Request, true, 0],
+      [FrameType.Request, false, next.byteLength - FRAME_HEADER_LENGTH],
+    ]);
+    // Whole in one chunk too; brackets inside strings do not count.
+    const inString = encodeJsonFrame(FrameType.Event, { text: "[".repeat(1000) });
+    decoder.push(Buffer.concat([frame, inString]), (decoded) => frames.push(decoded));
+    expect(frames.slice(2).map((f) => f.tooDeep ?? false)).toEqual([true, false]);
+  });
+
+  it("applies a changed maximum from the next header on", () => {
+    const decoder = new FrameDecoder({ maxFrameLength: 100 });
+    const frames: Frame[] = [];
+    expect(
+      decoder.push(encodeFrame(FrameType.Event, new Uint8Array(50)), (f) => frames.push(f)),
+    ).toBe(undefined);
+    decoder.maxFrameLength = 4096;
+    decoder.push(encodeFrame(FrameType.Event, new Uint8Array(1000)), (f) => frames.push(f));
+    expect(frames.map((f) => f.body.byteLength)).toEqual([50, 1000]);
+  });
+
   it("rejects a bad magic, an unknown version, type or encoding", () => {
     const good = encodeJsonFrame(FrameType.Event, { ok: true });
     const corrupt = (offset: number, value: number) => {

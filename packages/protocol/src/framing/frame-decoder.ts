@@ -9,13 +9,33 @@ import {
   readFrameHeader,
   readUint32,
 } from "./frame-header.ts";
+import { exceedsJsonDepth, JsonDepthScanner } from "./json-depth.ts";
 
 /** One decoded frame. `body` is only valid during the callback that receives it. */
 export interface Frame {
   type: FrameType;
   encoding: FrameEncoding;
+  /** The body; empty when {@link Frame.tooDeep}. */
   body: Uint8Array;
+  /**
+   * The body nested arrays/objects deeper than the decoder's `maxJsonDepth`: it was dropped
+   * (not kept, not parsed) as it arrived. The frame is still delivered so it can be answered.
+   */
+  tooDeep?: true;
 }
+
+/** Options of {@link FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /** Largest body accepted, bytes (default 1 MiB); checked on the header. */
+  maxFrameLength?: number;
+  /** When set, bodies nesting deeper than this are dropped as they arrive ({@link Frame.tooDeep}). */
+  maxJsonDepth?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Pieces smaller than this are gathered before they are kept (bytes). */
+const STAGING_SIZE = 4096;
 
 const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(FrameType));
 const KNOWN_ENCODINGS: ReadonlySet<number> = new Set(Object.values(FrameEncoding));
@@ -27,14 +47,29 @@ const KNOWN_ENCODINGS: ReadonlySet<number> = new Set(Object.values(FrameEncoding
  * a failed state and returns a PROTOCOL_ERROR, because the stream can no longer be resynchronised.
  */
 export class FrameDecoder {
-  readonly #maxFrameLength: number;
-  /** Holds an incomplete frame between chunks: the header, then header + body. */
-  #partial: Uint8Array | undefined;
+  #maxFrameLength: number;
+  /**
+   * The incomplete frame received so far, as copies of what arrived: an announced length
+   * allocates nothing, so a peer holds only as much of our memory as it really sent (no
+   * doubling, no garbage from regrowing). Small pieces are gathered in {@link #staging} first,
+   * so a peer dribbling single bytes cannot make us hold an object per byte.
+   */
+  #parts: Uint8Array[] = [];
+  #staging: Uint8Array | undefined;
+  #stagingLength = 0;
   #partialLength = 0;
+  /** Header + body length of the incomplete frame, once its header is complete. */
+  #frameLength: number | undefined;
+  /** Measures the incomplete frame's nesting as its body arrives (with `maxJsonDepth`). */
+  #scanner: JsonDepthScanner | undefined;
+  /** The incomplete frame nests too deep: its remaining bytes are counted, not kept. */
+  #discarding = false;
+  readonly #maxJsonDepth: number | undefined;
   #failure: RialtoError | undefined;
 
-  constructor(options: { maxFrameLength?: number } = {}) {
+  constructor(options: FrameDecoderOptions = {}) {
     this.#maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
+    this.#maxJsonDepth = options.maxJsonDepth;
   }
 
   /** The error that stopped this decoder, if any. */
@@ -47,6 +82,26 @@ export class FrameDecoder {
     return this.#partialLength;
   }
 
+  /** Memory held for the incomplete frame, in bytes: what arrived, plus at most 4 KiB. */
+  get retainedBytes(): number {
+    let bytes = this.#staging?.byteLength ?? 0;
+    for (const part of this.#parts) bytes += part.byteLength;
+    return bytes;
+  }
+
+  /** The largest body accepted, in bytes. */
+  get maxFrameLength(): number {
+    return this.#maxFrameLength;
+  }
+
+  /**
+   * Changes the largest body accepted from the next header on (e.g. larger once a peer has
+   * registered). A frame whose header was already accepted is not checked again.
+   */
+  set maxFrameLength(bytes: number) {
+    this.#maxFrameLength = bytes;
+  }
+
   /**
    * Decodes what `chunk` completes. Returns the PROTOCOL_ERROR that stopped the decoder, or
    * undefined while the stream is healthy. Exceptions thrown by `onFrame` propagate to the caller.
@@ -54,9 +109,9 @@ export class FrameDecoder {
   push(chunk: Uint8Array, onFrame: (frame: Frame) => void): RialtoError | undefined {
     if (this.#failure !== undefined) return this.#failure;
     let offset = 0;
-    if (this.#partial !== undefined) {
+    if (this.#partialLength > 0) {
       offset = this.#fillPartial(chunk, onFrame);
-      if (this.#failure !== undefined || this.#partial !== undefined) return this.#failure;
+      if (this.#failure !== undefined || this.#partialLength > 0) return this.#failure;
     }
     while (chunk.byteLength - offset >= FRAME_HEADER_LENGTH) {
       const header = readFrameHeader(chunk, offset);
@@ -64,10 +119,13 @@ export class FrameDecoder {
       if (failure !== undefined) return this.#fail(failure);
       const end = offset + FRAME_HEADER_LENGTH + header.bodyLength;
       if (end > chunk.byteLength) break;
+      const body = chunk.subarray(offset + FRAME_HEADER_LENGTH, end);
+      const tooDeep =
+        this.#maxJsonDepth !== undefined && exceedsJsonDepth(body, this.#maxJsonDepth);
       onFrame({
         type: header.type as FrameType,
         encoding: header.encoding as FrameEncoding,
-        body: chunk.subarray(offset + FRAME_HEADER_LENGTH, end),
+        ...(tooDeep ? { body: EMPTY, tooDeep } : { body }),
       });
       offset = end;
     }
@@ -88,52 +146,121 @@ export class FrameDecoder {
     return undefined;
   }
 
+  /** Keeps the start of a frame (its header was checked by the caller when complete). */
   #keep(rest: Uint8Array): void {
-    // A known header lets us allocate the exact frame once; the length was checked above.
-    const size =
-      rest.byteLength >= FRAME_HEADER_LENGTH
-        ? FRAME_HEADER_LENGTH + readUint32(rest, 0)
-        : FRAME_HEADER_LENGTH;
-    this.#partial = new Uint8Array(size);
-    this.#partial.set(rest);
-    this.#partialLength = rest.byteLength;
+    if (rest.byteLength < FRAME_HEADER_LENGTH) {
+      this.#frameLength = undefined;
+      this.#append(rest);
+      return;
+    }
+    this.#frameLength = FRAME_HEADER_LENGTH + readUint32(rest, 0);
+    this.#startScan();
+    this.#append(rest.subarray(0, FRAME_HEADER_LENGTH));
+    this.#appendBody(rest.subarray(FRAME_HEADER_LENGTH));
   }
 
-  /** Completes the held frame from the front of `chunk`; returns how many bytes it consumed. */
+  /** Continues the held frame from the front of `chunk`; returns how many bytes it consumed. */
   #fillPartial(chunk: Uint8Array, onFrame: (frame: Frame) => void): number {
-    let partial = this.#partial as Uint8Array;
     let consumed = 0;
-    if (this.#partialLength < FRAME_HEADER_LENGTH) {
+    if (this.#frameLength === undefined) {
       consumed = Math.min(FRAME_HEADER_LENGTH - this.#partialLength, chunk.byteLength);
-      partial.set(chunk.subarray(0, consumed), this.#partialLength);
-      this.#partialLength += consumed;
+      this.#append(chunk.subarray(0, consumed));
       if (this.#partialLength < FRAME_HEADER_LENGTH) return consumed;
-      const header = readFrameHeader(partial, 0);
+      const head = this.#assemble();
+      const header = readFrameHeader(head, 0);
       const failure = this.#check(header);
       if (failure !== undefined) {
         this.#fail(failure);
         return consumed;
       }
-      const grown = new Uint8Array(FRAME_HEADER_LENGTH + header.bodyLength);
-      grown.set(partial.subarray(0, FRAME_HEADER_LENGTH));
-      partial = grown;
-      this.#partial = grown;
+      this.#frameLength = FRAME_HEADER_LENGTH + header.bodyLength;
+      this.#startScan();
     }
-    const take = Math.min(partial.byteLength - this.#partialLength, chunk.byteLength - consumed);
-    partial.set(chunk.subarray(consumed, consumed + take), this.#partialLength);
-    this.#partialLength += take;
+    const take = Math.min(this.#frameLength - this.#partialLength, chunk.byteLength - consumed);
+    this.#appendBody(chunk.subarray(consumed, consumed + take));
     consumed += take;
-    if (this.#partialLength === partial.byteLength) {
-      this.#partial = undefined;
-      this.#partialLength = 0;
-      const header = readFrameHeader(partial, 0);
+    if (this.#partialLength === this.#frameLength) {
+      const frame = this.#assemble();
+      const tooDeep = this.#discarding;
+      this.#reset();
+      const header = readFrameHeader(frame, 0);
       onFrame({
         type: header.type as FrameType,
         encoding: header.encoding as FrameEncoding,
-        body: partial.subarray(FRAME_HEADER_LENGTH),
+        ...(tooDeep ? { body: EMPTY, tooDeep } : { body: frame.subarray(FRAME_HEADER_LENGTH) }),
       });
     }
     return consumed;
+  }
+
+  #startScan(): void {
+    if (this.#maxJsonDepth !== undefined) this.#scanner = new JsonDepthScanner(this.#maxJsonDepth);
+  }
+
+  /** Adds body bytes: kept, or, once the body nests too deep, only counted (header kept). */
+  #appendBody(bytes: Uint8Array): void {
+    if (!this.#discarding && this.#scanner?.feed(bytes) === true) {
+      // Keep the header (to deliver the frame's type), drop the body received so far.
+      const head = this.#assemble().subarray(0, FRAME_HEADER_LENGTH).slice();
+      this.#parts = [head];
+      this.#staging = undefined;
+      this.#stagingLength = 0;
+      this.#discarding = true;
+    }
+    if (this.#discarding) {
+      this.#partialLength += bytes.byteLength;
+      return;
+    }
+    this.#append(bytes);
+  }
+
+  /** Copies `bytes` into the held frame: small pieces into the staging buffer, large ones as a part. */
+  #append(bytes: Uint8Array): void {
+    this.#partialLength += bytes.byteLength;
+    if (bytes.byteLength >= STAGING_SIZE) {
+      this.#flushStaging();
+      this.#parts.push(bytes.slice());
+      return;
+    }
+    if (this.#staging !== undefined && this.#stagingLength + bytes.byteLength > STAGING_SIZE) {
+      this.#flushStaging();
+    }
+    this.#staging ??= new Uint8Array(STAGING_SIZE);
+    this.#staging.set(bytes, this.#stagingLength);
+    this.#stagingLength += bytes.byteLength;
+  }
+
+  #flushStaging(): void {
+    if (this.#staging === undefined || this.#stagingLength === 0) return;
+    this.#parts.push(this.#staging.slice(0, this.#stagingLength));
+    this.#stagingLength = 0;
+  }
+
+  /** The held bytes as one array (the frame once complete; only its header when discarding). */
+  #assemble(): Uint8Array {
+    this.#flushStaging();
+    if (this.#discarding) return this.#parts[0] as Uint8Array;
+    if (this.#parts.length === 1) return this.#parts[0] as Uint8Array;
+    let size = 0;
+    for (const part of this.#parts) size += part.byteLength;
+    const whole = new Uint8Array(size);
+    let at = 0;
+    for (const part of this.#parts) {
+      whole.set(part, at);
+      at += part.byteLength;
+    }
+    this.#parts = [whole];
+    return whole;
+  }
+
+  #reset(): void {
+    this.#parts = [];
+    this.#staging = undefined;
+    this.#stagingLength = 0;
+    this.#partialLength = 0;
+    this.#frameLength = undefined;
+    this.#scanner = undefined;
+    this.#discarding = false;
   }
 
   #check(header: ReturnType<typeof readFrameHeader>): string | undefined {
@@ -153,8 +280,7 @@ export class FrameDecoder {
 
   #fail(message: string): RialtoError {
     this.#failure = new RialtoError("PROTOCOL_ERROR", message);
-    this.#partial = undefined;
-    this.#partialLength = 0;
+    this.#reset();
     return this.#failure;
   }
 }

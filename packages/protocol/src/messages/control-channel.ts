@@ -85,11 +85,27 @@ export const ControlSetLogLevelParams = Closed({ level: LogLevel });
 export type ControlSetLogLevelParams = Static<typeof ControlSetLogLevelParams>;
 
 /** A health-check ping; the result echoes the id (the "ack"). Ids: integer 0 .. 2^53 - 1. */
-export const ControlPingParams = Closed({ id: Type.Integer({ minimum: 0, maximum: MAX_SAFE }) });
+export const ControlPingParams = Closed({
+  id: Type.Integer({ minimum: 0, maximum: MAX_SAFE }),
+  /**
+   * How long the session server's workers (each pipeline's render loop, each Running client)
+   * have to answer, ms; default 1000. The ping is answered once all did, or at this deadline.
+   */
+  deadlineMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+});
 export type ControlPingParams = Static<typeof ControlPingParams>;
 
-/** The answer to {@link ControlPingParams}: the same id, sent once every internal worker answered. */
-export const ControlPingAck = ControlPingParams;
+/**
+ * The answer to {@link ControlPingParams}: the same id, sent once every internal worker answered
+ * or the deadline passed. `ok: false` when a worker of the server itself (a pipeline's render
+ * loop) missed it (the manager counts that as a missed ping); `late` names what missed,
+ * clients included (a client cannot fail its server's health check).
+ */
+export const ControlPingAck = Closed({
+  id: Type.Integer({ minimum: 0, maximum: MAX_SAFE }),
+  ok: Type.Optional(Type.Boolean()),
+  late: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 })),
+});
 export type ControlPingAck = Static<typeof ControlPingAck>;
 
 /**

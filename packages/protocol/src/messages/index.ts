@@ -15,6 +15,7 @@ export * from "./control-stats.ts";
 export * from "./fd-tag.ts";
 export * from "./media-keys.ts";
 export * from "./media-pipeline.ts";
+export * from "./media-pipeline-controls.ts";
 export * from "./media-pipeline-events.ts";
 export * from "./media-source.ts";
 export * from "./primitives.ts";

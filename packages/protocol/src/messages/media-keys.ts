@@ -34,8 +34,11 @@ export type CreateMediaKeysParams = Static<typeof CreateMediaKeysParams>;
 export const MediaKeysRef = Closed({ mediaKeysId: MediaKeysId });
 export type MediaKeysRef = Static<typeof MediaKeysRef>;
 
-/** Key session types (W3C EME); ClearKey supports only `temporary` so far. */
-export const KeySessionType = Type.Enum(["temporary"]);
+/**
+ * Key session types (W3C EME). ClearKey here keeps keys for the session's life only:
+ * `persistent-license` is refused with INVALID_ARGUMENT, naming the type.
+ */
+export const KeySessionType = Type.Enum(["temporary", "persistent-license"]);
 export type KeySessionType = Static<typeof KeySessionType>;
 
 /** Creates a key session. */
@@ -125,6 +128,34 @@ export const KeyStatusesChangedEvent = Closed({
 });
 export type KeyStatusesChangedEvent = Static<typeof KeyStatusesChangedEvent>;
 
+/** Names a key system, for the capability questions. */
+export const KeySystemRef = Closed({ keySystem: KeySystem });
+export type KeySystemRef = Static<typeof KeySystemRef>;
+
+/** The key systems the session server has (Rialto's `getSupportedKeySystems`). */
+export const KeySystemsResult = Closed({
+  keySystems: Type.Array(KeySystem, { maxItems: 16 }),
+});
+export type KeySystemsResult = Static<typeof KeySystemsResult>;
+
+/** A yes/no capability answer. */
+export const SupportedResult = Closed({ supported: Type.Boolean() });
+export type SupportedResult = Static<typeof SupportedResult>;
+
+/** A key system's version (Rialto's `getSupportedKeySystemVersion`). */
+export const KeySystemVersionResult = Closed({ version: Type.String({ maxLength: 64 }) });
+export type KeySystemVersionResult = Static<typeof KeySystemVersionResult>;
+
+/** Whether a key session holds a key (Rialto's `containsKey`). */
+export const ContainsKeyParams = Closed({ keySessionId: KeySessionId, keyId: KeyId });
+export type ContainsKeyParams = Static<typeof ContainsKeyParams>;
+
+/** The CDM's own id of a key session (Rialto's `getCdmKeySessionId`), for logs and licenses. */
+export const CdmKeySessionIdResult = Closed({
+  cdmKeySessionId: Type.String({ maxLength: 128 }),
+});
+export type CdmKeySessionIdResult = Static<typeof CdmKeySessionIdResult>;
+
 /** Media-keys methods (client → session server). */
 export const MediaKeysMethods = {
   /** Creates a MediaKeys instance (`org.w3.clearkey`). */
@@ -141,6 +172,26 @@ export const MediaKeysMethods = {
   removeKeySession: defineMethod("keys/removeKeySession", KeySessionRef, Empty),
   /** Destroys a MediaKeys instance and its key sessions. */
   destroy: defineMethod("keys/destroy", MediaKeysRef, Empty),
+  /** The key systems there are (capabilities; any app state). */
+  getSupportedKeySystems: defineMethod("keys/getSupportedKeySystems", Empty, KeySystemsResult),
+  /** Whether a key system is there (capabilities; any app state). */
+  supportsKeySystem: defineMethod("keys/supportsKeySystem", KeySystemRef, SupportedResult),
+  /** A key system's version; NOT_FOUND for one that is not there. */
+  getSupportedKeySystemVersion: defineMethod(
+    "keys/getSupportedKeySystemVersion",
+    KeySystemRef,
+    KeySystemVersionResult,
+  ),
+  /** Whether a key system takes a server certificate (ClearKey: no). */
+  isServerCertificateSupported: defineMethod(
+    "keys/isServerCertificateSupported",
+    KeySystemRef,
+    SupportedResult,
+  ),
+  /** Whether a key session holds a usable key of that id. */
+  containsKey: defineMethod("keys/containsKey", ContainsKeyParams, SupportedResult),
+  /** The CDM's id of a key session. */
+  getCdmKeySessionId: defineMethod("keys/getCdmKeySessionId", KeySessionRef, CdmKeySessionIdResult),
 } as const;
 
 /** Media-keys events (session server → client). */

@@ -1,5 +1,6 @@
 import Type, { type Static } from "typebox";
 import { defineEvent } from "../rpc/descriptor.ts";
+import { PipelineControlEvents } from "./media-pipeline-controls.ts";
 import {
   MAX_FRAMES_PER_REQUEST,
   PipelineId,
@@ -111,4 +112,6 @@ export const PipelineEvents = {
   sourceFlushed: defineEvent("pipeline/sourceFlushed", SourceRef),
   /** A playback error of one source. */
   playbackError: defineEvent("pipeline/playbackError", PlaybackErrorEvent),
+  /** Position and volume every 32 ms while playing (SPEC 9.2). */
+  ...PipelineControlEvents,
 } as const;

@@ -1,5 +1,6 @@
 import Type, { type Static } from "typebox";
 import { defineMethod } from "../rpc/descriptor.ts";
+import { PipelineControlMethods } from "./media-pipeline-controls.ts";
 import {
   MAX_FRAMES_PER_REQUEST,
   MediaSource,
@@ -235,4 +236,6 @@ export const PipelineMethods = {
     IsMimeTypeSupportedParams,
     IsMimeTypeSupportedResult,
   ),
+  /** What a browser's media stack calls besides playback (SPEC 9.2). */
+  ...PipelineControlMethods,
 } as const;

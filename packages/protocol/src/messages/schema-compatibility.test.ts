@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "bun:test";
+import { afterEach, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,6 +56,10 @@ async function runScript(...args: string[]) {
   ]);
   return { stdout, stderr, exitCode };
 }
+
+// These spawn the export script (a Bun start and every schema built), several times per test:
+// bun's 5 s default is too tight on a loaded 2-core machine.
+setDefaultTimeout(30_000);
 
 describe("scripts/export-schemas.ts", () => {
   let dir: string | undefined;

@@ -39,6 +39,18 @@ export const FdToken = Type.String({
 });
 export type FdToken = Static<typeof FdToken>;
 
+/**
+ * The secret that proves a reconnecting client is the one that registered: 16 to 64 random bytes
+ * as lowercase hex, handed out in the register reply and presented with `clientId` on every
+ * resume. The server compares it in constant time; the id alone resumes nothing.
+ */
+export const ResumeToken = Type.String({
+  minLength: 32,
+  maxLength: 128,
+  pattern: "^(?:[0-9a-f]{2})+$",
+});
+export type ResumeToken = Static<typeof ResumeToken>;
+
 /** Names one file descriptor sent on the fd side channel, so a message can refer to it. */
 export const FdTag = Handle;
 export type FdTag = Static<typeof FdTag>;
@@ -53,6 +65,8 @@ export const RegisterParams = Closed({
   protocolVersion: ProtocolVersionString,
   /** On a reconnect: the id this client got before, so it keeps its state and reply cache. */
   clientId: Type.Optional(ClientId),
+  /** With `clientId`: the `resumeToken` of that registration (a resume without it is refused). */
+  resumeToken: Type.Optional(ResumeToken),
   /** Token of this client's fd side-channel connection, when it opened one. */
   fdToken: Type.Optional(FdToken),
 });
@@ -68,6 +82,11 @@ export const RegisterResult = Closed({
   protocolVersion: ProtocolVersionString,
   /** The app's resource limits. */
   resources: Resources,
+  /**
+   * The secret to present with `clientId` when reconnecting (set by the retry server on every
+   * registration; the same for the client's whole life).
+   */
+  resumeToken: Type.Optional(ResumeToken),
 });
 export type RegisterResult = Static<typeof RegisterResult>;
 
@@ -114,6 +133,13 @@ export const SessionPing = Closed({
 });
 export type SessionPing = Static<typeof SessionPing>;
 
+/**
+ * The session server's heartbeat to a client (SPEC 3 sequence 5: the health check reaches every
+ * Running client); the client library answers it by itself with `session/heartbeatAck`.
+ */
+export const Heartbeat = Closed({ id: Type.Integer({ minimum: 0, maximum: MAX_SAFE }) });
+export type Heartbeat = Static<typeof Heartbeat>;
+
 /** Pushed on registration and on every change of the app's application state. */
 export const ApplicationStateEvent = Closed({ state: ApplicationState });
 export type ApplicationStateEvent = Static<typeof ApplicationStateEvent>;
@@ -128,10 +154,14 @@ export const SessionMethods = {
   releaseResources: defineMethod("session/releaseResources", Empty, Empty),
   /** A no-op round trip. */
   ping: defineMethod("session/ping", SessionPing, SessionPing),
+  /** Answers a `session/heartbeat` event (the client library does it by itself). */
+  heartbeatAck: defineMethod("session/heartbeatAck", Heartbeat, Empty),
 } as const;
 
 /** Events a session server pushes to its clients for session control. */
 export const SessionEvents = {
   /** The app's application state (Running, Inactive, Unknown). */
   applicationState: defineEvent("session/applicationState", ApplicationStateEvent),
+  /** A health-check heartbeat; answer with `session/heartbeatAck` and the same id. */
+  heartbeat: defineEvent("session/heartbeat", Heartbeat),
 } as const;

@@ -1,4 +1,5 @@
 export * from "./call-stats.ts";
+export * from "./connection-limits.ts";
 export * from "./event-log.ts";
 export * from "./event-sequence.ts";
 export * from "./reconnect-policy.ts";

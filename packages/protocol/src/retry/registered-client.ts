@@ -1,4 +1,3 @@
-import { RialtoError } from "../errors.ts";
 import type { AnyEvent, PayloadOf } from "../rpc/descriptor.ts";
 import type { RequestEnvelope, ResponseEnvelope } from "../rpc/envelope.ts";
 import type { RpcPeer } from "../rpc/rpc-peer.ts";
@@ -53,6 +52,11 @@ export type ClientConnection = Pick<RpcPeer<unknown>, "emit" | "close">;
 export class RegisteredClient<Session> {
   /** Server-assigned id (1, 2, ... per server process). */
   readonly id: number;
+  /**
+   * The secret a reconnect must present with {@link id}: 128 random bits as hex, handed to the
+   * client in its register reply only.
+   */
+  readonly resumeToken: string = crypto.getRandomValues(new Uint8Array(16)).toHex();
   /** The application's state for this client (pipelines, keys, ...). */
   session!: Session;
   #connection: ClientConnection | undefined;
@@ -208,6 +212,8 @@ export class RegisteredClient<Session> {
 
   #refuse(id: number, code: "PROTOCOL_ERROR" | "RESOURCE_EXHAUSTED", message: string) {
     this.#refused++;
-    return { id, error: new RialtoError(code, message).toWire() };
+    // The wire form directly: a flood of refused calls must not cost an Error (and its stack
+    // trace) each.
+    return { id, error: { code, message } };
   }
 }

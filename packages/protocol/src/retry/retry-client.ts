@@ -103,6 +103,8 @@ export class RetryClient implements AsyncDisposable {
   readonly #methods = new CallStats();
   #state: RetryClientState = "connecting";
   #clientId: number | undefined;
+  /** The secret the server handed out with the id; presented with it on every resume. */
+  #resumeToken: string | undefined;
   #calls = 0;
   #retransmits = 0;
   #reconnects = 0;
@@ -245,7 +247,11 @@ export class RetryClient implements AsyncDisposable {
     const base = await this.#options.registration(fresh);
     // A new client id numbers its events from 1 again.
     if (fresh) this.#events.reset();
-    const params = fresh ? base : { ...base, clientId: this.#clientId };
+    const params = fresh
+      ? base
+      : this.#resumeToken === undefined
+        ? { ...base, clientId: this.#clientId }
+        : { ...base, clientId: this.#clientId, resumeToken: this.#resumeToken };
     let result: RegisterResult;
     try {
       result = await this.#peer.call(SessionMethods.register, params, { control: true });
@@ -260,6 +266,7 @@ export class RetryClient implements AsyncDisposable {
         ),
       );
       this.#clientId = undefined;
+      this.#resumeToken = undefined;
       this.#reregistrations++;
       return this.#register();
     }
@@ -270,6 +277,7 @@ export class RetryClient implements AsyncDisposable {
       );
     }
     this.#clientId = result.clientId;
+    if (result.resumeToken !== undefined) this.#resumeToken = result.resumeToken;
     this.#options.onRegistered?.(result, fresh);
   }
 

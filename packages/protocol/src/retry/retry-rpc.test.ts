@@ -242,6 +242,95 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       ).rejects.toMatchObject({ code: "UNKNOWN_CLIENT" });
     });
 
+    it("resumes only with the secret of the registration, compared as a whole", async () => {
+      const { world, connect } = await setUp();
+      const client = await connect();
+      const id = client.clientId ?? 0;
+      const secret = world.server.clients.get(id)?.resumeToken ?? "";
+      expect(secret).toMatch(/^[0-9a-f]{32}$/);
+      const register = (peer: RpcPeer, resumeToken?: string) =>
+        peer.call(SessionMethods.register, {
+          protocolVersion: PROTOCOL_VERSION,
+          clientId: id,
+          ...(resumeToken === undefined ? {} : { resumeToken }),
+        });
+      // The id alone, or with a secret one digit off, takes nothing over.
+      const thief = rawPeer(world.server);
+      await expect(register(thief)).rejects.toMatchObject({ code: "UNKNOWN_CLIENT" });
+      const wrong = `${secret.slice(0, -1)}${secret.endsWith("0") ? "1" : "0"}`;
+      await expect(register(thief, wrong)).rejects.toMatchObject({ code: "UNKNOWN_CLIENT" });
+      expect(world.server.clients.get(id)?.connected).toBe(true);
+      // The client itself resumes across a dropped connection (it got the secret when it registered).
+      client.dropConnection();
+      expect(await client.call(increment, { key: "after" }, { timeoutMs: 5000 })).toEqual({
+        runs: 1,
+      });
+      expect(client.clientId).toBe(id);
+      expect(client.stats().reregistrations).toBe(0);
+    });
+
+    it("closes a connection after three failed resumes", async () => {
+      const { world } = await setUp();
+      const peer = rawPeer(world.server);
+      const guess = (clientId: number) =>
+        peer.call(SessionMethods.register, {
+          protocolVersion: PROTOCOL_VERSION,
+          clientId,
+          resumeToken: "00".repeat(16),
+        });
+      for (const clientId of [1, 2]) {
+        await expect(guess(clientId)).rejects.toMatchObject({ code: "UNKNOWN_CLIENT" });
+      }
+      await expect(guess(3)).rejects.toMatchObject({ code: "UNKNOWN_CLIENT" });
+      await eventually(() => !peer.isConnected, "the connection is closed");
+      expect(world.server.stats().cutOff).toBe(1);
+    });
+
+    it("closes a connection that does not register within the deadline", async () => {
+      const { world } = await setUp({ limits: { registrationTimeoutMs: 50 } });
+      const peer = rawPeer(world.server);
+      expect(await peer.call(SessionMethods.ping, { value: 1 })).toEqual({ value: 1 });
+      await eventually(() => !peer.isConnected, "the unregistered connection is closed");
+      expect(world.server.connectionCount).toBe(0);
+    });
+
+    it("makes room at the connection cap by closing the oldest unregistered connection", async () => {
+      const { world, connect } = await setUp({ limits: { maxConnections: 3 } });
+      const idle = [rawPeer(world.server), rawPeer(world.server), rawPeer(world.server)];
+      const client = await connect();
+      expect(await client.call(TestMethods.echo, { text: "in" })).toEqual({ text: "in" });
+      expect(idle.map((peer) => peer.isConnected)).toEqual([false, true, true]);
+      expect(world.server.connectionCount).toBe(3);
+    });
+
+    it("stops counting connections it closes itself (superseded, released), so they never fill the cap", async () => {
+      const { world } = await setUp();
+      const first = rawPeer(world.server);
+      const { clientId, resumeToken } = await first.call(SessionMethods.register, {
+        protocolVersion: PROTOCOL_VERSION,
+      });
+      // A second connection resumes the client while the first is still open: superseded.
+      for (let round = 0; round < 3; round++) {
+        const next = rawPeer(world.server);
+        await next.call(SessionMethods.register, {
+          protocolVersion: PROTOCOL_VERSION,
+          clientId,
+          resumeToken,
+        });
+      }
+      expect(first.isConnected).toBe(false);
+      expect(world.server.connectionCount).toBe(1);
+      world.server.releaseAll();
+      expect(world.server.connectionCount).toBe(0);
+    });
+
+    it("refuses a new client once every client slot holds a connected client", async () => {
+      const { connect } = await setUp({ limits: { maxClients: 2 } });
+      await connect();
+      await connect();
+      await expect(connect()).rejects.toMatchObject({ code: "RESOURCE_EXHAUSTED" });
+    });
+
     it("answers session/ping before registration (health checks) and nothing else", async () => {
       const { world } = await setUp();
       const peer = rawPeer(world.server);

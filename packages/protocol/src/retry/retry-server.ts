@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { describeValue, RialtoError, toRialtoError } from "../errors.ts";
 import { encodeJsonFrame } from "../framing/frame-encoder.ts";
 import { FrameType } from "../framing/frame-header.ts";
@@ -7,19 +8,24 @@ import type { RequestEnvelope, ResponseEnvelope } from "../rpc/envelope.ts";
 import type { MethodRouter } from "../rpc/method-router.ts";
 import { RpcPeer } from "../rpc/rpc-peer.ts";
 import type { Transport } from "../rpc/transport.ts";
-import { RegisteredClient, type RegisteredClientStats } from "./registered-client.ts";
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection-limits.ts";
+import {
+  type ClientConnection,
+  RegisteredClient,
+  type RegisteredClientStats,
+} from "./registered-client.ts";
 
 /** Default time a disconnected client's state is kept, in ms (SPEC 7). */
 export const DEFAULT_GRACE_MS = 30_000;
 /** Default lifetime of an unacknowledged cached reply, in ms. */
 export const DEFAULT_REPLY_TTL_MS = 120_000;
 /** Default cap on one client's unacknowledged replies (running calls included). */
-export const DEFAULT_MAX_UNACKED_CALLS = 4096;
+export const DEFAULT_MAX_UNACKED_CALLS = 1024;
 /** Default cap on one client's unacknowledged events. */
 export const DEFAULT_MAX_UNACKED_EVENTS = 65_536;
 
 /** Why a client's state was released. */
-export type ReleaseReason = "grace" | "refused" | "released" | "closed";
+export type ReleaseReason = "grace" | "refused" | "released" | "closed" | "evicted";
 
 /** Options of {@link RetryServer}. */
 export interface RetryServerOptions<Session> {
@@ -36,12 +42,18 @@ export interface RetryServerOptions<Session> {
   graceMs?: number;
   /** How long an unacknowledged reply is kept, in ms (default 120000). */
   replyTtlMs?: number;
-  /** Unacknowledged replies per client before new calls get RESOURCE_EXHAUSTED (default 4096). */
+  /** Unacknowledged replies per client before new calls get RESOURCE_EXHAUSTED (default 1024). */
   maxUnackedCalls?: number;
   /** Unacknowledged events per client before the oldest are dropped (default 65536). */
   maxUnackedEvents?: number;
   /** Maximum frame body in bytes (default 1 MiB). */
   maxFrameLength?: number;
+  /**
+   * Connection limits (defaults {@link DEFAULT_CONNECTION_LIMITS}); this server applies
+   * `maxConnections`, `maxClients`, `registrationTimeoutMs`, `frameTimeoutMs`,
+   * `maxUnregisteredFrameLength` and `maxFailedResumes` (the output limits belong to the listener).
+   */
+  limits?: Partial<ConnectionLimits>;
   /** Tag in error messages (default `retry-server`). */
   name?: string;
   /** Trouble a peer caused (bad frames, refused registrations, failing releases); for logging. */
@@ -53,6 +65,10 @@ export interface RetryServerOptions<Session> {
 interface ConnectionState<Session> {
   client: RegisteredClient<Session> | undefined;
   registering: boolean;
+  /** Resumes refused on this connection (unknown id or wrong secret). */
+  failedResumes: number;
+  /** Closes the connection if it has not registered in time. */
+  registrationTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 type Connection<Session> = RpcPeer<ConnectionState<Session>>;
@@ -67,6 +83,8 @@ export interface RetryServerStats {
   released: number;
   /** Registrations of a known client id on a new connection (reconnects) so far. */
   reconnects: number;
+  /** Connections closed or refused by a limit (connection cap, registration deadline, failed resumes). */
+  cutOff: number;
   /** Each registered client's counters. */
   perClient: RegisteredClientStats[];
 }
@@ -103,8 +121,10 @@ export class RetryServer<Session> implements AsyncDisposable {
   readonly #clients = new Map<number, RegisteredClient<Session>>();
   readonly #connections = new Set<Connection<Session>>();
   readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #limits: ConnectionLimits;
   #released = 0;
   #reconnects = 0;
+  #cutOff = 0;
   #closed = false;
 
   constructor(options: RetryServerOptions<Session>) {
@@ -114,6 +134,7 @@ export class RetryServer<Session> implements AsyncDisposable {
     this.#options = options;
     this.#name = options.name ?? "retry-server";
     this.#now = options.now ?? (() => performance.now());
+    this.#limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
     const ttl = options.replyTtlMs ?? DEFAULT_REPLY_TTL_MS;
     // Sweeping every half TTL keeps a reply at most 1.5 TTL.
     this.#sweeper = setInterval(
@@ -135,23 +156,97 @@ export class RetryServer<Session> implements AsyncDisposable {
     return this.#connections.size;
   }
 
-  /** Serves one connection; its first call must be `session/register`. */
+  /**
+   * Serves one connection; its first call must be `session/register`, within
+   * `registrationTimeoutMs`. At `maxConnections`, the oldest connection that has not registered
+   * makes room (it is slow or hostile: a client registers right after connecting); with none,
+   * the new connection is refused with RESOURCE_EXHAUSTED.
+   */
   accept(transport: Transport): void {
     if (this.#closed) {
       transport.close(new RialtoError("CONNECTION_LOST", `[${this.#name}] server is closed`));
       return;
     }
-    const state: ConnectionState<Session> = { client: undefined, registering: false };
+    if (this.#connections.size >= this.#limits.maxConnections && !this.#evictUnregistered()) {
+      this.#cutOff++;
+      const refused = new RialtoError(
+        "RESOURCE_EXHAUSTED",
+        `[${this.#name}] too many connections (limit ${this.#limits.maxConnections})`,
+      );
+      this.#options.onError?.(refused, undefined);
+      transport.write(encodeJsonFrame(FrameType.Notice, { error: refused.toWire() }));
+      transport.close(refused);
+      return;
+    }
+    const state: ConnectionState<Session> = {
+      client: undefined,
+      registering: false,
+      failedResumes: 0,
+      registrationTimer: undefined,
+    };
     const connection: Connection<Session> = new RpcPeer<ConnectionState<Session>>({
       name: this.#name,
       data: state,
       maxFrameLength: this.#options.maxFrameLength,
+      maxIncomingFrameLength: this.#limits.maxUnregisteredFrameLength,
+      frameTimeoutMs: this.#limits.frameTimeoutMs,
       requestGate: (request) => this.#gate(request, connection),
       onError: (error) => this.#options.onError?.(error, state.client),
       onTransportClose: () => this.#connectionClosed(connection),
     });
     this.#connections.add(connection);
+    state.registrationTimer = setTimeout(() => {
+      state.registrationTimer = undefined;
+      if (state.client !== undefined || connection.isClosed) return;
+      this.#cutOff++;
+      this.#refuse(
+        connection,
+        new RialtoError(
+          "TIMEOUT",
+          `[${this.#name}] no session/register within ${this.#limits.registrationTimeoutMs} ms`,
+        ),
+      );
+    }, this.#limits.registrationTimeoutMs);
+    state.registrationTimer.unref?.();
     connection.attach(transport);
+  }
+
+  /** Closes the oldest connection that has not registered; false when there is none. */
+  #evictUnregistered(): boolean {
+    for (const connection of this.#connections) {
+      const state = connection.data;
+      if (state.client !== undefined || state.registering) continue;
+      this.#cutOff++;
+      this.#refuse(
+        connection,
+        new RialtoError(
+          "RESOURCE_EXHAUSTED",
+          `[${this.#name}] unregistered connection closed to make room (limit ${this.#limits.maxConnections} connections)`,
+        ),
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /** Tells the peer why in a notice, then closes its connection. */
+  #refuse(connection: Connection<Session>, error: RialtoError): void {
+    this.#options.onError?.(error, connection.data.client);
+    connection.writeRaw(encodeJsonFrame(FrameType.Notice, { error: error.toWire() }));
+    this.#forget(connection);
+    connection.close(error);
+  }
+
+  /**
+   * Stops counting a connection we close ourselves: closing an `RpcPeer` does not report its
+   * own close, so without this superseded and released connections would stay counted and
+   * fill the connection cap.
+   */
+  #forget(connection: ClientConnection): void {
+    const known = connection as Connection<Session>;
+    if (!this.#connections.delete(known)) return;
+    clearTimeout(known.data.registrationTimer);
+    known.data.registrationTimer = undefined;
   }
 
   /** Sends `event` to every registered client (sequenced, replayed after reconnects). */
@@ -168,9 +263,15 @@ export class RetryServer<Session> implements AsyncDisposable {
     const connection = client.connection;
     client.markReleased();
     this.#released++;
-    connection?.close(
-      new RialtoError("CONNECTION_LOST", `[${this.#name}] client ${clientId} released (${reason})`),
-    );
+    if (connection !== undefined) {
+      this.#forget(connection);
+      connection.close(
+        new RialtoError(
+          "CONNECTION_LOST",
+          `[${this.#name}] client ${clientId} released (${reason})`,
+        ),
+      );
+    }
     try {
       const done = this.#options.releaseSession?.(client, reason);
       done?.catch((error) => this.#options.onError?.(toRialtoError(error), client));
@@ -182,7 +283,10 @@ export class RetryServer<Session> implements AsyncDisposable {
   /** Releases every client and closes every connection; new connections are still served. */
   releaseAll(reason: ReleaseReason = "released"): void {
     for (const id of [...this.#clients.keys()]) this.release(id, reason);
-    for (const connection of [...this.#connections]) connection.close();
+    for (const connection of [...this.#connections]) {
+      this.#forget(connection);
+      connection.close();
+    }
   }
 
   /** Counters of the server and of every client. */
@@ -192,6 +296,7 @@ export class RetryServer<Session> implements AsyncDisposable {
       connections: this.#connections.size,
       released: this.#released,
       reconnects: this.#reconnects,
+      cutOff: this.#cutOff,
       perClient: [...this.#clients.values()].map((client) => client.stats()),
     };
   }
@@ -255,22 +360,19 @@ export class RetryServer<Session> implements AsyncDisposable {
       );
     }
     let requestedId: number | undefined;
+    let resumeToken: string | undefined;
     try {
-      requestedId = REGISTER.params.assert(request.params, `"${REGISTER.name}" params`).clientId;
+      const params = REGISTER.params.assert(request.params, `"${REGISTER.name}" params`);
+      requestedId = params.clientId;
+      resumeToken = params.resumeToken;
     } catch (error) {
       return errorReply(request.id, toRialtoError(error));
     }
     let client: RegisteredClient<Session>;
     if (requestedId !== undefined) {
       const known = this.#clients.get(requestedId);
-      if (known === undefined) {
-        return errorReply(
-          request.id,
-          new RialtoError(
-            "UNKNOWN_CLIENT",
-            `client id ${describeValue(requestedId)} is not registered here (released, or the session server restarted); register without a clientId`,
-          ),
-        );
+      if (known === undefined || !sameSecret(known.resumeToken, resumeToken)) {
+        return this.#failedResume(request.id, requestedId, connection);
       }
       client = known;
       this.#supersede(client);
@@ -299,20 +401,56 @@ export class RetryServer<Session> implements AsyncDisposable {
         }
         state.client = client;
         if (requestedId !== undefined) this.#reconnects++;
+        clearTimeout(state.registrationTimer);
+        state.registrationTimer = undefined;
         if (!connection.isConnected) {
           this.#startGrace(client);
           return undefined;
         }
         this.#supersede(client);
+        connection.maxIncomingFrameLength = this.#options.maxFrameLength ?? Number.MAX_SAFE_INTEGER;
+        const result = { ...(response.result as object), resumeToken: client.resumeToken };
         // The reply goes out first, so that the client knows its id before its events arrive.
-        connection.writeRaw(encodeJsonFrame(FrameType.Response, response));
+        connection.writeRaw(encodeJsonFrame(FrameType.Response, { id: response.id, result }));
         client.bind(connection);
         return undefined;
       },
     );
   }
 
+  /**
+   * Refuses a resume: an unknown id and a wrong secret get the same answer (no oracle for ids).
+   * After `maxFailedResumes` on one connection the connection is closed too, so guessing costs
+   * a connection per few tries instead of running at the speed of the socket.
+   */
+  #failedResume(
+    requestId: number,
+    clientId: number,
+    connection: Connection<Session>,
+  ): ResponseEnvelope {
+    const state = connection.data;
+    state.failedResumes++;
+    const reply = errorReply(
+      requestId,
+      new RialtoError(
+        "UNKNOWN_CLIENT",
+        `client id ${describeValue(clientId)} with this resume token is not registered here (released, or the session server restarted); register without a clientId`,
+      ),
+    );
+    if (state.failedResumes >= this.#limits.maxFailedResumes) {
+      this.#cutOff++;
+      const error = new RialtoError(
+        "PERMISSION_DENIED",
+        `[${this.#name}] ${state.failedResumes} failed resumes on one connection`,
+      );
+      // The reply is written first (synchronously, by the peer); then the notice and the close.
+      queueMicrotask(() => this.#refuse(connection, error));
+    }
+    return reply;
+  }
+
   #createClient(): RegisteredClient<Session> {
+    if (this.#clients.size >= this.#limits.maxClients) this.#evictDisconnectedClient();
     const client = new RegisteredClient<Session>(
       this.#unusedClientId(),
       {
@@ -324,6 +462,22 @@ export class RetryServer<Session> implements AsyncDisposable {
     client.session = this.#options.createSession(client);
     this.#clients.set(client.id, client);
     return client;
+  }
+
+  /**
+   * Makes room for a new client by ending the grace period of the disconnected client that has
+   * waited longest; RESOURCE_EXHAUSTED when every client is connected.
+   */
+  #evictDisconnectedClient(): void {
+    for (const client of this.#clients.values()) {
+      if (client.connected) continue;
+      this.release(client.id, "evicted");
+      return;
+    }
+    throw new RialtoError(
+      "RESOURCE_EXHAUSTED",
+      `[${this.#name}] too many clients (limit ${this.#limits.maxClients})`,
+    );
   }
 
   /**
@@ -345,6 +499,7 @@ export class RetryServer<Session> implements AsyncDisposable {
     const old = client.connection;
     if (old === undefined) return;
     client.unbind();
+    this.#forget(old);
     old.close(
       new RialtoError("CONNECTION_LOST", `[${this.#name}] client ${client.id} reconnected`),
     );
@@ -352,6 +507,8 @@ export class RetryServer<Session> implements AsyncDisposable {
 
   #connectionClosed(connection: Connection<Session>): void {
     this.#connections.delete(connection);
+    clearTimeout(connection.data.registrationTimer);
+    connection.data.registrationTimer = undefined;
     const client = connection.data.client;
     if (client === undefined || client.connection !== connection) return;
     client.unbind();
@@ -367,4 +524,10 @@ export class RetryServer<Session> implements AsyncDisposable {
     );
     client.graceTimer.unref();
   }
+}
+
+/** Compares two resume secrets in constant time (for equal lengths; the length is no secret). */
+function sameSecret(expected: string, presented: string | undefined): boolean {
+  if (presented === undefined || presented.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(presented));
 }

@@ -316,6 +316,70 @@ function describeRpcSuite(name: string, makePair: TransportPairFactory) {
       expect(reply?.body).toEqual({ id: 7, result: { text: "after" } });
     });
 
+    it("refuses a body nested 60,000 deep before parsing it, quickly, and keeps serving", async () => {
+      const raw = await connectRaw();
+      const body = new TextEncoder().encode(`${"[".repeat(30_000)}${"]".repeat(30_000)}`);
+      const frame = encodeJsonFrame(FrameType.Request, {}).slice(0, FRAME_HEADER_LENGTH);
+      new DataView(frame.buffer).setUint32(0, body.byteLength);
+      const started = performance.now();
+      raw.transport.write(Buffer.concat([frame, body]));
+      raw.send(FrameType.Request, { id: 8, method: "test/echo", params: { text: "after" } });
+      const [notice, reply] = await raw.frames(2);
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(notice?.body).toMatchObject({
+        error: { code: "PROTOCOL_ERROR", message: expect.stringContaining("deeper than 64") },
+      });
+      expect(reply?.body).toEqual({ id: 8, result: { text: "after" } });
+    });
+
+    it("answers params too deep to describe with a bounded INVALID_ARGUMENT", async () => {
+      const raw = await connectRaw();
+      let params: unknown = 1;
+      for (let i = 0; i < 60; i++) params = [params];
+      raw.send(FrameType.Request, { id: 9, method: "test/echo", params });
+      const [reply] = await raw.frames(1);
+      const error = (reply?.body as { error?: { code: string; message: string } } | undefined)
+        ?.error;
+      expect(error?.code).toBe("INVALID_ARGUMENT");
+      expect(error?.message.length).toBeLessThan(300);
+    });
+
+    it("fails the calls of a connection the peer refused with the reason it gave", async () => {
+      const { client, server } = await connect();
+      const call = client.call(TestMethods.sleep, { ms: 10_000 }, { timeoutMs: 5000 });
+      const denied = new RialtoError("PERMISSION_DENIED", "uid 7 may not connect");
+      server.writeRaw(encodeJsonFrame(FrameType.Notice, { error: denied.toWire() }));
+      server.close();
+      await expect(call).rejects.toMatchObject({
+        code: "PERMISSION_DENIED",
+        message: expect.stringContaining("uid 7 may not connect"),
+      });
+    });
+
+    it("disconnects a peer that leaves a frame incomplete past the frame deadline", async () => {
+      const pair = await makePair();
+      const errors: RialtoError[] = [];
+      const server = new RpcPeer<unknown>({
+        name: "server",
+        transport: pair.server,
+        router: createTestRouter(),
+        frameTimeoutMs: 100,
+        onError: (error) => errors.push(error),
+      });
+      const closed = Promise.withResolvers<void>();
+      pair.client.start({ data() {}, close: () => closed.resolve() });
+      cleanups.push(() => {
+        server.close();
+        pair.cleanup();
+      });
+      const frame = encodeJsonFrame(FrameType.Request, { id: 1, method: "test/echo", params: {} });
+      pair.client.write(frame.subarray(0, frame.byteLength - 1));
+      const started = performance.now();
+      await closed.promise;
+      expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+      expect(errors.map((error) => error.message).join()).toContain("stayed incomplete for 100 ms");
+    });
+
     it("holds pending calls across a lost transport and sends them again on attach", async () => {
       const first = await makePair();
       const server1 = new RpcPeer<unknown>({

@@ -2,6 +2,7 @@ import { describeValue, RialtoError, toRialtoError } from "../errors.ts";
 import { FrameDecoder } from "../framing/frame-decoder.ts";
 import { encodeJsonFrame } from "../framing/frame-encoder.ts";
 import { DEFAULT_MAX_FRAME_LENGTH, FrameType } from "../framing/frame-header.ts";
+import { DEFAULT_MAX_JSON_DEPTH } from "../framing/json-depth.ts";
 import type { AnyEvent, AnyMethod, ParamsOf, PayloadOf, ResultOf } from "./descriptor.ts";
 import { Envelopes, type RequestEnvelope, type ResponseEnvelope } from "./envelope.ts";
 import type { MethodRouter } from "./method-router.ts";
@@ -33,6 +34,19 @@ export interface RpcPeerOptions<Data> {
   timeoutMs?: number;
   /** Maximum frame body in bytes, both ways (default 1 MiB). */
   maxFrameLength?: number;
+  /**
+   * Maximum body accepted from the peer, when smaller than `maxFrameLength` (e.g. before it has
+   * registered); can be changed later with {@link RpcPeer.maxIncomingFrameLength}.
+   */
+  maxIncomingFrameLength?: number;
+  /** Deepest nesting of arrays/objects accepted in a received body (default 64); checked before parsing. */
+  maxJsonDepth?: number;
+  /**
+   * How long a frame may stay incomplete, in ms (default: no limit). A peer that starts a frame
+   * and does not finish it within this time gets a PROTOCOL_ERROR notice and is disconnected,
+   * so it cannot hold the partial frame's memory for ever.
+   */
+  frameTimeoutMs?: number;
   /**
    * What a lost transport does to pending calls: `"reject"` them (default), or `"hold"` them and
    * send them again on the next {@link RpcPeer.attach} (retry-RPC), deadlines still running.
@@ -92,6 +106,13 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   readonly #validators = new Map<string, AnyEvent["payload"]>();
   #transport: Transport | undefined;
   #decoder: FrameDecoder;
+  #maxIncomingFrameLength: number;
+  readonly #maxJsonDepth: number;
+  #frameTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last error notice the peer sent on the current transport: the likely cause of its close. */
+  #notice: RialtoError | undefined;
+  /** Why the last transport was lost (a notice it ended with, or its close cause). */
+  #lastLoss: RialtoError | undefined;
   #nextId = 1;
   #closed: RialtoError | undefined;
   #paused = false;
@@ -101,8 +122,36 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.name = options.name ?? "rpc";
     this.data = options.data as Data;
     this.#maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
-    this.#decoder = new FrameDecoder({ maxFrameLength: this.#maxFrameLength });
+    this.#maxIncomingFrameLength = Math.min(
+      options.maxIncomingFrameLength ?? this.#maxFrameLength,
+      this.#maxFrameLength,
+    );
+    this.#maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+    this.#decoder = this.#newDecoder();
     if (options.transport !== undefined) this.attach(options.transport);
+  }
+
+  #newDecoder(): FrameDecoder {
+    return new FrameDecoder({
+      maxFrameLength: this.#maxIncomingFrameLength,
+      maxJsonDepth: this.#maxJsonDepth,
+    });
+  }
+
+  /** Largest body accepted from the peer, in bytes (at most `maxFrameLength`). */
+  get maxIncomingFrameLength(): number {
+    return this.#maxIncomingFrameLength;
+  }
+
+  /** Changes the largest body accepted from the peer, from its next frame on. */
+  set maxIncomingFrameLength(bytes: number) {
+    this.#maxIncomingFrameLength = Math.min(bytes, this.#maxFrameLength);
+    this.#decoder.maxFrameLength = this.#maxIncomingFrameLength;
+  }
+
+  /** Bytes of an incomplete frame held from the peer. */
+  get bufferedIncomingBytes(): number {
+    return this.#decoder.bufferedBytes;
   }
 
   /** True once {@link close} ran: no more calls, events or transports. */
@@ -173,7 +222,10 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     }
     this.#transport?.close();
     this.#transport = transport;
-    this.#decoder = new FrameDecoder({ maxFrameLength: this.#maxFrameLength });
+    this.#notice = undefined;
+    this.#lastLoss = undefined;
+    this.#clearFrameTimer();
+    this.#decoder = this.#newDecoder();
     transport.start({
       data: (bytes) => {
         if (this.#transport === transport) this.#receive(bytes);
@@ -224,6 +276,12 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
         everSent: false,
       };
       this.#pending.add(id, call);
+      if (call.control && this.#transport === undefined && this.#lastLoss !== undefined) {
+        // A control call cannot wait for a transport: the one it was meant for is already gone.
+        this.#pending.settle(id);
+        reject(this.#callError(method.name, this.#lastLoss));
+        return;
+      }
       if (!this.#paused || call.control) this.#write(call);
     });
   }
@@ -262,6 +320,7 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
     this.#closed = cause ?? new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed`);
     const transport = this.#transport;
     this.#transport = undefined;
+    this.#clearFrameTimer();
     transport?.close(cause);
     this.#rejectAll(this.#closed);
     this.#pending.dispose();
@@ -299,8 +358,14 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
 
   #lost(transport: Transport, cause: RialtoError | undefined): void {
     this.#transport = undefined;
+    this.#clearFrameTimer();
+    // A peer that refuses us says why in a notice before it closes (e.g. PERMISSION_DENIED):
+    // that, not a bare CONNECTION_LOST, is what the calls on this connection failed of.
     const lost =
-      cause ?? new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed by peer`);
+      this.#notice ??
+      cause ??
+      new RialtoError("CONNECTION_LOST", `[${this.name}] connection closed by peer`);
+    this.#lastLoss = lost;
     for (const [id, call] of [...this.#pending.entries()]) {
       if (!call.control || call.sentOn !== transport) continue;
       this.#pending.settle(id);
@@ -323,14 +388,67 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   }
 
   #receive(bytes: Uint8Array): void {
-    const failure = this.#decoder.push(bytes, (frame) => this.#onFrame(frame.type, frame.body));
+    let failure: RialtoError | undefined;
+    try {
+      failure = this.#decoder.push(bytes, (frame) =>
+        this.#onFrame(frame.type, frame.body, frame.tooDeep === true),
+      );
+    } catch (error) {
+      // #onFrame answers every frame itself; reaching here is a bug, and the stream's state is
+      // unknown: the peer is told and disconnected rather than left unanswered.
+      failure = new RialtoError(
+        "INTERNAL",
+        `[${this.name}] failed to handle a frame: ${toRialtoError(error).message}`,
+        { cause: error },
+      );
+    }
     if (failure !== undefined) {
+      this.#clearFrameTimer();
       this.#sendNotice(failure);
       this.#transport?.close(failure);
+      return;
     }
+    this.#watchIncompleteFrame();
   }
 
-  #onFrame(type: FrameType, body: Uint8Array): void {
+  /** Arms the frame deadline while a frame is incomplete; disarms it once none is. */
+  #watchIncompleteFrame(): void {
+    const timeoutMs = this.#options.frameTimeoutMs;
+    if (timeoutMs === undefined) return;
+    if (this.#decoder.bufferedBytes === 0) {
+      this.#clearFrameTimer();
+      return;
+    }
+    if (this.#frameTimer !== undefined) return;
+    const transport = this.#transport;
+    this.#frameTimer = setTimeout(() => {
+      this.#frameTimer = undefined;
+      if (transport === undefined || transport !== this.#transport) return;
+      const error = new RialtoError(
+        "PROTOCOL_ERROR",
+        `[${this.name}] a frame stayed incomplete for ${timeoutMs} ms (${this.#decoder.bufferedBytes} bytes received)`,
+      );
+      this.#report(error);
+      this.#sendNotice(error);
+      transport.close(error);
+    }, timeoutMs);
+    this.#frameTimer.unref?.();
+  }
+
+  #clearFrameTimer(): void {
+    if (this.#frameTimer === undefined) return;
+    clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+  }
+
+  #onFrame(type: FrameType, body: Uint8Array, tooDeep: boolean): void {
+    if (tooDeep) {
+      this.#protocolError(
+        `frame body nests arrays/objects deeper than ${this.#maxJsonDepth} levels (dropped unread)`,
+        undefined,
+      );
+      return;
+    }
     let message: unknown;
     try {
       message = JSON.parse(textDecoder.decode(body));
@@ -341,6 +459,28 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
       );
       return;
     }
+    try {
+      this.#dispatchFrame(type, message);
+    } catch (error) {
+      // Every path above answers by itself; a throw here is a bug. The frame is still answered.
+      const id = (message as { id?: unknown } | null)?.id;
+      const failure = new RialtoError(
+        "INTERNAL",
+        `[${this.name}] failed to handle a frame: ${toRialtoError(error).message}`,
+        { cause: error },
+      );
+      if (type === FrameType.Request && Number.isSafeInteger(id) && (id as number) > 0) {
+        this.#sendResponse({ id: id as number, error: failure.toWire() }, this.#transport);
+      } else {
+        this.#sendNotice(failure);
+      }
+      this.#report(failure);
+    }
+  }
+
+  #dispatchFrame(type: FrameType, message: unknown): void {
+    // Only a notice that is the last thing before the close explains it.
+    if (type !== FrameType.Notice) this.#notice = undefined;
     switch (type) {
       case FrameType.Request:
         this.#onRequest(message);
@@ -352,8 +492,10 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
         this.#onEvent(message);
         break;
       case FrameType.Notice:
-        if (Envelopes.notice.check(message)) this.#report(RialtoError.fromWire(message.error));
-        else
+        if (Envelopes.notice.check(message)) {
+          this.#notice = RialtoError.fromWire(message.error);
+          this.#report(this.#notice);
+        } else
           this.#report(
             new RialtoError("PROTOCOL_ERROR", `malformed notice ${describeValue(message)}`),
           );
@@ -477,10 +619,17 @@ export class RpcPeer<Data = undefined> implements AsyncDisposable {
   }
 
   #sendNotice(error: RialtoError): void {
-    this.#transport?.write(encodeJsonFrame(FrameType.Notice, { error: error.toWire() }));
+    const wire = error.toWire();
+    // The message is ours, but may quote a peer's value: keep the notice small and valid.
+    if (wire.message.length > 1024) wire.message = `${wire.message.slice(0, 1021)}...`;
+    this.#transport?.write(encodeJsonFrame(FrameType.Notice, { error: wire }));
   }
 
   #report(error: RialtoError): void {
-    this.#options.onError?.(error);
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // A failing log hook must not take the connection down with it.
+    }
   }
 }

@@ -35,6 +35,8 @@ export const TestMethods = {
     Type.Object({}),
   ),
   tick: defineEvent("test/tick", Type.Object({ n: Type.Integer() })),
+  /** Wedges the render loop of every pipeline of the session server (health-check tests). */
+  stallRenderLoop: defineMethod("test/stallRenderLoop", Type.Object({}), Type.Object({})),
 };
 
 /** A router implementing {@link TestMethods}; `test/echo` also emits a tick back. */

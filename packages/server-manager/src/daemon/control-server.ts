@@ -1,9 +1,15 @@
 import {
+  type ConnectionLimits,
   ControlChannelMethods,
   ControlSocketEvents,
   ControlSocketMethods,
+  DEFAULT_CONNECTION_LIMITS,
+  encodeJsonFrame,
+  FrameType,
+  InputScheduler,
   listenUnix,
   MethodRouter,
+  OutputBudget,
   RialtoError,
   RpcPeer,
   toRialtoError,
@@ -28,6 +34,18 @@ interface Connection {
 
 type ControlPeer = RpcPeer<Connection>;
 
+/** Misbehaviours of one control connection logged at warn level; later ones at debug. */
+const WARNINGS_PER_CONNECTION = 3;
+
+/** Open control connections by default: rialtoctl calls, monitors and one per joined server. */
+export const DEFAULT_MAX_CONTROL_CONNECTIONS = 128;
+
+/**
+ * Largest frame body the daemon accepts, bytes: control calls are small (an initiate with its
+ * config is about 1 KiB), so a peer cannot make it hold a megabyte per connection.
+ */
+export const MAX_CONTROL_FRAME_LENGTH = 64 * 1024;
+
 /** Options of {@link startControlServer}. */
 export interface ControlServerOptions {
   /** Path of the control socket. */
@@ -35,6 +53,13 @@ export interface ControlServerOptions {
   /** File mode of the socket; default 0o600 (only the daemon's user). */
   mode?: number;
   logger: Logger;
+  /**
+   * What one connection may cost (default {@link DEFAULT_CONNECTION_LIMITS} with
+   * `maxConnections` {@link DEFAULT_MAX_CONTROL_CONNECTIONS}); applied: `maxConnections`,
+   * `frameTimeoutMs` and the output limits (`maxBufferedBytes`, `pauseReadingAboveBytes`,
+   * `maxTotalBufferedBytes`, `writeStallTimeoutMs`, `yieldAfterMs`).
+   */
+  limits?: Partial<ConnectionLimits>;
 }
 
 /** The daemon's listening control socket; see {@link startControlServer}. */
@@ -58,9 +83,25 @@ export async function startControlServer(
 ): Promise<ControlServer> {
   const router = createControlRouter(manager);
   const peers = new Set<ControlPeer>();
+  const limits: ConnectionLimits = {
+    ...DEFAULT_CONNECTION_LIMITS,
+    maxConnections: DEFAULT_MAX_CONTROL_CONNECTIONS,
+    ...options.limits,
+  };
   const listener: UnixListener = await listenUnix(
     options.path,
     (transport) => {
+      if (peers.size >= limits.maxConnections && !evictOne(peers, limits, options.logger)) {
+        const refused = new RialtoError(
+          "RESOURCE_EXHAUSTED",
+          `too many control connections (limit ${limits.maxConnections})`,
+        );
+        options.logger.warn({ err: refused }, "control connection refused");
+        transport.write(encodeJsonFrame(FrameType.Notice, { error: refused.toWire() }));
+        transport.close(refused);
+        return;
+      }
+      let complaints = 0;
       const connection: Connection = {
         monitor: undefined,
         joinedAppId: undefined,
@@ -71,7 +112,15 @@ export async function startControlServer(
         name: "control-socket",
         router,
         data: connection,
-        onError: (error) => options.logger.warn({ err: error }, "control socket peer misbehaved"),
+        maxIncomingFrameLength: MAX_CONTROL_FRAME_LENGTH,
+        frameTimeoutMs: limits.frameTimeoutMs,
+        // A flood of bad frames must not become a flood of log lines: the first few per
+        // connection at warn, the rest at debug.
+        onError: (error) =>
+          options.logger[++complaints <= WARNINGS_PER_CONNECTION ? "warn" : "debug"](
+            { err: error },
+            "control socket peer misbehaved",
+          ),
         onTransportClose: (cause) => {
           peers.delete(peer);
           connection.monitor?.close();
@@ -82,7 +131,15 @@ export async function startControlServer(
       peers.add(peer);
       peer.attach(transport);
     },
-    { mode: options.mode ?? 0o600 },
+    {
+      mode: options.mode ?? 0o600,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      pauseReadingAboveBytes: limits.pauseReadingAboveBytes,
+      budget: new OutputBudget(limits.maxTotalBufferedBytes),
+      writeStallTimeoutMs: limits.writeStallTimeoutMs,
+      yieldAfterMs: limits.yieldAfterMs,
+      scheduler: new InputScheduler(2 * limits.yieldAfterMs),
+    },
   );
   return {
     path: listener.path,
@@ -92,6 +149,26 @@ export async function startControlServer(
     close: () => listener.close(),
     [Symbol.asyncDispose]: async () => listener.close(),
   };
+}
+
+/**
+ * Makes room at the connection cap: closes the oldest connection that is neither a joined
+ * session server (its app's control channel) nor a monitor, else the oldest monitor. False when
+ * every connection is a joined session server.
+ */
+function evictOne(peers: Set<ControlPeer>, limits: ConnectionLimits, logger: Logger): boolean {
+  const candidates = [...peers].filter((peer) => peer.data.joinedAppId === undefined);
+  const victim = candidates.find((peer) => peer.data.monitor === undefined) ?? candidates.at(0);
+  if (victim === undefined) return false;
+  const error = new RialtoError(
+    "RESOURCE_EXHAUSTED",
+    `control connection closed to make room (limit ${limits.maxConnections} connections)`,
+  );
+  logger.warn({ err: error }, "control connection evicted");
+  victim.writeRaw(encodeJsonFrame(FrameType.Notice, { error: error.toWire() }));
+  peers.delete(victim);
+  victim.close(error);
+  return true;
 }
 
 function createControlRouter(manager: ServerManager): MethodRouter<ControlPeer> {

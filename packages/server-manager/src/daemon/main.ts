@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { toRialtoError } from "@rialto/protocol";
+import { type ConnectionLimits, readConnectionLimits, toRialtoError } from "@rialto/protocol";
 import pino from "pino";
 import { generateToken, readTokenFile } from "../http/control-token.ts";
 import { type MonitorHttp, startMonitorHttp } from "../http/monitor-http-server.ts";
@@ -42,7 +42,11 @@ export async function main(
   }
   let control: Awaited<ReturnType<typeof startControlServer>>;
   try {
-    control = await startControlServer(manager, { path: args.controlSocket, logger });
+    // The deadlines and output limits of the environment (RIALTO_FRAME_TIMEOUT_MS, ...); the
+    // connection cap only when set there (the control socket's default is higher).
+    const limits: Partial<ConnectionLimits> = readConnectionLimits(env);
+    if (env.RIALTO_MAX_CONNECTIONS === undefined) delete limits.maxConnections;
+    control = await startControlServer(manager, { path: args.controlSocket, logger, limits });
   } catch (error) {
     await manager.close();
     process.stderr.write(`rialto-server-manager: ${toRialtoError(error).message}\n`);

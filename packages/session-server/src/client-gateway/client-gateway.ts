@@ -1,7 +1,14 @@
-import type { ApplicationState, PlaybackOptions, Resources, StatsEvent } from "@rialto/protocol";
+import type {
+  ApplicationState,
+  ConnectionLimits,
+  PlaybackOptions,
+  Resources,
+  StatsEvent,
+} from "@rialto/protocol";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientListener } from "../client-listener.ts";
+import type { HeartbeatOutcome } from "../clients/heartbeat.ts";
 
 /**
  * Everything that owns per-client resources and must give them back when the app goes Inactive
@@ -31,6 +38,12 @@ export interface ClientGateway extends ResourceOwner, AsyncDisposable {
    * reports nothing.
    */
   stats?(): Omit<StatsEvent, "avMemoryBytes">;
+  /**
+   * The health check's fan-out (SPEC 3 sequence 5): beats every pipeline's render loop and every
+   * Running client, and resolves once all answered or `deadlineMs` passed. Optional: without it
+   * the session server answers pings at once.
+   */
+  heartbeat?(deadlineMs: number): Promise<HeartbeatOutcome>;
 }
 
 /** What a {@link ClientGateway} needs from the session server (built from SetConfiguration). */
@@ -51,6 +64,11 @@ export interface ClientGatewayOptions {
   avMemory(): AvMemory | undefined;
   /** When set, only clients whose SO_PEERCRED uid is listed may connect. */
   allowedUids?: readonly number[];
+  /**
+   * What one client connection may cost (connection and client caps, registration and frame
+   * deadlines, failed resumes); default `readConnectionLimits()` of the environment.
+   */
+  connectionLimits?: ConnectionLimits;
   /**
    * Reads the peer uid of a connected Unix socket fd (SO_PEERCRED); needed with `allowedUids`.
    * An OS boundary, hence injectable.

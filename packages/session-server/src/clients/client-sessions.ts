@@ -8,6 +8,7 @@ import {
   RetryServer,
   RialtoError,
   type RpcEnvironment,
+  readConnectionLimits,
   readRpcEnvironment,
   SessionEvents,
   type SocketTransport,
@@ -23,16 +24,22 @@ import type { ClientListener } from "../client-listener.ts";
 import { createFrameDecryptor } from "../keys/frame-decryptor.ts";
 import { ClientState } from "./client-state.ts";
 import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
+import { ClientHeartbeats, type HeartbeatOutcome, runHeartbeat } from "./heartbeat.ts";
 import { MediaKeysBook } from "./media-keys-book.ts";
 import { addMediaKeysHandlers } from "./media-keys-handlers.ts";
 import { PipelineBook } from "./pipeline-book.ts";
+import { addPipelineControlHandlers } from "./pipeline-control-handlers.ts";
 import { addPipelineHandlers } from "./pipeline-handlers.ts";
 import { addPipelinePlaybackHandlers } from "./pipeline-playback-handlers.ts";
 import { PipelineSessions } from "./pipeline-sessions.ts";
 import { addSessionHandlers } from "./session-handlers.ts";
 import { addShmPoolHandlers } from "./shm-pool-handlers.ts";
+import { FreezableClock } from "./test-support/freezable-clock.ts";
 import { WebAudioBook } from "./web-audio-book.ts";
 import { addWebAudioHandlers } from "./web-audio-handlers.ts";
+
+/** How long a refused connection stays open after its notice, ms. */
+const REFUSAL_LINGER_MS = 100;
 
 /** Options of {@link createClientSessions}. */
 export interface ClientSessionsOptions extends ClientGatewayOptions {
@@ -78,6 +85,10 @@ class ClientSessions implements ClientGateway, ClientsContext {
   applicationState: ApplicationState;
   readonly #options: ClientSessionsOptions;
   readonly #server: RetryServer<ClientState>;
+  readonly #heartbeats = new ClientHeartbeats();
+  #lastRefusalWarning = Number.NEGATIVE_INFINITY;
+  /** With test methods: the media clock `test/stallRenderLoop` wedges. */
+  readonly #testClock: FreezableClock | undefined;
   #listener: ClientListener | undefined;
 
   constructor(options: ClientSessionsOptions) {
@@ -87,7 +98,10 @@ class ClientSessions implements ClientGateway, ClientsContext {
     this.resources = options.resources;
     this.applicationState = options.applicationState;
     this.pipelines = new PipelineBook(options.resources.maxPlaybackSessions);
+    const testMethods = options.testMethods ?? process.env.RIALTO_ENABLE_TEST_METHODS === "1";
+    this.#testClock = testMethods ? new FreezableClock() : undefined;
     this.playback = new PipelineSessions({
+      clock: this.#testClock,
       logger: options.logger,
       book: this.pipelines,
       playback: options.playback,
@@ -95,13 +109,13 @@ class ClientSessions implements ClientGateway, ClientsContext {
       decrypt: createFrameDecryptor(this.keys),
     });
     this.webAudio = new WebAudioBook({
+      clock: this.#testClock,
       logger: options.logger,
       resources: options.resources,
       playback: options.playback ?? DEFAULT_PLAYBACK_OPTIONS,
     });
     this.shmMsgTimeoutMs = environment.shmMsgTimeoutMs;
     this.shmMaxConcurrentInvocations = environment.shmMaxConcurrentInvocations;
-    const testMethods = options.testMethods ?? process.env.RIALTO_ENABLE_TEST_METHODS === "1";
     this.#server = new RetryServer<ClientState>({
       name: "session-server/clients",
       router: this.#createRouter(testMethods),
@@ -113,6 +127,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
       },
       graceMs: options.clientGracePeriodMs ?? environment.clientGraceMs,
       replyTtlMs: options.replyTtlMs,
+      limits: options.connectionLimits ?? readConnectionLimits(),
       onError: (error, client) =>
         this.logger.debug({ err: error, clientId: client?.id }, "client sent something malformed"),
     });
@@ -182,6 +197,34 @@ class ClientSessions implements ClientGateway, ClientsContext {
     };
   }
 
+  heartbeatAcknowledged(client: Client, id: number): void {
+    this.#heartbeats.acknowledge(client, id);
+  }
+
+  heartbeat(deadlineMs: number): Promise<HeartbeatOutcome> {
+    const pipelines = this.playback.heartbeats().map(({ pipelineId, beat }) => ({
+      name: `pipeline ${pipelineId}`,
+      beat,
+      counts: true,
+    }));
+    const players = this.webAudio.heartbeats().map(({ playerId, beat }) => ({
+      name: `web-audio player ${playerId}`,
+      beat,
+      counts: true,
+    }));
+    const clients =
+      this.applicationState === "Running"
+        ? [...this.#server.clients.values()]
+            .filter((client) => client.connected)
+            .map((client) => ({
+              name: `client ${client.id}`,
+              beat: () => this.#heartbeats.beat(client, deadlineMs),
+              counts: false,
+            }))
+        : [];
+    return runHeartbeat([...pipelines, ...players, ...clients], deadlineMs);
+  }
+
   releaseAllResources(): void {
     for (const client of this.#server.clients.values()) this.releaseClientResources(client);
   }
@@ -200,6 +243,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
     addSessionHandlers(router, this);
     addPipelineHandlers(router, this);
     addPipelinePlaybackHandlers(router, this);
+    addPipelineControlHandlers(router, this);
     addMediaKeysHandlers(router, this);
     addWebAudioHandlers(router, this);
     addShmPoolHandlers(router, this);
@@ -214,6 +258,10 @@ class ClientSessions implements ClientGateway, ClientsContext {
         .handle(TestMethods.sleep, async ({ ms }) => {
           await Bun.sleep(ms);
           return { ms };
+        })
+        .handle(TestMethods.stallRenderLoop, () => {
+          this.#testClock?.freeze();
+          return {};
         });
     }
     return router;
@@ -222,9 +270,16 @@ class ClientSessions implements ClientGateway, ClientsContext {
   #accept(transport: SocketTransport): void {
     const denied = this.#checkPeer(transport);
     if (denied !== undefined) {
-      this.logger.warn({ reason: denied.message }, "client connection refused");
+      // At most one warning a second: refusals cost a connect each, log lines must not.
+      const now = performance.now();
+      const level = now - this.#lastRefusalWarning >= 1000 ? "warn" : "debug";
+      if (level === "warn") this.#lastRefusalWarning = now;
+      this.logger[level]({ reason: denied.message }, "client connection refused");
+      transport.start({ data() {}, close() {} });
       transport.write(encodeJsonFrame(FrameType.Notice, { error: denied.toWire() }));
-      transport.close(denied);
+      // Closed a moment later: a connection closed in the same turn it was accepted can make
+      // the client's connect fail before it reads why ("Failed to connect").
+      setTimeout(() => transport.close(denied), REFUSAL_LINGER_MS).unref();
       return;
     }
     this.#server.accept(transport);

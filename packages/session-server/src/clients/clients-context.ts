@@ -42,4 +42,6 @@ export interface ClientsContext {
   claimSideChannel(token: Uint8Array): FdChannel | undefined;
   /** Frees the client's pipelines, MediaKeys (with their key sessions) and web-audio players; it keeps its id. */
   releaseClientResources(client: Client): void;
+  /** The client answered heartbeat `id` (`session/heartbeatAck`). */
+  heartbeatAcknowledged(client: Client, id: number): void;
 }

@@ -79,6 +79,18 @@ export class PipelineSessions {
     return this.#sessions.size;
   }
 
+  /** Each live pipeline's heartbeat (engines without one are left out: taken as healthy). */
+  heartbeats(): { pipelineId: number; beat: () => Promise<void> }[] {
+    const beats: { pipelineId: number; beat: () => Promise<void> }[] = [];
+    for (const [pipelineId, { service }] of this.#sessions) {
+      const pipeline = service.pipeline;
+      if (pipeline.heartbeat !== undefined) {
+        beats.push({ pipelineId, beat: () => pipeline.heartbeat?.() ?? Promise.resolve() });
+      }
+    }
+    return beats;
+  }
+
   /**
    * Creates a pipeline owned by `owner` on the lowest free playback partition. Throws
    * `RESOURCE_EXHAUSTED` past `maxPlaybackSessions`, `INVALID_STATE` without AV memory.

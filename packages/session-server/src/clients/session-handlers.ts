@@ -66,6 +66,10 @@ export function addSessionHandlers(router: ClientRouter, context: ClientsContext
     .handle(SessionMethods.releaseResources, (_params, client) => {
       context.releaseClientResources(client);
       return {};
+    })
+    .handle(SessionMethods.heartbeatAck, ({ id }, client) => {
+      context.heartbeatAcknowledged(client, id);
+      return {};
     });
 }
 

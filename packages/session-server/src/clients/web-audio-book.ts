@@ -65,6 +65,14 @@ export class WebAudioBook {
     this.#partitions = Array.from({ length: this.#capacity }, () => false);
   }
 
+  /** Each live player's heartbeat, for the health check. */
+  heartbeats(): { playerId: number; beat: () => Promise<void> }[] {
+    return [...this.#players.values()].map(({ id, player }) => ({
+      playerId: id,
+      beat: () => player.heartbeat(),
+    }));
+  }
+
   /** Players alive over every client. */
   get inUse(): number {
     return this.#players.size;

@@ -97,6 +97,35 @@ describe("decryptSample against the reference encryption", () => {
     expect(Buffer.compare(decryptSample(cipher, encryption, keys), plain)).toBe(0);
   });
 
+  it("leaves clear a last pattern group of fewer than crypt blocks (2:8 ending in one full block), as Shaka Packager writes and ffmpeg reads", () => {
+    // 11 full blocks + 3 bytes: blocks 0-1 encrypted, 2-9 skipped, block 10 alone (fewer than
+    // the 2 of the crypt group) stays clear, as does the partial tail.
+    const plain = randomBytes(4 + 16 * 11 + 3);
+    const subsamples = [{ clearBytes: 4, encryptedBytes: 16 * 11 + 3 }];
+    const iv = randomBytes(16);
+    const pattern = { cryptByteBlock: 2, skipByteBlock: 8 };
+    const cipher = referenceEncrypt(plain, { scheme: "cbcs", key, iv, subsamples, pattern });
+    expect(Buffer.compare(cipher.subarray(4, 36), plain.subarray(4, 36))).not.toBe(0);
+    expect(Buffer.compare(cipher.subarray(36, 4 + 16 * 11), plain.subarray(36, 4 + 16 * 11))).toBe(
+      0,
+    );
+    const encryption = { cipherMode: "cbcs", keyId: KEY_ID, iv, subsamples, pattern };
+    expect(Buffer.compare(decryptSample(cipher, encryption, keys), plain)).toBe(0);
+    // With 12 full blocks the last group is whole (blocks 10-11) and is encrypted.
+    const longer = randomBytes(4 + 16 * 12);
+    const whole = [{ clearBytes: 4, encryptedBytes: 16 * 12 }];
+    const encrypted = referenceEncrypt(longer, {
+      scheme: "cbcs",
+      key,
+      iv,
+      subsamples: whole,
+      pattern,
+    });
+    expect(Buffer.compare(encrypted.subarray(164, 196), longer.subarray(164, 196))).not.toBe(0);
+    const both = { ...encryption, subsamples: whole };
+    expect(Buffer.compare(decryptSample(encrypted, both, keys), longer)).toBe(0);
+  });
+
   it("round-trips random samples, subsample layouts, IV sizes and patterns of both schemes", () => {
     fc.assert(
       fc.property(

@@ -65,7 +65,8 @@ function invalid(message: string): never {
  *   continues across them, mid-block included).
  * - `cbcs`: AES-128-CBC restarted with the constant IV at every subsample; in each encrypted
  *   part, of every `crypt + skip` full blocks the first `crypt` are encrypted (chained across the
- *   skipped ones); a partial trailing block stays clear.
+ *   skipped ones); a partial trailing block stays clear, and so does a last group of fewer than
+ *   `crypt` full blocks (what Shaka Packager writes and ffmpeg reads; see `patternRuns`).
  *
  * Errors are `RialtoError` with `details.playbackError = "Decryption"`: `NOT_FOUND` when no open
  * key session holds the key id, `INVALID_ARGUMENT` for a malformed description (subsamples not
@@ -163,13 +164,21 @@ function patternOf(
   return crypt === 0 || skip === 0 ? { crypt: 1, skip: 0 } : { crypt, skip };
 }
 
-/** The encrypted full blocks of one cbcs part, as runs. */
+/**
+ * The encrypted full blocks of one cbcs part, as runs. With a pattern, a last group of fewer
+ * than `crypt` full blocks stays clear (1:9 never has one; 2:8 does when one full block is left):
+ * ISO/IEC 23001-7 section 10.4.2 applies the pattern to whole blocks and leaves the partial
+ * block clear without saying more, and the packagers that write such files (Shaka Packager's
+ * AesPatternCryptor: "if there is not enough data, just keep it in clear") and ffmpeg's mov
+ * decryptor (`rem_bytes < 16 * crypt_byte_block` ends the loop) agree on leaving it clear.
+ * Chromium's cbcs_decryptor decrypts it; it disagrees with the files, so it is not followed.
+ */
 function patternRuns([start, end]: ByteRange, { crypt, skip }: { crypt: number; skip: number }) {
   const fullEnd = start + Math.floor((end - start) / BLOCK) * BLOCK;
   if (skip === 0) return fullEnd > start ? [[start, fullEnd] as const] : [];
   const runs: ByteRange[] = [];
-  for (let at = start; at < fullEnd; at += (crypt + skip) * BLOCK) {
-    runs.push([at, Math.min(at + crypt * BLOCK, fullEnd)]);
+  for (let at = start; at + crypt * BLOCK <= fullEnd; at += (crypt + skip) * BLOCK) {
+    runs.push([at, at + crypt * BLOCK]);
   }
   return runs;
 }

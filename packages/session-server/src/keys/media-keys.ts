@@ -69,7 +69,7 @@ export class ClearKeyMediaKeys implements KeyStore {
     if (sessionType !== "temporary") {
       throw new RialtoError(
         "INVALID_ARGUMENT",
-        `createKeySession: session type ${describeValue(sessionType)} is not supported`,
+        `createKeySession: session type ${describeValue(sessionType)} is not supported: ClearKey keeps keys for a temporary session's life only`,
       );
     }
     const id = this.#allocate();
@@ -151,6 +151,20 @@ export class ClearKeyMediaKeys implements KeyStore {
     return this.#sessions.has(keySessionId);
   }
 
+  /** Whether a key session holds a usable key of that id (32 hex digits); NOT_FOUND for no session. */
+  containsKey(keySessionId: number, keyIdHex: string): boolean {
+    return this.#session("keys/containsKey", keySessionId).key(keyIdHex) !== undefined;
+  }
+
+  /**
+   * The CDM's id of a key session: ClearKey here has no CDM of its own, so it is the session id
+   * with the key system's name (`org.w3.clearkey-<id>`); NOT_FOUND for no session.
+   */
+  cdmKeySessionId(keySessionId: number): string {
+    this.#session("keys/getCdmKeySessionId", keySessionId);
+    return `${CLEAR_KEY_SYSTEM}-${keySessionId}`;
+  }
+
   /** Ids of the key sessions this instance holds, in creation order. */
   keySessionIds(): number[] {
     return [...this.#sessions.keys()];
@@ -182,6 +196,11 @@ export class ClearKeyMediaKeys implements KeyStore {
     return session;
   }
 }
+
+/** The key systems this session server has, and each one's version. */
+export const KEY_SYSTEM_VERSIONS: Readonly<Record<string, string>> = Object.freeze({
+  [CLEAR_KEY_SYSTEM]: "1.0",
+});
 
 /**
  * Creates a MediaKeys instance for `keySystem`. Only {@link CLEAR_KEY_SYSTEM} exists; any other

@@ -10,6 +10,7 @@ import type {
   SourceStats,
 } from "@rialto/protocol";
 import type { MediaFrame, MediaKind } from "@rialto/shm";
+import type { PipelineSettings } from "./pipeline-settings.ts";
 
 /**
  * Sends one wire event to the client that owns the pipeline; payloads are complete wire payloads
@@ -121,8 +122,35 @@ export interface Pipeline extends AsyncDisposable {
   endOfStream(sourceId: SourceId): void;
   /** Rendering counters of one source. */
   getStats(sourceId: SourceId): SourceStats;
+  /**
+   * The SPEC 9.2 settings (sync, immediate output, buffering, video window, ...), kept from the
+   * moment they are made; the engine applies those it can act on.
+   */
+  readonly settings: PipelineSettings;
+  /**
+   * A source's new segment after its flush (an MSE seek is a flush plus this per source): frames
+   * ending at or before `positionNs` are not rendered; with `resetTime` the position restarts
+   * there.
+   */
+  setSourcePosition(
+    sourceId: SourceId,
+    positionNs: number,
+    resetTime: boolean,
+    appliedRate: number,
+    stopPositionNs?: number,
+  ): void;
+  /** Replaces the description of the source of `source.type` (a codec or language switch). */
+  switchSource(source: MediaSource): SourceId;
+  /** While paused, renders the next video frame (a frame step). */
+  renderFrame(): void;
   /** Releases timers and voids requests; no event follows. Idempotent. */
   destroy(): void;
+  /**
+   * Health check (SPEC 3 sequence 5): resolves once the pipeline's render loop has gone round
+   * (its worker thread, its timers), so a wedged pipeline never resolves it. Optional: an engine
+   * without it is taken as healthy.
+   */
+  heartbeat?(): Promise<void>;
 }
 
 /**
@@ -138,4 +166,6 @@ export interface MediaEngine {
   getSupportedMimeTypes(sourceType?: MediaKind): string[];
   /** Whether this engine plays a MIME type (parameters after `;` are ignored). */
   isMimeTypeSupported(mimeType: string): boolean;
+  /** Which of `propertyNames` this engine supports for a source type, in the order given. */
+  getSupportedProperties(sourceType: MediaKind, propertyNames: readonly string[]): string[];
 }

@@ -1,6 +1,7 @@
 import type { MediaKind } from "@rialto/shm";
 import { type MediaClock, systemClock } from "./media-clock.ts";
 import type { MediaEngine } from "./media-engine.ts";
+import { KNOWN_PROPERTIES } from "./pipeline-settings.ts";
 import {
   DEFAULT_VIRTUAL_TUNING,
   VirtualPipeline,
@@ -39,6 +40,8 @@ export function createVirtualEngine(options: VirtualEngineOptions = {}): MediaEn
       sourceType === undefined
         ? Object.values(VIRTUAL_MIME_TYPES).flat()
         : [...VIRTUAL_MIME_TYPES[sourceType]],
+    getSupportedProperties: (sourceType, names) =>
+      names.filter((name) => KNOWN_PROPERTIES[sourceType].includes(name)),
     isMimeTypeSupported: (mimeType) => {
       const base = (mimeType.split(";")[0] ?? "").trim().toLowerCase();
       return Object.values(VIRTUAL_MIME_TYPES).some((types) => types.includes(base));

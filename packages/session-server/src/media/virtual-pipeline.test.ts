@@ -250,13 +250,27 @@ describe("calls that do not fit", () => {
     expect(error.message).toBe("pipeline/attachSource: pipeline 7 already has a video source (1)");
   });
 
-  it("refuses sources after allSourcesAttached, and allSourcesAttached with none", () => {
+  it("refuses allSourcesAttached with no source, and video or subtitles after it", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);
     expect(rialtoErrorOf(() => h.pipeline.allSourcesAttached()).code).toBe("INVALID_STATE");
-    h.attach("video");
-    expect(rialtoErrorOf(() => h.pipeline.attachSource(sourceOf("audio"))).code).toBe(
+    h.attach("audio");
+    h.pipeline.removeSource(1);
+    expect(rialtoErrorOf(() => h.pipeline.attachSource(sourceOf("video"))).code).toBe(
       "INVALID_STATE",
     );
+    expect(rialtoErrorOf(() => h.pipeline.attachSource(sourceOf("subtitle"))).code).toBe(
+      "INVALID_STATE",
+    );
+  });
+
+  it("takes an audio source after allSourcesAttached (an audio switch) and asks it for data at once", () => {
+    const h = new PipelineHarness(FREERUN_CHECKSUM);
+    const [video = 0, audio = 0] = h.attach("video", "audio");
+    h.pipeline.removeSource(audio);
+    const switched = h.pipeline.attachSource(sourceOf("audio"));
+    expect(switched).not.toBe(audio);
+    expect(h.pending(switched)?.kind).toBe("audio");
+    expect(h.pending(video)?.kind).toBe("video");
   });
 
   it("refuses a batch holding a frame of the wrong kind and queues none of it", () => {

@@ -18,6 +18,8 @@ import { clearBytes } from "./clear-bytes.ts";
 import { createFrameSink } from "./frame-sink.ts";
 import type { ClockTimer, MediaClock } from "./media-clock.ts";
 import type { CreatePipelineOptions, Pipeline } from "./media-engine.ts";
+import { PipelineSettings } from "./pipeline-settings.ts";
+import { PlaybackInfoTimer } from "./playback-info-timer.ts";
 import { SourceRenderer } from "./source-renderer.ts";
 import { createTimeBase, type TimeBase } from "./time-base.ts";
 import { VolumeRamp } from "./volume-ramp.ts";
@@ -71,6 +73,10 @@ export class VirtualPipeline implements Pipeline {
   #muted = false;
   #destroyed = false;
   #loaded: Omit<LoadParams, "pipelineId"> | undefined;
+  /** Per-source segment starts from `setSourcePosition` (else the pipeline's `#startNs`). */
+  readonly #sourceStartNs = new Map<SourceId, number>();
+  readonly #playbackInfo: PlaybackInfoTimer;
+  readonly settings = new PipelineSettings();
 
   constructor(options: CreatePipelineOptions, clock: MediaClock, tuning: VirtualPipelineTuning) {
     this.id = options.pipelineId;
@@ -79,6 +85,13 @@ export class VirtualPipeline implements Pipeline {
     this.#tuning = tuning;
     this.#time = createTimeBase(options.playback.clock, clock);
     this.#volume = new VolumeRamp(clock);
+    this.#playbackInfo = new PlaybackInfoTimer(clock, () =>
+      this.#emit(PipelineEvents.playbackInfo, {
+        pipelineId: this.id,
+        currentPositionNs: this.getPosition(),
+        volume: this.#volume.current(),
+      }),
+    );
   }
 
   get state(): PlaybackState {
@@ -98,7 +111,11 @@ export class VirtualPipeline implements Pipeline {
 
   attachSource(source: MediaSource): SourceId {
     this.#usable("attachSource");
-    if (this.#attached) this.#refuse("attachSource", "is past allSourcesAttached");
+    // Past allSourcesAttached only an audio source may come, in place of a removed one (an audio
+    // codec or language switch); it is asked for data at once.
+    if (this.#attached && source.type !== "audio") {
+      this.#refuse("attachSource", `is past allSourcesAttached (only audio may be attached now)`);
+    }
     for (const existing of this.#sources.values()) {
       if (existing.kind === source.type) {
         throw new RialtoError(
@@ -110,13 +127,65 @@ export class VirtualPipeline implements Pipeline {
     const id = this.#nextSourceId++;
     const sink = createFrameSink(this.#options.playback.sink);
     this.#sources.set(id, new SourceRenderer(id, source.type, sink));
+    if (this.#attached) {
+      this.#sourceStartNs.set(id, this.getPosition());
+      this.#dataChanged();
+    }
     return id;
+  }
+
+  switchSource(source: MediaSource): SourceId {
+    this.#usable("switchSource");
+    const existing = [...this.#sources.values()].find((s) => s.kind === source.type);
+    if (existing === undefined) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `pipeline/switchSource: pipeline ${this.id} has no ${source.type} source to switch`,
+      );
+    }
+    // The virtual engine decodes nothing: the new description takes effect with the next frames.
+    return existing.id;
+  }
+
+  setSourcePosition(
+    sourceId: SourceId,
+    positionNs: number,
+    resetTime: boolean,
+    _appliedRate: number,
+    _stopPositionNs?: number,
+  ): void {
+    this.#usable("setSourcePosition");
+    this.#source("setSourcePosition", sourceId);
+    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/setSourcePosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
+      );
+    }
+    this.#sourceStartNs.set(sourceId, positionNs);
+    if (resetTime) {
+      this.#time.seek(positionNs);
+      this.#positionKnown = true;
+    }
+  }
+
+  renderFrame(): void {
+    this.#usable("renderFrame");
+    if (this.#state !== "Paused") this.#refuse("renderFrame", `is ${this.#state}, not Paused`);
+    const video = [...this.#sources.values()].find((s) => s.kind === "video");
+    const frame = video?.peek();
+    if (video === undefined || frame === undefined) return;
+    video.take();
+    this.#renderFrame(video, frame);
+    this.#refill();
   }
 
   removeSource(sourceId: SourceId): void {
     this.#usable("removeSource");
     this.#void(this.#source("removeSource", sourceId));
     this.#sources.delete(sourceId);
+    this.#sourceStartNs.delete(sourceId);
+    this.settings.forgetSource(sourceId);
     this.#dataChanged();
   }
 
@@ -135,6 +204,8 @@ export class VirtualPipeline implements Pipeline {
     this.#usable("play");
     this.#wantPlaying = true;
     if (this.#state === "Paused" && !this.#prerolling) this.#enterPlaying();
+    // At EndOfStream with data again (a flush and new frames): play it.
+    else if (this.#state === "EndOfStream" && !this.#allDrained()) this.#enterPlaying();
   }
 
   pause(): void {
@@ -186,6 +257,7 @@ export class VirtualPipeline implements Pipeline {
       source.flush();
     }
     this.#startNs = positionNs;
+    this.#sourceStartNs.clear();
     this.#time.seek(positionNs);
     this.#positionKnown = true;
     this.#setState("SeekDone");
@@ -204,7 +276,14 @@ export class VirtualPipeline implements Pipeline {
     const source = this.#source("flush", sourceId);
     this.#void(source);
     source.flush();
+    // Until new frames come, an empty queue is the flush, not a stall (the app refills it).
+    source.underflowReported = true;
     this.#emit(PipelineEvents.sourceFlushed, { pipelineId: this.id, sourceId });
+    // A flushed source has data to come: EndOfStream is over (Playing again if play was asked).
+    if (this.#state === "EndOfStream") {
+      if (this.#wantPlaying) this.#enterPlaying();
+      else this.#setState("Paused");
+    }
     this.#dataChanged();
   }
 
@@ -231,7 +310,7 @@ export class VirtualPipeline implements Pipeline {
     this.#usable("pushFrames");
     const source = this.#source("pushFrames", sourceId);
     if (source.eos) this.#refuse("pushFrames", `has source ${sourceId} at end of stream`);
-    source.enqueue(frames, this.#startNs);
+    source.enqueue(frames, this.#sourceStartNs.get(sourceId) ?? this.#startNs);
     source.requestPending = false;
     source.eos = endOfStream;
     if (source.queued > 0) source.underflowReported = false;
@@ -263,6 +342,11 @@ export class VirtualPipeline implements Pipeline {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.destroy();
+  }
+
+  heartbeat(): Promise<void> {
+    // Answered from the timer queue that drives the render passes.
+    return new Promise((resolve) => this.#clock.setTimer(0, resolve));
   }
 
   #usable(method: string): void {
@@ -309,6 +393,7 @@ export class VirtualPipeline implements Pipeline {
     this.#pass = undefined;
     this.#positionTimer?.cancel();
     this.#positionTimer = undefined;
+    this.#playbackInfo.stop();
   }
 
   /** After frames, end of stream, a flush or a removal: preroll, render, ask for more. */
@@ -362,6 +447,7 @@ export class VirtualPipeline implements Pipeline {
   }
 
   #startPositionTimer(): void {
+    this.#playbackInfo.start();
     const tick = () => {
       this.#positionTimer = this.#clock.setTimer(this.#tuning.positionIntervalMs, tick);
       this.#emit(PipelineEvents.position, { pipelineId: this.id, positionNs: this.getPosition() });
@@ -395,7 +481,7 @@ export class VirtualPipeline implements Pipeline {
     for (const source of this.#sources.values()) {
       wakeMs = Math.min(wakeMs, this.#renderSource(source));
     }
-    if ([...this.#sources.values()].every((s) => this.#drained(s))) {
+    if (this.#allDrained()) {
       this.#halt();
       this.#setState("EndOfStream");
       return;
@@ -443,6 +529,10 @@ export class VirtualPipeline implements Pipeline {
     source.underflowReported = true;
     this.#emit(PipelineEvents.bufferUnderflow, { pipelineId: this.id, sourceId: source.id });
     return Number.POSITIVE_INFINITY;
+  }
+
+  #allDrained(): boolean {
+    return [...this.#sources.values()].every((s) => this.#drained(s));
   }
 
   #drained(source: SourceRenderer): boolean {

@@ -190,6 +190,14 @@ export class WebAudioPlayer implements Disposable {
     this.destroy();
   }
 
+  /**
+   * Health check (SPEC 3 sequence 5): resolves once the timer queue that consumes the ring has
+   * gone round, so a wedged player never resolves it.
+   */
+  heartbeat(): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimer(0, resolve));
+  }
+
   #assertNotDestroyed(method: string): void {
     if (this.#destroyed)
       throw new RialtoError("INVALID_STATE", `${method}: player ${this.#id} is destroyed`);

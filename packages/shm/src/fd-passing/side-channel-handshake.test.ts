@@ -93,3 +93,40 @@ describe("side-channel handshake", () => {
     expect(() => acceptor.claim(new Uint8Array(4))).toThrow(/token is 4 bytes; expected 16/);
   });
 });
+
+describe("side-channel acceptor under a backlog flood", () => {
+  it("sweeps a full backlog of silent connections so that a client still gets through", () => {
+    using acceptor = SideChannelAcceptor.listen(sidePath(), { backlog: 8, maxPendingPerUid: 4 });
+    const silent: FdChannel[] = [];
+    // Fill the kernel's backlog with connections that never send their token.
+    for (;;) {
+      try {
+        silent.push(FdChannel.connect(sidePath()));
+      } catch (error) {
+        expect((error as ShmError).errno).toBe("EWOULDBLOCK");
+        break;
+      }
+    }
+    expect(() => connectSideChannel(sidePath())).toThrow(/EWOULDBLOCK/);
+    acceptor.sweep();
+    // Only the per-uid cap of them is kept; the backlog is empty again.
+    expect(acceptor.pendingCount).toBe(4);
+    const { channel, token } = connectSideChannel(sidePath());
+    using _channel = channel;
+    using claimed = acceptor.claim(token);
+    expect(claimed).toBeDefined();
+    // At the cap, a silent one was closed rather than the client's, which had sent its token.
+    expect(acceptor.pendingCount).toBe(3);
+    for (const connection of silent) connection.close();
+  });
+
+  it("drops connections whose peer hung up before sending a token", () => {
+    using acceptor = SideChannelAcceptor.listen(sidePath());
+    const before = openFdCount();
+    for (let i = 0; i < 10; i++) FdChannel.connect(sidePath()).close();
+    acceptor.sweep();
+    expect(acceptor.pendingCount).toBe(0);
+    expect(acceptor.droppedCount).toBe(10);
+    expect(openFdCount()).toBe(before);
+  });
+});

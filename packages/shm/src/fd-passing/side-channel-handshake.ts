@@ -34,6 +34,11 @@ export interface SideChannelAcceptorOptions extends FdListenerOptions {
   readonly pendingTimeoutMs?: number;
   /** Most unclaimed connections kept; the oldest are closed beyond it; default 64. */
   readonly maxPending?: number;
+  /**
+   * Most unclaimed connections kept per peer uid (SO_PEERCRED); beyond it that uid's oldest
+   * connection that has not sent its token goes first, then its oldest; default 16.
+   */
+  readonly maxPendingPerUid?: number;
   /** Monotonic clock in milliseconds; default `performance.now`. */
   readonly now?: () => number;
 }
@@ -41,6 +46,8 @@ export interface SideChannelAcceptorOptions extends FdListenerOptions {
 interface Pending {
   readonly channel: FdChannel;
   readonly since: number;
+  /** The peer's uid, or -1 when the kernel could not tell. */
+  readonly uid: number;
   /** Hex of the token record, once it has been read. */
   key?: string;
 }
@@ -50,7 +57,12 @@ interface Pending {
  * {@link FdListener} next to the data socket, plus the accepted channels keyed by their
  * token record. When a client presents a token on the data socket, call
  * {@link SideChannelAcceptor.claim}: the client sent the record first, so it is queued.
- * Connections nobody claims are closed after `pendingTimeoutMs` or beyond `maxPending`.
+ * Connections nobody claims are closed after `pendingTimeoutMs` or beyond `maxPending` (and
+ * `maxPendingPerUid` per peer uid).
+ *
+ * The listener is not watched by the event loop: call {@link SideChannelAcceptor.sweep} often
+ * (the session server does every 50 ms). Accepting only inside `claim` would let anyone who
+ * fills the kernel's backlog lock every later client out, because claims need a connection.
  */
 export class SideChannelAcceptor implements Disposable {
   readonly #listener: FdListener;
@@ -58,12 +70,15 @@ export class SideChannelAcceptor implements Disposable {
   #pending: Pending[] = [];
   readonly #timeoutMs: number;
   readonly #maxPending: number;
+  readonly #maxPendingPerUid: number;
   readonly #now: () => number;
+  #dropped = 0;
 
   private constructor(listener: FdListener, options: SideChannelAcceptorOptions) {
     this.#listener = listener;
     this.#timeoutMs = options.pendingTimeoutMs ?? 10_000;
     this.#maxPending = options.maxPending ?? 64;
+    this.#maxPendingPerUid = options.maxPendingPerUid ?? 16;
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -82,6 +97,27 @@ export class SideChannelAcceptor implements Disposable {
     return this.#pending.length;
   }
 
+  /** Unclaimed connections closed so far (timed out, over a cap, malformed, or hung up). */
+  get droppedCount(): number {
+    return this.#dropped;
+  }
+
+  /**
+   * Accepts every connection waiting in the kernel's backlog, reads the tokens that arrived,
+   * and closes connections that hung up, sent a bad first record, timed out, or exceed the
+   * per-uid or total cap. Cheap when nothing waits (one `accept4` that says EAGAIN).
+   */
+  sweep(): void {
+    const now = this.#now();
+    for (const channel of this.#listener.acceptPending()) {
+      this.#pending.push({ channel, since: now, uid: peerUid(channel) });
+    }
+    this.#pending = this.#pending.filter(
+      (pending) => this.#identify(pending) && this.#fresh(pending, now),
+    );
+    this.#enforceCaps();
+  }
+
   /**
    * Returns the channel whose first record equals `token` and hands its ownership to the
    * caller, or `undefined` when no such connection arrived (wrong token, or the client
@@ -94,20 +130,38 @@ export class SideChannelAcceptor implements Disposable {
         `handshake token is ${token.byteLength} bytes; expected ${HANDSHAKE_TOKEN_SIZE}`,
       );
     }
-    const now = this.#now();
-    for (const channel of this.#listener.acceptPending()) {
-      this.#pending.push({ channel, since: now });
-    }
-    this.#pending = this.#pending.filter(
-      (pending) => this.#identify(pending) && this.#fresh(pending, now),
-    );
+    this.sweep();
     const key = token.toHex();
     const index = this.#pending.findIndex((pending) => pending.key === key);
-    const found = index < 0 ? undefined : this.#pending.splice(index, 1)[0];
-    for (const excess of this.#pending.splice(0, this.#pending.length - this.#maxPending)) {
-      excess.channel.close();
+    return index < 0 ? undefined : this.#pending.splice(index, 1)[0]?.channel;
+  }
+
+  /** Closes what exceeds `maxPendingPerUid` per uid, then `maxPending` overall. */
+  #enforceCaps(): void {
+    const perUid = new Map<number, Pending[]>();
+    for (const pending of this.#pending) {
+      const list = perUid.get(pending.uid);
+      if (list === undefined) perUid.set(pending.uid, [pending]);
+      else list.push(pending);
     }
-    return found?.channel;
+    const evicted = new Set<Pending>();
+    for (const list of perUid.values()) {
+      const excess = list.length - this.#maxPendingPerUid;
+      if (excess <= 0) continue;
+      for (const pending of evictionOrder(list).slice(0, excess)) evicted.add(pending);
+    }
+    const kept = this.#pending.filter((pending) => !evicted.has(pending));
+    const excess = kept.length - this.#maxPending;
+    if (excess > 0)
+      for (const pending of evictionOrder(kept).slice(0, excess)) evicted.add(pending);
+    if (evicted.size === 0) return;
+    for (const pending of evicted) this.#drop(pending);
+    this.#pending = this.#pending.filter((pending) => !evicted.has(pending));
+  }
+
+  #drop(pending: Pending): void {
+    this.#dropped++;
+    pending.channel.close();
   }
 
   /** Closes the listener and every unclaimed connection. Idempotent. */
@@ -129,7 +183,7 @@ export class SideChannelAcceptor implements Disposable {
     try {
       record = pending.channel.receive();
     } catch {
-      pending.channel.close();
+      this.#drop(pending);
       return false;
     }
     if (record === undefined) return true;
@@ -137,7 +191,7 @@ export class SideChannelAcceptor implements Disposable {
     const duplicate = this.#pending.some((other) => other.key === key);
     if (record.fds.length > 0 || record.data.byteLength !== HANDSHAKE_TOKEN_SIZE || duplicate) {
       for (const fd of record.fds) closeFd(fd);
-      pending.channel.close();
+      this.#drop(pending);
       return false;
     }
     pending.key = key;
@@ -147,7 +201,28 @@ export class SideChannelAcceptor implements Disposable {
   /** Keeps a connection younger than the timeout; closes an older one. */
   #fresh(pending: Pending, now: number): boolean {
     if (now - pending.since < this.#timeoutMs) return true;
-    pending.channel.close();
+    this.#drop(pending);
     return false;
   }
+}
+
+/** The peer's uid (SO_PEERCRED), -1 when it cannot be read. */
+function peerUid(channel: FdChannel): number {
+  try {
+    return channel.peerCredentials().uid;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * The order in which connections are closed when over a cap: those that have not sent their
+ * token (a client sends it right after connecting, so these are stalled or hostile) oldest
+ * first, then the identified ones oldest first.
+ */
+function evictionOrder(list: readonly Pending[]): Pending[] {
+  return [
+    ...list.filter((pending) => pending.key === undefined),
+    ...list.filter((pending) => pending.key !== undefined),
+  ];
 }

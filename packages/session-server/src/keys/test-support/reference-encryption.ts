@@ -66,6 +66,8 @@ export function referenceEncrypt(plain: Uint8Array, options: ReferenceEncryption
     const blocks = Math.floor((end - start) / 16);
     for (let block = 0; block < blocks; block++) {
       if (skip !== 0 && block % (crypt + skip) >= crypt) continue;
+      // A last group of fewer than `crypt` blocks stays clear (Shaka Packager, ffmpeg).
+      if (skip !== 0 && block - (block % (crypt + skip)) + crypt > blocks) continue;
       const at = start + block * 16;
       const mixed = out.slice(at, at + 16).map((byte, i) => byte ^ (previous[i] ?? 0));
       previous = encrypt(mixed);

@@ -12,6 +12,8 @@ export interface DecodedOutput {
   poll(): number;
   /** Frames, bytes (0 when the sink cannot tell) and the checksum so far. */
   counters(): SinkCounters;
+  /** True once the sink got end of stream and everything before it; undefined: cannot tell. */
+  ended(): boolean | undefined;
 }
 
 const roundUp = (value: number, to: number) => Math.ceil(value / to) * to;
@@ -98,6 +100,10 @@ class AppSinkOutput implements DecodedOutput {
     return sample.bytes.byteLength;
   }
 
+  ended(): boolean {
+    return this.#gst.appSinkEnded(this.#appsink);
+  }
+
   counters(): SinkCounters {
     const counts = { renderedFrames: this.#frames, renderedBytes: this.#bytes };
     // digest() finalises a hasher; a copy keeps this one running.
@@ -125,6 +131,10 @@ class HandoffOutput implements DecodedOutput {
 
   counters(): SinkCounters {
     return { renderedFrames: this.#seen, renderedBytes: 0 };
+  }
+
+  ended(): undefined {
+    return undefined;
   }
 }
 

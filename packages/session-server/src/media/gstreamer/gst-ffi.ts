@@ -119,6 +119,7 @@ function bind() {
     gst_app_src_get_current_level_buffers: { args: ["ptr"], returns: "u64" },
     gst_app_src_set_callbacks: { args: ["ptr", "ptr", "ptr", "ptr"], returns: "void" },
     gst_app_sink_try_pull_sample: { args: ["ptr", "u64"], returns: "ptr" },
+    gst_app_sink_is_eos: { args: ["ptr"], returns: "i32" },
   });
   const gobject = open(LIBRARIES.gobject, {
     g_signal_connect_data: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "i32"], returns: "u64" },
@@ -561,7 +562,10 @@ export class GstLibrary {
     return value < 0n ? undefined : Number(value);
   }
 
-  /** A flushing, accurate seek to `positionNs` at `rate`; false when refused. */
+  /**
+   * A flushing, accurate seek of a pipeline (or of one appsrc alone) to `positionNs` at `rate`;
+   * false when refused.
+   */
   seek(element: Pointer, positionNs: number, rate: number): boolean {
     return (
       this.#c.gst_element_seek(
@@ -591,6 +595,11 @@ export class GstLibrary {
         0n,
       ) !== 0
     );
+  }
+
+  /** Whether an appsink got end of stream and has no sample left to pull. */
+  appSinkEnded(appsink: Pointer): boolean {
+    return this.#c.gst_app_sink_is_eos(appsink) !== 0;
   }
 
   /**

@@ -32,11 +32,21 @@ const REQUIRED_ELEMENTS: readonly [string, string][] = [
   ["identity", "libgstreamer1.0-0"],
 ];
 
+/** The SPEC 9.2 properties the GStreamer engine acts on (the others are only recorded). */
+const GSTREAMER_PROPERTIES: Readonly<Record<"audio" | "video" | "subtitle", readonly string[]>> = {
+  audio: ["volume", "mute", "sync"],
+  video: ["sync"],
+  subtitle: [],
+};
+
 /**
- * Sinks `autovideosink` must never try: probing dfbvideosink (DirectFB, gstreamer1.0-plugins-bad)
- * on a machine without a framebuffer console crashes the process (seen on Debian 12, headless).
+ * Sinks `autovideosink` must never try. Probing dfbvideosink (DirectFB, gstreamer1.0-plugins-bad)
+ * on a machine without a framebuffer console crashes the process (seen on Debian 12, headless);
+ * probing kmssink where there is no usable DRM device blocks the session server's thread for
+ * 1.6-2.5 s (autodetect tries each candidate synchronously in the state change). A device that
+ * renders through KMS names it in `playback.videoSink` instead.
  */
-const UNSAFE_AUTOPLUG = ["dfbvideosink"];
+const UNSAFE_AUTOPLUG = ["dfbvideosink", "kmssink"];
 
 /**
  * Loads GStreamer and checks the elements every pipeline needs; throws `NOT_FOUND` naming the
@@ -84,6 +94,8 @@ export function createGstreamerEngine(options: GstreamerEngineOptions = {}): Med
     getSupportedMimeTypes: (sourceType) =>
       sourceType === "subtitle" ? [] : decodableMimeTypes(hasElement, sourceType),
     isMimeTypeSupported: (mimeType) => isDecodable(mimeType, hasElement),
+    getSupportedProperties: (sourceType, names) =>
+      names.filter((name) => GSTREAMER_PROPERTIES[sourceType].includes(name)),
   };
 }
 

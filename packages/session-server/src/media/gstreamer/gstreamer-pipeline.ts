@@ -17,6 +17,8 @@ import type { MediaFrame } from "@rialto/shm";
 import { clearBytes, type FrameFailure } from "../clear-bytes.ts";
 import type { ClockTimer, MediaClock } from "../media-clock.ts";
 import type { CreatePipelineOptions, Pipeline } from "../media-engine.ts";
+import { PipelineSettings } from "../pipeline-settings.ts";
+import { PlaybackInfoTimer } from "../playback-info-timer.ts";
 import { PLAYING_FRAME_COUNT, PREROLL_FRAME_COUNT } from "../virtual-pipeline.ts";
 import { VolumeRamp } from "../volume-ramp.ts";
 import { ContactSheet } from "./contact-sheet.ts";
@@ -42,6 +44,10 @@ export const DEFAULT_GSTREAMER_TUNING: GstreamerTuning = Object.freeze({
   positionIntervalMs: 250,
 });
 
+/** The poll interval while a first frame is awaited, ms, for at most STARTING_WINDOW_MS. */
+const STARTING_POLL_MS = 1;
+const STARTING_WINDOW_MS = 250;
+
 /** Longest message of a `playbackError` event (its wire limit). */
 const MAX_ERROR_MESSAGE = 1024;
 
@@ -55,6 +61,8 @@ interface GstSource {
   output?: DecodedOutput;
   /** The `volume` element of an audio source. */
   volume?: Pointer;
+  /** The appsink of the source (null and checksum sinks), for its `sync` property. */
+  appsink?: Pointer;
   requestPending: boolean;
   eos: boolean;
   firstFrameSent: boolean;
@@ -100,6 +108,15 @@ export class GstreamerPipeline implements Pipeline {
   #prerolling = false;
   #wantPlaying = false;
   #failed = false;
+  /**
+   * After a flush at EndOfStream the bin will not post EOS again (until a flushing seek): the
+   * end is then seen when every source ended and every sink drained it.
+   */
+  #eosFromSinks = false;
+  /** Until when a first frame is polled for every millisecond (see `#schedulePoll`). */
+  #startingUntilMs = 0;
+  /** Health-check pings waiting for the poll loop to go round. */
+  readonly #heartbeats: (() => void)[] = [];
   #destroyed = false;
   #rate = 1;
   /** The rate GStreamer plays at (seeks carry `#rate`, so they apply it too). */
@@ -111,6 +128,10 @@ export class GstreamerPipeline implements Pipeline {
   #muted = false;
   #loaded: Omit<LoadParams, "pipelineId"> | undefined;
   readonly #sheet: ContactSheet | undefined;
+  readonly #playbackInfo: PlaybackInfoTimer;
+  readonly settings = new PipelineSettings((name) => {
+    if (name === "sync") this.#applySync();
+  });
 
   constructor(options: CreatePipelineOptions, deps: GstreamerPipelineDeps) {
     this.id = options.pipelineId;
@@ -120,6 +141,13 @@ export class GstreamerPipeline implements Pipeline {
     this.#tuning = deps.tuning;
     this.#volume = new VolumeRamp(deps.clock);
     this.#sheet = deps.snapshotPath === undefined ? undefined : new ContactSheet(deps.snapshotPath);
+    this.#playbackInfo = new PlaybackInfoTimer(deps.clock, () =>
+      this.#emit(PipelineEvents.playbackInfo, {
+        pipelineId: this.id,
+        currentPositionNs: this.getPosition(),
+        volume: this.#volume.current(),
+      }),
+    );
   }
 
   get state(): PlaybackState {
@@ -183,6 +211,56 @@ export class GstreamerPipeline implements Pipeline {
     this.#sources.delete(sourceId);
   }
 
+  switchSource(source: MediaSource): SourceId {
+    this.#usable("switchSource");
+    const existing = [...this.#sources.values()].find((s) => s.kind === source.type);
+    if (existing === undefined) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `pipeline/switchSource: pipeline ${this.id} has no ${source.type} source to switch`,
+      );
+    }
+    const plan = planSource(source, (factory) => this.#gst.hasElement(factory));
+    if (plan.decoder !== existing.plan.decoder) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `pipeline/switchSource: the GStreamer engine cannot yet replace ${existing.plan.decoder} with ${plan.decoder} in a built pipeline ("${existing.source.mimeType}" → "${source.mimeType}")`,
+      );
+    }
+    // Same decoder: new caps (codec data, rate, channels) on the appsrc.
+    if (existing.appsrc !== undefined) this.#gst.setAppSrcCaps(existing.appsrc, plan.caps);
+    return existing.id;
+  }
+
+  setSourcePosition(
+    sourceId: SourceId,
+    positionNs: number,
+    resetTime: boolean,
+    appliedRate: number,
+    _stopPositionNs?: number,
+  ): void {
+    this.#usable("setSourcePosition");
+    const source = this.#source("setSourcePosition", sourceId);
+    if (!Number.isSafeInteger(positionNs) || positionNs < 0) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `pipeline/setSourcePosition: position ${describeValue(positionNs)} ns is not a non-negative integer`,
+      );
+    }
+    // A flushing seek of this appsrc alone: its new segment starts at the position (earlier
+    // frames are decoded but clipped); it also ends an end of stream.
+    if (source.appsrc !== undefined) this.#gst.seek(source.appsrc, positionNs, appliedRate);
+    source.eos = false;
+    source.pushedEndNs = positionNs;
+    if (resetTime) this.#lastPositionNs = positionNs;
+  }
+
+  renderFrame(): void {
+    this.#usable("renderFrame");
+    // A paused GStreamer pipeline has already rendered its preroll frame on the video sink.
+    if (this.#state !== "Paused") this.#refuse("renderFrame", `is ${this.#state}, not Paused`);
+  }
+
   allSourcesAttached(): void {
     this.#usable("allSourcesAttached");
     if (this.#pipeline !== undefined) this.#refuse("allSourcesAttached", "was already told so");
@@ -199,7 +277,9 @@ export class GstreamerPipeline implements Pipeline {
     this.#wantPlaying = true;
     if (this.#pipeline === undefined || this.#prerolling || this.#failed) return;
     if (this.#state === "Paused" || this.#state === "EndOfStream") {
+      this.#startingUntilMs = this.#clock.now() + STARTING_WINDOW_MS;
       this.#setGstState(GstState.Playing);
+      this.#schedulePoll();
     }
   }
 
@@ -246,6 +326,8 @@ export class GstreamerPipeline implements Pipeline {
     if (pipeline === undefined) this.#refuse("setPosition", "has not had allSourcesAttached");
     this.#stopPositionTimer();
     this.#setState("Seeking");
+    // A flushing seek resets the bin's EOS: it posts the next one itself.
+    this.#eosFromSinks = false;
     for (const source of this.#sources.values()) {
       this.#void(source);
       source.eos = false;
@@ -263,6 +345,7 @@ export class GstreamerPipeline implements Pipeline {
     this.#setState("SeekDone");
     this.#emit(PipelineEvents.position, { pipelineId: this.id, positionNs });
     this.#prerolling = true;
+    this.#startingUntilMs = this.#clock.now() + STARTING_WINDOW_MS;
     this.#refill();
     this.#schedulePoll();
   }
@@ -280,11 +363,24 @@ export class GstreamerPipeline implements Pipeline {
     this.#usable("flush");
     const source = this.#source("flush", sourceId);
     this.#void(source);
-    if (source.appsrc !== undefined) this.#gst.flush(source.appsrc, resetTime);
+    if (source.appsrc !== undefined) {
+      // An appsrc that ended refuses data until it is seeked; a flushing seek of that appsrc
+      // alone is its flush then (from 0 with resetTime, else from the playhead).
+      if (source.eos) this.#gst.seek(source.appsrc, resetTime ? 0 : this.getPosition(), this.#rate);
+      else this.#gst.flush(source.appsrc, resetTime);
+    }
     source.eos = false;
     source.firstFrameSent = false;
-    source.underflowReported = false;
+    // Until new frames come, an empty appsrc is the flush, not a stall (the app refills it).
+    source.underflowReported = true;
     this.#emit(PipelineEvents.sourceFlushed, { pipelineId: this.id, sourceId });
+    // The flushed branch has data to come: EndOfStream is over (GStreamer stayed in PLAYING).
+    // The bin posts EOS once per flushing seek, so the next end is read from the sinks.
+    if (this.#state === "EndOfStream") {
+      this.#eosFromSinks = true;
+      this.#setState("Playing");
+      this.#startPositionTimer();
+    }
     this.#refill();
   }
 
@@ -358,6 +454,14 @@ export class GstreamerPipeline implements Pipeline {
     this.destroy();
   }
 
+  heartbeat(): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    // Answered by the poll loop that drives the pipeline, or by the clock while there is none.
+    if (this.#poll === undefined) this.#clock.setTimer(0, resolve);
+    else this.#heartbeats.push(resolve);
+    return promise;
+  }
+
   /** Builds the GstPipeline for the attached sources and takes references to its elements. */
   #build(): void {
     const playback = this.#options.playback;
@@ -378,6 +482,7 @@ export class GstreamerPipeline implements Pipeline {
         const output = this.#gst.child(pipeline, outputName);
         // The pipeline keeps its elements alive; the output only reads through the pointer.
         this.#gst.unref(output);
+        if (playback.sink !== "device") source.appsink = output;
         source.output = createDecodedOutput(
           this.#gst,
           playback.sink,
@@ -393,6 +498,7 @@ export class GstreamerPipeline implements Pipeline {
       }
       this.#applyVolume();
       this.#applyMute();
+      this.#applySync();
     } catch (error) {
       this.#teardown();
       throw error;
@@ -419,6 +525,7 @@ export class GstreamerPipeline implements Pipeline {
       source.appsrc = undefined;
       source.output = undefined;
       source.volume = undefined;
+      source.appsink = undefined;
     }
     if (this.#bus !== undefined) this.#gst.unref(this.#bus);
     this.#bus = undefined;
@@ -501,8 +608,18 @@ export class GstreamerPipeline implements Pipeline {
       this.#state === "Playing" ||
       this.#state === "Seeking" ||
       this.#state === "SeekDone" ||
+      (this.#wantPlaying && this.#state === "Paused") ||
       this.#volume.ramping;
-    const delayMs = busy ? this.#tuning.pollIntervalMs : this.#tuning.idlePollIntervalMs;
+    // Waiting for a first frame (after play, a seek, the first preroll), each poll may be the one
+    // that sees it: poll every millisecond then, for a bounded time.
+    const starting =
+      this.#clock.now() < this.#startingUntilMs &&
+      [...this.#sources.values()].some((s) => !s.firstFrameSent && !s.eos);
+    const delayMs = starting
+      ? STARTING_POLL_MS
+      : busy
+        ? this.#tuning.pollIntervalMs
+        : this.#tuning.idlePollIntervalMs;
     this.#poll?.cancel();
     this.#poll = this.#clock.setTimer(delayMs, () => {
       this.#poll = undefined;
@@ -514,10 +631,12 @@ export class GstreamerPipeline implements Pipeline {
     if (this.#destroyed || this.#pipeline === undefined || this.#state === "Stopped") return;
     this.#drainBus();
     this.#drainOutputs();
+    if (this.#eosFromSinks && this.#state === "Playing" && this.#sinksEnded()) this.#endOfStream();
     this.#applyVolume();
     this.#refill();
     this.#checkUnderflow();
     this.#schedulePoll();
+    for (const answer of this.#heartbeats.splice(0)) answer();
   }
 
   #drainBus(): void {
@@ -537,11 +656,7 @@ export class GstreamerPipeline implements Pipeline {
         return;
       case "eos":
         if (this.#failed || this.#prerolling) return;
-        this.#drainOutputs();
-        this.#stopPositionTimer();
-        this.#lastPositionNs = Math.max(this.#lastPositionNs, this.getPosition());
-        this.#writeSheet();
-        this.#setState("EndOfStream");
+        this.#endOfStream();
         return;
       case "async-done":
         if (!this.#prerolling || this.#failed) return;
@@ -571,6 +686,19 @@ export class GstreamerPipeline implements Pipeline {
         return;
       }
     }
+  }
+
+  #endOfStream(): void {
+    this.#drainOutputs();
+    this.#stopPositionTimer();
+    this.#lastPositionNs = Math.max(this.#lastPositionNs, this.getPosition());
+    this.#writeSheet();
+    this.#setState("EndOfStream");
+  }
+
+  /** Every source ended and its sink drained it (device sinks cannot tell: never). */
+  #sinksEnded(): boolean {
+    return [...this.#sources.values()].every((s) => s.eos && s.output?.ended() === true);
   }
 
   /** The first ERROR wins: `playbackError`, then `Failure`; what follows is ignored. */
@@ -606,10 +734,14 @@ export class GstreamerPipeline implements Pipeline {
   #refill(): void {
     if (this.#pipeline === undefined || this.#destroyed || this.#failed) return;
     if (this.#state === "Stopped" || this.#state === "Seeking") return;
-    const frameCount = this.#state === "Playing" ? PLAYING_FRAME_COUNT : PREROLL_FRAME_COUNT;
+    const playing = this.#state === "Playing";
+    const frameCount = playing ? PLAYING_FRAME_COUNT : PREROLL_FRAME_COUNT;
+    // Playing, up to two requests' worth stay queued: the next request goes out as soon as one
+    // is pushed, so feeding is paced by the app's answers, not by the poll (bench/gst-playback).
+    const lowWater = playing ? 2 * PLAYING_FRAME_COUNT : PREROLL_FRAME_COUNT;
     for (const source of this.#sources.values()) {
       if (source.requestPending || source.eos || source.appsrc === undefined) continue;
-      if (this.#gst.queuedBuffers(source.appsrc) >= frameCount) continue;
+      if (this.#gst.queuedBuffers(source.appsrc) >= lowWater) continue;
       source.requestPending = true;
       this.#options.listener.needData({ sourceId: source.id, kind: source.kind, frameCount });
     }
@@ -645,6 +777,14 @@ export class GstreamerPipeline implements Pipeline {
     if (!this.#gst.instantRate(pipeline, this.#rate)) this.setPosition(this.getPosition());
   }
 
+  /** `settings.sync` false: the appsinks stop syncing to the clock (as fast as decoded). */
+  #applySync(): void {
+    const sync = this.settings.get("sync") && this.#options.playback.clock === "realtime";
+    for (const source of this.#sources.values()) {
+      if (source.appsink !== undefined) this.#gst.setProperty(source.appsink, "sync", String(sync));
+    }
+  }
+
   #applyVolume(): void {
     const volume = this.#volume.current();
     if (volume === this.#appliedVolume && this.#pipeline !== undefined) return;
@@ -664,6 +804,7 @@ export class GstreamerPipeline implements Pipeline {
 
   #startPositionTimer(): void {
     this.#stopPositionTimer();
+    this.#playbackInfo.start();
     const tick = () => {
       this.#positionTimer = this.#clock.setTimer(this.#tuning.positionIntervalMs, tick);
       this.#emit(PipelineEvents.position, { pipelineId: this.id, positionNs: this.getPosition() });
@@ -674,11 +815,14 @@ export class GstreamerPipeline implements Pipeline {
   #stopPositionTimer(): void {
     this.#positionTimer?.cancel();
     this.#positionTimer = undefined;
+    this.#playbackInfo.stop();
   }
 
   #halt(): void {
     this.#poll?.cancel();
     this.#poll = undefined;
+    // No loop goes round any more: nothing of it can be wedged.
+    for (const answer of this.#heartbeats.splice(0)) answer();
     this.#stopPositionTimer();
   }
 
