@@ -20,7 +20,7 @@ import {
 } from "./checksum-report.ts";
 import { ClearKeyLicense } from "./clearkey-license.ts";
 import type { ClipPlayer, SourceOutcome } from "./clip-player.ts";
-import { loadDecodedReference } from "./decoded-reference.ts";
+import { type DecodedReference, loadDecodedReference } from "./decoded-reference.ts";
 import { DemoApp, STEP_TIMEOUT_MS } from "./demo-app-session.ts";
 import type { DemoOptions } from "./demo-options.ts";
 import { type EncryptedClip, loadEncryptedClip } from "./encrypted-clip.ts";
@@ -67,6 +67,23 @@ export interface DemoMedia {
     readonly phrase: string;
     readonly expected?: ReadonlyMap<number, ExpectedTrack>;
   };
+}
+
+/**
+ * What a decoder must output for the media played: from its clear original when there is one
+ * (the bundled encrypted clip, `--clear`), else from the file itself unless it is encrypted
+ * (ffmpeg cannot decrypt every layout, e.g. DASH segments with subsamples); `null` when there is
+ * no reference (only frame counts are checked then).
+ */
+async function decodedReferenceOf(
+  media: DemoMedia,
+  options: DemoOptions,
+): Promise<DecodedReference | null> {
+  const clear =
+    media.bundledClip?.clearPath ??
+    options.clearFile ??
+    (media.encrypted === undefined ? media.path : undefined);
+  return clear === undefined ? null : ((await loadDecodedReference(clear)) ?? null);
 }
 
 /**
@@ -194,11 +211,7 @@ export async function runDemo(
   };
   // A decoding engine is checked against what ffmpeg decodes, not against the compressed samples.
   const decoded =
-    options.engine === "gstreamer"
-      ? ((await loadDecodedReference(
-          media.bundledClip?.clearPath ?? options.clearFile ?? media.path,
-        )) ?? null)
-      : undefined;
+    options.engine === "gstreamer" ? await decodedReferenceOf(media, options) : undefined;
   await using manager = new ServerManager({
     logLevel: "warn",
     sessionServerCommand: sessionServerCommand(),

@@ -53,16 +53,37 @@ const aac: CodecEntry = {
   decoders: [{ element: "avdec_aac", debian: LIBAV }],
 };
 
+/**
+ * Opus caps from an OpusHead (RFC 7845 5.1: channels at byte 9, mapping family at 18, then the
+ * stream and coupled counts and the channel mapping): the fields opusdec reads from caps.
+ * Without one the stream is taken as mapping family 0 (mono or stereo), as Rialto does.
+ */
+function opusCaps(source: MediaSource, hex: string | undefined): string {
+  const head = hex === undefined ? undefined : Buffer.from(hex, "hex");
+  if (head === undefined || head.byteLength < 19 || head.toString("latin1", 0, 8) !== "OpusHead") {
+    return `audio/x-opus,channel-mapping-family=(int)0${audioFields(source)}`;
+  }
+  const channels = head[9] ?? 0;
+  const family = head[18] ?? 0;
+  const fields = [`channel-mapping-family=(int)${family}`, `channels=(int)${channels}`];
+  if (family !== 0 && head.byteLength >= 21 + channels) {
+    const mapping = [...head.subarray(21, 21 + channels)].join(",");
+    fields.push(
+      `stream-count=(int)${head[19]}`,
+      `coupled-count=(int)${head[20]}`,
+      `channel-mapping=(int)<${mapping}>`,
+    );
+  }
+  return `audio/x-opus,rate=(int)48000,${fields.join(",")}`;
+}
+
 const opus: CodecEntry = {
   kind: "audio",
-  // Without an OpusHead the stream is taken as mapping family 0 (mono or stereo), as Rialto does.
-  caps: (source, hex) =>
-    hex === undefined
-      ? `audio/x-opus,channel-mapping-family=(int)0${audioFields(source)}`
-      : `audio/x-opus,streamheader=(buffer)<${hex}>${audioFields(source)}`,
+  caps: opusCaps,
+  // libav's decoder first: the one ffmpeg uses, so its output can be checked against ffmpeg's.
   decoders: [
-    { element: "opusdec", debian: BASE },
     { element: "avdec_opus", debian: LIBAV },
+    { element: "opusdec", debian: BASE },
   ],
 };
 
