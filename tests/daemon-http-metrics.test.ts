@@ -65,7 +65,7 @@ describe("rialto-server-manager --http: /metrics (parsed with a Prometheus text 
     expect(fell).toEqual([]);
   });
 
-  it("exports a playing app's frames, bytes and position per pipeline, equal to the file's samples at the end", async () => {
+  it("exports a playing app's frames, bytes and position per pipeline, equal to the file's presented samples at the end", async () => {
     // Given: an Active app on the virtual engine in freerun, with the web monitor.
     await using h = await startHttpDaemon();
     expect((await h.d.ctl("start", "player", "--active", "--clock", "freerun")).exitCode).toBe(0);
@@ -77,9 +77,10 @@ describe("rialto-server-manager --http: /metrics (parsed with a Prometheus text 
     await player.play();
     expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
 
-    // Then: the session server's report reaches /metrics: every sample of the file rendered.
-    const videoSamples = DEMO_CLIP_TRACKS.find((t) => t.type === "video")?.samples;
-    const audioSamples = DEMO_CLIP_TRACKS.find((t) => t.type === "audio")?.samples;
+    // Then: the session server's report reaches /metrics: every sample ffprobe says the file
+    // presents rendered (the AAC priming packet before 0 is fed and clipped).
+    const videoSamples = DEMO_CLIP_TRACKS.find((t) => t.type === "video")?.presentedSamples;
+    const audioSamples = DEMO_CLIP_TRACKS.find((t) => t.type === "audio")?.presentedSamples;
     const pipeline = String(player.pipeline.id);
     const labels = (kind: string) => ({ app: "player", pipeline, kind });
     const scraped = await waitFor("the final frame counts in /metrics", async () => {
