@@ -22,15 +22,19 @@ export const DECODED_GOLDEN_PATH = join(import.meta.dir, "..", "media", "decoded
 
 const FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-ignore_editlist", "1", "-i"];
 
-/** What ffmpeg decodes from the first stream of a kind: SHA-256 and frame count, or undefined. */
+/**
+ * What ffmpeg decodes from one track (by its MP4 track id, ffmpeg's stream id): SHA-256 and
+ * frame count, or undefined.
+ */
 async function ffmpegDecoding(
   path: string,
   stream: "v" | "a",
+  trackId: number,
 ): Promise<DecodedTrackReference | undefined> {
   // Every decoded frame as it is (no frame-rate conversion), as the GStreamer engine hashes it.
   const output =
     stream === "v" ? ["-pix_fmt", "yuv420p", "-fps_mode", "passthrough"] : ["-c:a", "pcm_f32le"];
-  const map = ["-map", `0:${stream}:0`];
+  const map = ["-map", `0:i:${trackId}`];
   const raw = Bun.spawn(
     [...FFMPEG, path, ...map, ...output, "-f", stream === "v" ? "rawvideo" : "f32le", "-"],
     {
@@ -50,12 +54,21 @@ async function ffmpegDecoding(
   return ok && frames > 0 ? { frames, sha256: hasher.digest("hex") } : undefined;
 }
 
+/** The MP4 track ids of the tracks played, per kind. */
+export interface PlayedTracks {
+  readonly video?: number;
+  readonly audio?: number;
+}
+
 /**
  * The decoded reference for `path`: the committed golden values for the bundled clip (and the
- * encrypted clip, whose clear twin it is); for any other file, ffmpeg's own decoding when
- * ffmpeg is on PATH, else undefined.
+ * encrypted clip, whose clear twin it is); for any other file, ffmpeg's own decoding of the
+ * tracks played when ffmpeg is on PATH, else undefined.
  */
-export async function loadDecodedReference(path: string): Promise<DecodedReference | undefined> {
+export async function loadDecodedReference(
+  path: string,
+  tracks: PlayedTracks,
+): Promise<DecodedReference | undefined> {
   if (path === DEMO_CLIP_PATH) {
     const golden = (await Bun.file(DECODED_GOLDEN_PATH).json()) as {
       video: DecodedTrackReference;
@@ -64,6 +77,9 @@ export async function loadDecodedReference(path: string): Promise<DecodedReferen
     return { source: "golden", video: golden.video, audio: golden.audio };
   }
   if (Bun.which("ffmpeg") === null) return undefined;
-  const [video, audio] = await Promise.all([ffmpegDecoding(path, "v"), ffmpegDecoding(path, "a")]);
+  const [video, audio] = await Promise.all([
+    tracks.video === undefined ? undefined : ffmpegDecoding(path, "v", tracks.video),
+    tracks.audio === undefined ? undefined : ffmpegDecoding(path, "a", tracks.audio),
+  ]);
   return { source: "ffmpeg", video, audio };
 }

@@ -83,7 +83,10 @@ async function decodedReferenceOf(
     media.bundledClip?.clearPath ??
     options.clearFile ??
     (media.encrypted === undefined ? media.path : undefined);
-  return clear === undefined ? null : ((await loadDecodedReference(clear)) ?? null);
+  if (clear === undefined) return null;
+  const idOf = (type: "audio" | "video") => media.movie.tracks.find((t) => t.type === type)?.id;
+  const tracks = { video: idOf("video"), audio: idOf("audio") };
+  return (await loadDecodedReference(clear, tracks)) ?? null;
 }
 
 /**

@@ -74,7 +74,8 @@ function opusCaps(source: MediaSource, hex: string | undefined): string {
       `channel-mapping=(int)<${mapping}>`,
     );
   }
-  return `audio/x-opus,rate=(int)48000,${fields.join(",")}`;
+  // The OpusHead itself too: libav's decoder takes it as extradata (pre-skip included).
+  return `audio/x-opus,rate=(int)48000,${fields.join(",")}${codecData(hex)}`;
 }
 
 const opus: CodecEntry = {
