@@ -22,9 +22,13 @@ const child = Bun.spawn(
 let passed = 0;
 let failed = 0;
 let errors = 0;
-/** GStreamer tests skipped on a machine without GStreamer, and the line that says how to get it. */
-let gstreamerSkipped = 0;
-let gstreamerHint = "";
+/**
+ * Tests skipped on a machine without what they need (GStreamer, Chromium), per tag of their skip
+ * line (`tests/support/optional-suite.ts`), and the hint that says how to get it.
+ */
+const skippedByTag = new Map<string, { count: number; hint: string }>();
+/** How each tag is named in the report. */
+const TAG_NAMES: Record<string, string> = { gstreamer: "GStreamer", chromium: "Chromium" };
 
 async function pump(stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream): Promise<void> {
   let pending = "";
@@ -43,10 +47,13 @@ async function pump(stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream
 function count(line: string): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
   const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
-  const skipped = /\[gstreamer\] (\d+) tests skipped \((.*)\); to run them: (.*)$/.exec(plain);
+  const skipped = /\[([a-z]+)\] (\d+) tests skipped \((.*)\); to run them: (.*)$/.exec(plain);
   if (skipped !== null) {
-    gstreamerSkipped += Number(skipped[1]);
-    gstreamerHint = `${skipped[2]}; to run them: ${skipped[3]}`;
+    const tag = skipped[1] ?? "";
+    const entry = skippedByTag.get(tag) ?? { count: 0, hint: "" };
+    entry.count += Number(skipped[2]);
+    entry.hint = `${skipped[3]}; to run them: ${skipped[4]}`;
+    skippedByTag.set(tag, entry);
     return;
   }
   const match = /^\S+:test:\s+(\d+) (pass|fail|error)s?\s*$/.exec(plain);
@@ -61,8 +68,8 @@ await Promise.all([pump(child.stdout, process.stdout), pump(child.stderr, proces
 const exitCode = await child.exited;
 // A crashed runner or a load error counts as a failure even when no "fail" line says so.
 if (exitCode !== 0 && failed === 0) failed = Math.max(1, errors);
-if (gstreamerSkipped > 0) {
-  console.log(`${gstreamerSkipped} GStreamer tests skipped: ${gstreamerHint}`);
+for (const [tag, { count, hint }] of skippedByTag) {
+  console.log(`${count} ${TAG_NAMES[tag] ?? tag} tests skipped: ${hint}`);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(exitCode === 0 && failed === 0 ? 0 : 1);

@@ -113,13 +113,16 @@ export interface TestMonitor extends AsyncDisposable {
 }
 
 /**
- * Starts the daemon (with `env` added to its environment) and waits until its control socket
- * accepts connections. Disposing closes the
+ * Starts the daemon (with `env` added to its environment and `extraArgs` after the test's own
+ * arguments) and waits until its control socket accepts connections. Disposing closes the
  * monitors, stops the daemon with SIGTERM, kills what the test started if it still runs, checks
  * that every process (the daemon's session servers included) is gone and that no socket file is
  * left, then removes the runtime dir.
  */
-export async function startTestDaemon(env: Record<string, string> = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  env: Record<string, string> = {},
+  extraArgs: readonly string[] = [],
+): Promise<TestDaemon> {
   const runtimeDir = mkdtempSync("/tmp/rsd-");
   const controlSocket = `${runtimeDir}/control.sock`;
   const daemon = startProcess(
@@ -136,6 +139,7 @@ export async function startTestDaemon(env: Record<string, string> = {}): Promise
       "10000",
       "--session-server-command",
       JSON.stringify(REAL_SESSION_SERVER),
+      ...extraArgs,
     ],
     env,
   );

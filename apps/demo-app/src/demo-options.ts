@@ -29,6 +29,11 @@ export interface DemoOptions {
   readonly sink: "checksum" | "device";
   /** With the GStreamer engine: write a PNG contact sheet of decoded video frames here. */
   readonly snapshot: string | undefined;
+  /**
+   * Serve the server manager's web monitor (`/`, `/metrics`, `/api/*`) on 127.0.0.1 at this port
+   * while the demo runs (0: a free port); undefined: no web monitor.
+   */
+  readonly monitorHttpPort?: number;
   /** Print the usage and exit. */
   readonly help: boolean;
 }
@@ -37,6 +42,7 @@ export interface DemoOptions {
 export const DEMO_USAGE = `usage: bun apps/demo-app/src/main.ts [--fast] [--switch] [--audio-track N] [--video-track N]
           [--file PATH [--key KID:KEY]... [--keys FILE] [--clear FILE] | --encrypted]
           [--engine virtual|gstreamer] [--sink checksum|device] [--snapshot PATH]
+          [--monitor-http PORT]
 
 Plays an MP4 (H.264 / H.265 / AAC / Opus / AC-3 / E-AC-3, clear or CENC cenc / cbcs) through a
 server manager, a session server and the client library, in real time, and checks what was
@@ -66,6 +72,9 @@ against what ffmpeg decodes from the file on the GStreamer engine.
   --sink S      checksum (default) or device: the platform's video and audio sinks (a window
                 and the sound card; GStreamer engine only), checked by frame counts
   --snapshot P  GStreamer engine: write a PNG contact sheet of decoded video frames to P
+  --monitor-http PORT
+                serve the in-process server manager's web monitor on 127.0.0.1:PORT while
+                the demo runs (0 picks a free port; the address is printed)
   --help        this text`;
 
 /**
@@ -85,6 +94,7 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
     keys: string[];
     keysFile?: string;
     clearFile?: string;
+    monitorHttpPort?: number;
   } = { keys: [] };
   let engine: DemoOptions["engine"] = "virtual";
   let sink: DemoOptions["sink"] = "checksum";
@@ -116,11 +126,17 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
     }
     return id;
   };
+  const port = (name: string, value: string): number => {
+    if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
+      throw new RialtoError("INVALID_ARGUMENT", `${name} "${value}" is not a port 0 .. 65535`);
+    }
+    return Number(value);
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const flag = arg.split("=")[0] as string;
     const valued = ["--audio-track", "--video-track", "--key", "--keys", "--clear"];
-    if ([...valued, "--engine", "--sink", "--snapshot"].includes(flag)) {
+    if ([...valued, "--engine", "--sink", "--snapshot", "--monitor-http"].includes(flag)) {
       const value = flagValue(i, flag);
       if (arg === flag) i++;
       if (flag === "--engine") engine = oneOf(flag, value, ["virtual", "gstreamer"] as const);
@@ -130,6 +146,7 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
       else if (flag === "--video-track") extra.videoTrack = trackId(flag, value);
       else if (flag === "--key") extra.keys.push(value);
       else if (flag === "--keys") extra.keysFile = value;
+      else if (flag === "--monitor-http") extra.monitorHttpPort = port(flag, value);
       else extra.clearFile = value;
       continue;
     }

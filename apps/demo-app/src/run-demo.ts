@@ -1,6 +1,10 @@
 import { relative, resolve } from "node:path";
 import { type AppConfig, RialtoError } from "@rialto/protocol";
-import { defaultSessionServerCommand, ServerManager } from "@rialto/server-manager";
+import {
+  defaultSessionServerCommand,
+  ServerManager,
+  startMonitorHttp,
+} from "@rialto/server-manager";
 import { SNAPSHOT_ENV } from "@rialto/session-server";
 import {
   type AppPlaybackOptions,
@@ -217,6 +221,11 @@ export async function runDemo(
     // A cold Bun start of the session server can take over the 1 s default on a busy machine.
     readyTimeoutMs: STEP_TIMEOUT_MS,
   });
+  await using webMonitor =
+    options.monitorHttpPort === undefined
+      ? undefined
+      : startMonitorHttp(manager, { hostname: "127.0.0.1", port: options.monitorHttpPort });
+  if (webMonitor !== undefined) out.line(`web monitor: ${webMonitor.url}`);
   manager.on("stateChanged", (appId, state) =>
     timeline.record("manager", `stateChanged(${appId}, ${state})`),
   );

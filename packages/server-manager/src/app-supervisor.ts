@@ -4,6 +4,7 @@ import {
   type MonitorEventName,
   RialtoError,
   type SessionServerState,
+  type StatsEvent,
   sideChannelPath,
   type TargetState,
   toRialtoError,
@@ -39,6 +40,8 @@ export interface SupervisorContext {
   requestRestart(app: AppSupervisor): void;
   /** Drops the app from the manager's table (its id may be used again). */
   forget(app: AppSupervisor): void;
+  /** A `control/stats` report of the app's current session server arrived. */
+  statsReported?(appId: string, report: StatsEvent): void;
 }
 
 /**
@@ -60,6 +63,8 @@ export class AppSupervisor implements SessionServerListener {
   server: SessionServer | undefined;
   /** Why the last session server of this app ended (kept after the app is forgotten). */
   termination: TerminationReason | undefined;
+  /** The last `control/stats` report of the current session server. */
+  lastStats: StatsEvent | undefined;
   readonly #ctx: SupervisorContext;
   readonly #log: Logger;
   #requested: TargetState | undefined;
@@ -281,6 +286,12 @@ export class AppSupervisor implements SessionServerListener {
     }
   }
 
+  stats(server: SessionServer, report: StatsEvent): void {
+    if (server !== this.server) return;
+    this.lastStats = report;
+    this.#ctx.statsReported?.(this.appId, report);
+  }
+
   channelLost(server: SessionServer, cause?: RialtoError): void {
     if (server !== this.server) return;
     if (this.#isActive()) {
@@ -316,6 +327,7 @@ export class AppSupervisor implements SessionServerListener {
     server.bind(this);
     this.server = server;
     this.termination = undefined;
+    this.lastStats = undefined;
     this.#enter("starting");
     this.#readyTimer = setTimeout(() => {
       if (this.server !== server || this.phase !== "starting") return;

@@ -16,6 +16,8 @@ export interface HealthCheckOptions {
   /** The servers to ping at each tick. */
   targets(): Iterable<PingTarget>;
   logger: Logger;
+  /** Called with each answered ping's round trip, ms (metrics). */
+  onAnswer?(server: SessionServer, roundTripMs: number): void;
 }
 
 /**
@@ -64,6 +66,7 @@ export class HealthCheck {
       }
       health.outstanding = true;
       const id = this.#nextPingId++;
+      const sentAt = performance.now();
       // Long enough that a late answer still arrives and proves the server alive.
       server.ping(id, intervalMs * failedPingsBeforeRecovery, workerDeadlineMs(intervalMs)).then(
         (ack) => {
@@ -77,6 +80,7 @@ export class HealthCheck {
           }
           health.outstanding = false;
           health.failed = 0;
+          this.#options.onAnswer?.(server, performance.now() - sentAt);
         },
         () => {
           // Counted at the next tick, when the ping is still outstanding.

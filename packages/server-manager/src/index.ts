@@ -1,4 +1,10 @@
 export type { AppPhase, TerminationKind, TerminationReason } from "./app-phase.ts";
+export type { AppView } from "./http/app-view.ts";
+export {
+  type MonitorHttp,
+  type MonitorHttpOptions,
+  startMonitorHttp,
+} from "./http/monitor-http-server.ts";
 export type {
   AppSnapshot,
   MonitorCallback,

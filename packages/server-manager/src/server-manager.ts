@@ -11,6 +11,7 @@ import {
   RialtoError,
   type RpcPeer,
   type SessionServerState,
+  type StatsEvent,
   type TargetState,
 } from "@rialto/protocol";
 import type { Logger } from "pino";
@@ -35,6 +36,10 @@ import { WorkQueue } from "./work-queue.ts";
 export interface ServerManagerEvents {
   /** An app's session server reached `state` (SPEC 3); NotRunning means the app is forgotten. */
   stateChanged: [appId: string, state: SessionServerState];
+  /** An app's session server reported its media counters (`control/stats`, only on change). */
+  stats: [appId: string, report: StatsEvent];
+  /** A health-check ping was answered after `roundTripMs` (the session server's pid). */
+  pingAnswered: [pid: number, roundTripMs: number];
 }
 
 /** A preloaded session server waiting for an app. */
@@ -90,6 +95,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       spawn: (env, listener) => this.#spawn(env, listener),
       requestRestart: (app) => this.#restart(app),
       forget: (app) => this.#forget(app),
+      statsReported: (appId, report) => this.#emitQuietly("stats", appId, report),
     };
     this.#hub = new MonitorHub(() => this.#snapshot(), this.#logger);
     this.#pool = new PreloadedPool({
@@ -104,6 +110,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       failedPingsBeforeRecovery: this.#options.failedPingsBeforeRecovery,
       targets: () => this.#pingTargets(),
       logger: this.#logger.child({ component: "health-check" }),
+      onAnswer: (server, ms) => this.#emitQuietly("pingAnswered", server.pid, ms),
     });
     this.#pool.fill();
     this.#health.start();
@@ -207,6 +214,14 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       if (app.server?.isRunning) info.pid = app.server.pid;
       return info;
     });
+  }
+
+  /**
+   * The last media counters the app's current session server reported (`control/stats`);
+   * undefined for an unknown app or before its first report.
+   */
+  getAppStats(appId: string): StatsEvent | undefined {
+    return this.#apps.get(appId)?.lastStats;
   }
 
   /** The preloaded session servers (SPEC 3), ready or still starting. */
@@ -359,6 +374,15 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       this.emit("stateChanged", appId, state);
     } catch (error) {
       this.#logger.error({ err: error, appId, state }, "a stateChanged listener threw");
+    }
+  }
+
+  #emitQuietly<K extends "stats" | "pingAnswered">(name: K, ...args: ServerManagerEvents[K]): void {
+    if (this.listenerCount(name) === 0) return;
+    try {
+      (this.emit as (name: K, ...args: ServerManagerEvents[K]) => boolean)(name, ...args);
+    } catch (error) {
+      this.#logger.error({ err: error, event: name }, "a listener threw");
     }
   }
 

@@ -11,6 +11,7 @@ import {
   RpcPeer,
   type SessionServerState,
   type SetConfigurationParams,
+  type StatsEvent,
 } from "@rialto/protocol";
 
 /**
@@ -37,6 +38,8 @@ export interface SessionServerListener {
   channelLost(server: SessionServer, cause?: RialtoError): void;
   /** The process is gone (reaped, or for a joined process: no longer exists). */
   exited(server: SessionServer, exit: ExitInfo): void;
+  /** A `control/stats` report arrived (media counters; only when they changed). */
+  stats?(server: SessionServer, report: StatsEvent): void;
 }
 
 /** The OS side of a session server: its pid, its end, and a way to signal it. */
@@ -88,6 +91,9 @@ export class SessionServer implements AsyncDisposable {
     this.joined = joined;
     channel.on(ControlChannelEvents.stateChanged, ({ state, reason }) => {
       this.#listener?.stateChanged(this, state, reason);
+    });
+    channel.on(ControlChannelEvents.stats, (report) => {
+      this.#listener?.stats?.(this, report);
     });
     channelClosed.then((cause) => {
       this.#channelOpen = false;

@@ -24,6 +24,7 @@ import {
 } from "./client-gateway/index.ts";
 import { type ClientListener, openClientListener } from "./client-listener.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
+import { StatsReporter } from "./stats-reporter.ts";
 
 /** The deadline of a ping's heartbeat when the manager names none, ms. */
 const DEFAULT_PING_DEADLINE_MS = 1000;
@@ -60,6 +61,7 @@ export class SessionServer implements AsyncDisposable {
   readonly #options: SessionServerOptions;
   readonly #exit = Promise.withResolvers<number>();
   readonly #resourceOwners: ResourceOwner[];
+  readonly #stats: StatsReporter;
   #state: SessionServerState = "Uninitialised";
   /** The state once every accepted change has run; requests are checked against it. */
   #planned: SessionServerState = "Uninitialised";
@@ -78,6 +80,19 @@ export class SessionServer implements AsyncDisposable {
     this.#options = options;
     this.#logger = options.logger;
     this.#resourceOwners = [...(options.resourceOwners ?? [])];
+    this.#stats = new StatsReporter({
+      collect: () => {
+        const stats = this.#gateway?.stats?.();
+        return stats && { ...stats, avMemoryBytes: this.#memory?.size ?? 0 };
+      },
+      send: (report) => {
+        try {
+          this.#control?.emit(ControlChannelEvents.stats, report);
+        } catch (error) {
+          this.#logger.warn({ err: toRialtoError(error) }, "stats report not sent");
+        }
+      },
+    });
     this.router = new MethodRouter<RpcPeer>()
       .handle(ControlChannelMethods.setConfiguration, (params) => this.#setConfiguration(params))
       .handle(ControlChannelMethods.setState, ({ state }) => {
@@ -249,6 +264,7 @@ export class SessionServer implements AsyncDisposable {
       connectionLimits,
     });
     this.#gateway.start(this.#listener);
+    this.#stats.start();
     this.#logger.info({ socketPath: params.socketPath }, "listening for clients");
     if (params.targetState === "Active") {
       this.#activate();
@@ -306,6 +322,7 @@ export class SessionServer implements AsyncDisposable {
   async #cleanUpAndExit(code: number, event: StateChangedEvent | undefined): Promise<void> {
     if (this.#exiting) return;
     this.#exiting = true;
+    this.#stats.stop();
     try {
       await this.#releaseResources();
     } catch (error) {

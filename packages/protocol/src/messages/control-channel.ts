@@ -10,6 +10,7 @@ import {
   TargetState,
   Uid,
 } from "./common.ts";
+import { StatsEvent } from "./control-stats.ts";
 import {
   Closed,
   DiagnosticText,
@@ -141,4 +142,9 @@ export const ControlChannelMethods = {
 export const ControlChannelEvents = {
   /** The session server's state; the first message on the channel is `Uninitialised`. */
   stateChanged: defineEvent("control/stateChanged", StateChangedEvent),
+  /**
+   * Media counters (pipelines, clients), sent only when they changed, at most every
+   * `STATS_INTERVAL_MS`; a manager that does not know it ignores it.
+   */
+  stats: defineEvent("control/stats", StatsEvent),
 } as const;

@@ -11,6 +11,7 @@ import { WebAudioEvents, WebAudioMethods } from "./web-audio.ts";
 export * from "./common.ts";
 export * from "./control-channel.ts";
 export * from "./control-socket.ts";
+export * from "./control-stats.ts";
 export * from "./fd-tag.ts";
 export * from "./media-keys.ts";
 export * from "./media-pipeline.ts";

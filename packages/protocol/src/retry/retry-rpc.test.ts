@@ -557,7 +557,7 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
     });
 
     it("counts calls, retransmits, reconnects and per-method latency", async () => {
-      const { connect } = await setUp();
+      const { connect, world } = await setUp();
       const client = await connect();
       const slow = client.call(TestMethods.sleep, { ms: 20 });
       client.dropConnection();
@@ -565,6 +565,8 @@ function describeRetrySuite(name: string, makeNetwork: NetworkFactory) {
       await client.call(TestMethods.echo, { text: "x" });
       const stats = client.stats();
       expect(stats).toMatchObject({ calls: 2, retransmits: 1, reconnects: 1, pending: 0 });
+      // The server counts the same reconnect (a known client id registered again).
+      expect(world.server.stats()).toMatchObject({ clients: 1, reconnects: 1 });
       expect(stats.methods["test/sleep"]?.count).toBe(1);
       expect(stats.methods["test/sleep"]?.meanMs).toBeGreaterThanOrEqual(15);
       expect(stats.methods["test/echo"]).toMatchObject({ count: 1, errors: 0 });

@@ -81,6 +81,8 @@ export interface RetryServerStats {
   connections: number;
   /** Clients released so far. */
   released: number;
+  /** Registrations of a known client id on a new connection (reconnects) so far. */
+  reconnects: number;
   /** Connections closed or refused by a limit (connection cap, registration deadline, failed resumes). */
   cutOff: number;
   /** Each registered client's counters. */
@@ -121,6 +123,7 @@ export class RetryServer<Session> implements AsyncDisposable {
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #limits: ConnectionLimits;
   #released = 0;
+  #reconnects = 0;
   #cutOff = 0;
   #closed = false;
 
@@ -292,6 +295,7 @@ export class RetryServer<Session> implements AsyncDisposable {
       clients: this.#clients.size,
       connections: this.#connections.size,
       released: this.#released,
+      reconnects: this.#reconnects,
       cutOff: this.#cutOff,
       perClient: [...this.#clients.values()].map((client) => client.stats()),
     };
@@ -396,6 +400,7 @@ export class RetryServer<Session> implements AsyncDisposable {
           );
         }
         state.client = client;
+        if (requestedId !== undefined) this.#reconnects++;
         clearTimeout(state.registrationTimer);
         state.registrationTimer = undefined;
         if (!connection.isConnected) {

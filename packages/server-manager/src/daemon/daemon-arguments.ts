@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { RialtoError } from "@rialto/protocol";
+import { type HttpAddress, parseHttpAddress } from "../http/http-address.ts";
 import type { ServerManagerOptions } from "../options.ts";
 import { defaultRuntimeDir } from "../runtime-dir.ts";
 
@@ -14,12 +15,29 @@ export const DAEMON_USAGE = `usage: rialto-server-manager [options]
   --failed-pings <n>                unanswered pings that count as a hang (default 3)
   --no-restart                      do not restart crashed or hung session servers
   --session-server-command <json>   session server argv as a JSON array of strings
+  --http [<address>:]<port>         serve the web monitor, /metrics and /api on this address
+                                    (default address 127.0.0.1; port 0 picks a free one)
+  --http-allow-remote               allow a non-loopback --http address
+  --http-control                    allow start/activate/deactivate/stop over HTTP with a token
+                                    (printed on stdout, or read from --http-token-file)
+  --http-token-file <path>          the control token, first line of a file of mode 0600
   -h, --help                        this text`;
+
+/** What `--http` and its companions asked for. */
+export interface DaemonHttpArguments {
+  address: HttpAddress;
+  /** `--http-control`: actions allowed with the token. */
+  control: boolean;
+  /** `--http-token-file`; without it a fresh token is printed. */
+  tokenFile?: string;
+}
 
 /** The parsed daemon command line. */
 export interface DaemonArguments {
   controlSocket: string;
   options: ServerManagerOptions;
+  /** The web monitor, when `--http` was given. */
+  http?: DaemonHttpArguments;
   help: boolean;
 }
 
@@ -46,6 +64,10 @@ export function parseDaemonArguments(
         "failed-pings": { type: "string" },
         "no-restart": { type: "boolean" },
         "session-server-command": { type: "string" },
+        http: { type: "string" },
+        "http-allow-remote": { type: "boolean" },
+        "http-control": { type: "boolean" },
+        "http-token-file": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -75,7 +97,33 @@ export function parseDaemonArguments(
     (values["control-socket"] as string | undefined) ??
     env.RIALTO_CONTROL_SOCKET ??
     `${runtimeDir ?? defaultRuntimeDir(env)}/control.sock`;
-  return { controlSocket, options, help: values.help === true };
+  const result: DaemonArguments = { controlSocket, options, help: values.help === true };
+  const http = httpArguments(values);
+  if (http !== undefined) result.http = http;
+  return result;
+}
+
+function httpArguments(values: Record<string, unknown>): DaemonHttpArguments | undefined {
+  const address = values.http as string | undefined;
+  const tokenFile = values["http-token-file"] as string | undefined;
+  const control = values["http-control"] === true;
+  if (address === undefined) {
+    for (const name of ["http-allow-remote", "http-control", "http-token-file"]) {
+      if (values[name] !== undefined) {
+        throw new RialtoError("INVALID_ARGUMENT", `--${name} needs --http`);
+      }
+    }
+    return undefined;
+  }
+  if (tokenFile !== undefined && !control) {
+    throw new RialtoError("INVALID_ARGUMENT", "--http-token-file needs --http-control");
+  }
+  const http: DaemonHttpArguments = {
+    address: parseHttpAddress(address, values["http-allow-remote"] === true),
+    control,
+  };
+  if (tokenFile !== undefined) http.tokenFile = tokenFile;
+  return http;
 }
 
 function integer(values: Record<string, unknown>, name: string): number | undefined {

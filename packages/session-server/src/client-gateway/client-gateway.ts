@@ -3,6 +3,7 @@ import type {
   ConnectionLimits,
   PlaybackOptions,
   Resources,
+  StatsEvent,
 } from "@rialto/protocol";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
@@ -32,6 +33,11 @@ export interface ClientGateway extends ResourceOwner, AsyncDisposable {
   closeAll(): void;
   /** Number of open client connections. */
   readonly connectionCount: number;
+  /**
+   * The clients' and pipelines' part of the `control/stats` report; a gateway without it
+   * reports nothing.
+   */
+  stats?(): Omit<StatsEvent, "avMemoryBytes">;
   /**
    * The health check's fan-out (SPEC 3 sequence 5): beats every pipeline's render loop and every
    * Running client, and resolves once all answered or `deadlineMs` passed. Optional: without it

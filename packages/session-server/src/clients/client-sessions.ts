@@ -12,6 +12,7 @@ import {
   readRpcEnvironment,
   SessionEvents,
   type SocketTransport,
+  type StatsEvent,
   TestMethods,
   toRialtoError,
 } from "@rialto/protocol";
@@ -174,6 +175,26 @@ class ClientSessions implements ClientGateway, ClientsContext {
         "client resources released",
       );
     }
+  }
+
+  stats(): Omit<StatsEvent, "avMemoryBytes"> {
+    const server = this.#server.stats();
+    let rpcCalls = 0;
+    let rpcRetransmits = 0;
+    let totalMs = 0;
+    for (const client of server.perClient) {
+      rpcCalls += client.attempted;
+      rpcRetransmits += client.retried;
+      for (const method of Object.values(client.methods)) totalMs += method.meanMs * method.count;
+    }
+    return {
+      clients: server.clients,
+      rpcCalls,
+      rpcRetransmits,
+      rpcReconnects: server.reconnects,
+      rpcMeanMs: rpcCalls === 0 ? 0 : Math.round((totalMs / rpcCalls) * 1000) / 1000,
+      pipelines: this.playback.reports(),
+    };
   }
 
   heartbeatAcknowledged(client: Client, id: number): void {

@@ -27,11 +27,14 @@ export function addPipelinePlaybackHandlers(
       pipelineOf("pipeline/load", pipelineId, client).load(params);
       return {};
     })
-    .handle(PipelineMethods.attachSource, ({ pipelineId, source }, client) => ({
-      sourceId: pipelineOf("pipeline/attachSource", pipelineId, client).attachSource(source),
-    }))
+    .handle(PipelineMethods.attachSource, ({ pipelineId, source }, client) => {
+      const sourceId = pipelineOf("pipeline/attachSource", pipelineId, client).attachSource(source);
+      context.playback.noteSource(pipelineId, sourceId, source.type);
+      return { sourceId };
+    })
     .handle(PipelineMethods.removeSource, ({ pipelineId, sourceId }, client) => {
       pipelineOf("pipeline/removeSource", pipelineId, client).removeSource(sourceId);
+      context.playback.forgetSource(pipelineId, sourceId);
       return {};
     })
     .handle(PipelineMethods.allSourcesAttached, ({ pipelineId }, client) => {

@@ -1,10 +1,13 @@
 import {
   type CreatePipelineParams,
   DEFAULT_PLAYBACK_OPTIONS,
+  type PipelineStatsReport,
   type PlaybackOptions,
   RialtoError,
+  type SourceId,
   toRialtoError,
 } from "@rialto/protocol";
+import type { MediaKind } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { MediaClock } from "../media/media-clock.ts";
@@ -13,6 +16,7 @@ import { PipelineService } from "../media/pipeline-service.ts";
 import { selectEngine } from "../media/select-engine.ts";
 import type { Client } from "./clients-context.ts";
 import type { PipelineBook, PipelineRecord } from "./pipeline-book.ts";
+import { pipelineStatsReport } from "./pipeline-stats.ts";
 
 /** What {@link PipelineSessions} is built from. */
 export interface PipelineSessionsOptions {
@@ -39,6 +43,8 @@ interface Session {
   readonly owner: Client;
   readonly record: PipelineRecord;
   readonly service: PipelineService;
+  /** Its attached sources and their kinds (for the stats report). */
+  readonly sources: Map<SourceId, MediaKind>;
 }
 
 /**
@@ -117,7 +123,7 @@ export class PipelineSessions {
         decrypt: this.#options.decrypt,
         applicationRunning: this.#running,
       });
-      this.#sessions.set(record.id, { owner, record, service });
+      this.#sessions.set(record.id, { owner, record, service, sources: new Map() });
     } catch (error) {
       this.#options.book.destroy(owner.session.pipelines, record.id);
       throw toRialtoError(error);
@@ -158,6 +164,25 @@ export class PipelineSessions {
       this.#close(id);
     }
     return this.#options.book.releaseAll(owner.session.pipelines);
+  }
+
+  /** Records a source attached to a pipeline, for {@link reports}. */
+  noteSource(pipelineId: number, sourceId: SourceId, kind: MediaKind): void {
+    this.#sessions.get(pipelineId)?.sources.set(sourceId, kind);
+  }
+
+  /** Forgets a removed source. */
+  forgetSource(pipelineId: number, sourceId: SourceId): void {
+    this.#sessions.get(pipelineId)?.sources.delete(sourceId);
+  }
+
+  /** State, position and rendering counters of every pipeline (the `control/stats` report). */
+  reports(): PipelineStatsReport[] {
+    const reports: PipelineStatsReport[] = [];
+    for (const { service, record, sources } of this.#sessions.values()) {
+      reports.push(pipelineStatsReport(record.id, service.pipeline, sources));
+    }
+    return reports;
   }
 
   /**
