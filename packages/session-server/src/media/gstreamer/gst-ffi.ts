@@ -80,7 +80,6 @@ function bind() {
     gst_parse_launch: { args: ["ptr", "ptr"], returns: "ptr" },
     gst_bin_get_by_name: { args: ["ptr", "ptr"], returns: "ptr" },
     gst_element_set_state: { args: ["ptr", "i32"], returns: "i32" },
-    gst_element_get_state: { args: ["ptr", "ptr", "ptr", "u64"], returns: "i32" },
     gst_element_get_bus: { args: ["ptr"], returns: "ptr" },
     gst_element_query_position: { args: ["ptr", "i32", "ptr"], returns: "i32" },
     gst_element_seek: {
@@ -259,12 +258,8 @@ export class GstLibrary {
     return GstLibrary.#instance;
   }
 
+  /** Pipelines made by `parseLaunch` and not yet released: gst_deinit only once none is left. */
   #livePipelines = 0;
-
-  /** Pipelines made by {@link GstLibrary.parseLaunch} and not yet released by {@link GstLibrary.releasePipeline}. */
-  get livePipelines(): number {
-    return this.#livePipelines;
-  }
 
   /** Whether an element factory of that name is registered (a plugin that is installed). */
   hasElement(factory: string): boolean {
@@ -331,13 +326,6 @@ export class GstLibrary {
   /** `gst_element_set_state`; returns the `StateChangeReturn`. */
   setState(element: Pointer, state: number): number {
     return this.#c.gst_element_set_state(element, state);
-  }
-
-  /** Current and pending state, without waiting. */
-  getState(element: Pointer): { current: number; pending: number } {
-    const states = this.#states;
-    this.#c.gst_element_get_state(element, ptr(states), ptr(states, 4), 0);
-    return { current: states[0] ?? 0, pending: states[1] ?? 0 };
   }
 
   /** The element's bus (a new reference). */

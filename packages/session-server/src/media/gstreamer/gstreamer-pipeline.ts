@@ -28,7 +28,13 @@ import { PLAYING_FRAME_COUNT, PREROLL_FRAME_COUNT } from "../virtual-pipeline.ts
 import { VolumeRamp } from "../volume-ramp.ts";
 import { ContactSheet } from "./contact-sheet.ts";
 import { createDecodedOutput, type DecodedOutput } from "./decoded-output.ts";
-import { type BusMessage, type GstErrorInfo, type GstLibrary, GstState } from "./gst-ffi.ts";
+import {
+  type BusMessage,
+  type GstErrorInfo,
+  type GstLibrary,
+  GstState,
+  StateChangeReturn,
+} from "./gst-ffi.ts";
 import { describeLaunch, elementSourceId } from "./launch-description.ts";
 import { planSource, type SourcePlan } from "./source-caps.ts";
 
@@ -519,7 +525,7 @@ export class GstreamerPipeline implements Pipeline {
   /** Sets the GStreamer state; a FAILURE return fails the pipeline (the bus says why). */
   #setGstState(state: number): boolean {
     if (this.#pipeline === undefined) return false;
-    if (this.#gst.setState(this.#pipeline, state) !== 0) return true;
+    if (this.#gst.setState(this.#pipeline, state) !== StateChangeReturn.Failure) return true;
     this.#drainBus();
     this.#fail(undefined, `GStreamer could not change the pipeline to state ${state}`);
     return false;
