@@ -5,6 +5,7 @@ import { RialtoError } from "@rialto/protocol";
 import hevcDecodedGolden from "../apps/demo-app/media/clip-hevc.decoded.json";
 import decodedGolden from "../apps/demo-app/media/decoded.json";
 import { checkOutcomes, expectedDecoded } from "../apps/demo-app/src/checksum-report.ts";
+import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
 import type { DecodedReference } from "../apps/demo-app/src/decoded-reference.ts";
 import { type DemuxedSample, demuxMp4File } from "../apps/demo-app/src/mp4/index.ts";
 import { describeWithGstreamer } from "./support/gstreamer.ts";
@@ -127,9 +128,11 @@ describeWithGstreamer("the GStreamer engine (real session server, real decoders)
 
   it("mute acts on the real pipeline: the decoded audio that reaches the sink is silence", async () => {
     const { client } = await gstreamerApp();
-    const { player } = await givenClipPlayer(client, decoding);
-    const audio = player.feeders.find((f) => f.track.type === "audio");
-    await player.pipeline.setMute(audio?.sourceId, true);
+    // Muted before playing; preroll frames may pass earlier, so the whole pipeline is muted before
+    // any source exists (kept and applied when the GStreamer pipeline is built).
+    const pipeline = await client.createMediaPipeline();
+    await pipeline.setMute(undefined, true);
+    const player = await ClipPlayer.attach(pipeline, await demoClip(), decoding);
 
     await player.play();
     expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
@@ -161,9 +164,12 @@ describeWithGstreamer("the GStreamer engine (real session server, real decoders)
 
   it("volume acts on the real pipeline: at 0.5 the decoded audio is ffmpeg's at volume 0.5, bit for bit", async () => {
     const { client } = await gstreamerApp();
-    const { player } = await givenClipPlayer(client, decoding);
-    await player.pipeline.setVolume(0.5);
-    expect(await player.pipeline.getVolume()).toBe(0.5);
+    // Set before the sources exist (kept and applied when the GStreamer pipeline is built), so
+    // no prerolled frame can pass at volume 1 first.
+    const pipeline = await client.createMediaPipeline();
+    await pipeline.setVolume(0.5);
+    expect(await pipeline.getVolume()).toBe(0.5);
+    const player = await ClipPlayer.attach(pipeline, await demoClip(), decoding);
 
     await player.play();
     expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");

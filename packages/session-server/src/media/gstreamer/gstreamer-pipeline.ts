@@ -485,7 +485,8 @@ export class GstreamerPipeline implements Pipeline {
           source.volume = volume;
         }
       }
-      this.#applyVolume();
+      // Settings made before the pipeline existed apply to its new elements.
+      this.#applyVolume(true);
       this.#applyMute();
       this.#applySync();
     } catch (error) {
@@ -774,9 +775,10 @@ export class GstreamerPipeline implements Pipeline {
     }
   }
 
-  #applyVolume(): void {
+  /** Sets the volume elements to the current volume; `force` when they were just built. */
+  #applyVolume(force = false): void {
     const volume = this.#volume.current();
-    if (volume === this.#appliedVolume && this.#pipeline !== undefined) return;
+    if (volume === this.#appliedVolume && !force) return;
     this.#appliedVolume = volume;
     for (const source of this.#sources.values()) {
       if (source.volume !== undefined)
