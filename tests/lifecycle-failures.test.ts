@@ -14,7 +14,7 @@ import {
   SILENT_SESSION_SERVER,
   stalledSessionServer,
 } from "./support/lifecycle-manager.ts";
-import { processGone, socketFilesIn } from "./support/lifecycle-proc.ts";
+import { processGone } from "./support/lifecycle-proc.ts";
 import { waitFor } from "./support/wait.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
@@ -26,20 +26,18 @@ describe("ServerManager failures", () => {
       sessionServerCommand: SILENT_SESSION_SERVER,
       readyTimeoutMs: 300,
     });
-    // A socket at the configured path belongs to someone else: it must survive the failure.
-    await using foreign = await listenUnix(`${t.runtimeDir}/foreign.sock`, (transport) =>
-      transport.close(),
-    );
     // Step 1: the spawn succeeds, so the call resolves OK.
-    await t.manager.initiateApplication("mute", "Inactive", {
-      sessionManagementSocketName: foreign.path,
-    });
+    await t.manager.initiateApplication("mute", "Inactive");
+    const socketPath = t.manager.getAppConnectionInfo("mute");
+    // The manager bound the app's socket before spawning (issue 15).
+    expect(existsSync(socketPath)).toBe(true);
     const pid = pidOf(t.manager, "mute") as number;
     // Step 2: the READY timer expires: Error, the process is killed, the app forgotten.
     await t.waitForState("mute", "NotRunning");
     expect(t.statesOf("mute")).toEqual(["Error", "NotRunning"]);
     expect(processGone(pid)).toBe(true);
-    expect(existsSync(foreign.path)).toBe(true);
+    // The app is forgotten: its socket, side channel and lock file are gone with it.
+    expect(readdirSync(t.runtimeDir)).toEqual([]);
     expect(t.manager.getTerminationReason("mute")).toMatchObject({
       kind: "ready-timeout",
       exit: { exitCode: null, signal: "SIGKILL" },
@@ -253,56 +251,52 @@ describe("ServerManager failures", () => {
     expect(t.eventsOf("app1")).toContain("stopped_by_itself");
   });
 
-  it("reports Error when the socket path is unusable: the session server exits, is not restarted and leaves nothing bound", async () => {
+  it("refuses an unusable socket path up front: nothing is started and nothing is left bound", async () => {
     await using t = createTestManager();
-    // Step 1: the session server cannot create its socket in a directory that does not exist.
+    // Step 1: the manager cannot create the app's socket in a directory that does not exist.
     const socketPath = `${t.runtimeDir}/missing/app.sock`;
-    await t.manager.initiateApplication("app1", "Inactive", {
-      sessionManagementSocketName: socketPath,
-    });
-    const pid = pidOf(t.manager, "app1") as number;
-    // Step 2: Error, the process exits 1 by itself, the app is forgotten.
-    await t.waitForState("app1", "NotRunning");
-    expect(t.statesOf("app1")).toEqual(["Uninitialised", "Error", "NotRunning"]);
-    expect(t.manager.getTerminationReason("app1")).toMatchObject({
-      kind: "configuration-failed",
-      exit: { exitCode: 1, signal: null },
-    });
+    let error: unknown;
+    await t.manager
+      .initiateApplication("app1", "Inactive", { sessionManagementSocketName: socketPath })
+      .catch((caught) => {
+        error = caught;
+      });
+    // Step 2: the caller gets the error (the manager owns the socket, SPEC 3 sequence 5), no
+    // process was spawned, the app is forgotten.
+    expect(error).toBeInstanceOf(RialtoError);
+    expect((error as RialtoError).code).toBe("PERMISSION_DENIED");
+    expect((error as RialtoError).message).toContain(socketPath);
+    expect(t.manager.getTerminationReason("app1")?.kind).toBe("socket-unavailable");
     expect(t.eventsOf("app1")).toEqual([
       "start_request:Inactive",
-      "started",
-      "ready:Uninitialised",
-      "state_changed:Uninitialised",
-      "open_error:Error",
-      "state_changed:Error",
-      "stopped_by_itself",
+      "open_error",
       "state_changed:NotRunning",
       "removed",
     ]);
-    await waitFor("the session server to be reaped", () => processGone(pid));
-    // Step 3: nothing is left bound: no socket, no side channel, no directory made for it.
+    // Step 3: nothing is left bound: no socket, no side channel, no lock, no directory made for it.
     expect(readdirSync(t.runtimeDir)).toEqual([]);
     expect(t.manager.listApplications()).toEqual([]);
   });
 
-  it("reports Error without stealing a socket path another process serves", async () => {
+  it("refuses a socket path another process serves without stealing it", async () => {
     await using t = createTestManager();
     // Given: someone already serves the socket path (keeping what it accepts, like a live server).
     const accepted: SocketTransport[] = [];
     await using other = await listenUnix(`${t.runtimeDir}/taken.sock`, (transport) =>
       accepted.push(transport),
     );
-    await t.manager.initiateApplication("app1", "Active", {
-      sessionManagementSocketName: other.path,
-    });
-    const pid = pidOf(t.manager, "app1") as number;
-    await t.waitForState("app1", "NotRunning");
-    expect(t.statesOf("app1")).toEqual(["Uninitialised", "Error", "NotRunning"]);
-    expect(t.manager.getTerminationReason("app1")?.kind).toBe("configuration-failed");
-    await waitFor("the session server to be reaped", () => processGone(pid));
-    // The other server's socket is untouched and still answers; the session server left nothing.
+    let error: unknown;
+    await t.manager
+      .initiateApplication("app1", "Active", { sessionManagementSocketName: other.path })
+      .catch((caught) => {
+        error = caught;
+      });
+    expect((error as RialtoError).code).toBe("PERMISSION_DENIED");
+    expect(t.manager.getState("app1")).toBeUndefined();
+    expect(t.manager.getTerminationReason("app1")?.kind).toBe("socket-unavailable");
+    // The other server's socket is untouched and still answers; the manager left nothing.
     expect(await isListening(other.path)).toBe(true);
-    expect(socketFilesIn(t.runtimeDir)).toEqual(["taken.sock"]);
+    expect(readdirSync(t.runtimeDir)).toEqual(["taken.sock"]);
     for (const transport of accepted) transport.close();
   });
 });

@@ -47,6 +47,8 @@ export function assertTransition(appId: string, from: AppPhase, to: AppPhase): v
  * Why a session server process ended:
  * - `stopped`: it reported NotRunning (or was stopped by request) and exited.
  * - `spawn-failed`: it could not be started.
+ * - `socket-unavailable`: the app's socket path could not be bound (in use, or not creatable);
+ *   nothing was started.
  * - `ready-timeout`: no first message within `readyTimeoutMs`; killed.
  * - `configuration-failed`: SetConfiguration was refused or it reported Error while configuring.
  * - `state-change-failed`: SetState was refused or it reported Error while changing state.
@@ -61,6 +63,7 @@ export function assertTransition(appId: string, from: AppPhase, to: AppPhase): v
 export type TerminationKind =
   | "stopped"
   | "spawn-failed"
+  | "socket-unavailable"
   | "ready-timeout"
   | "configuration-failed"
   | "state-change-failed"

@@ -19,6 +19,7 @@ import {
   type TerminationKind,
   type TerminationReason,
 } from "./app-phase.ts";
+import { AppSockets } from "./app-sockets.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { ExitInfo, SessionServer, SessionServerListener } from "./session-server.ts";
 
@@ -71,6 +72,8 @@ export class AppSupervisor implements SessionServerListener {
   #reachedTarget = false;
   /** Set once one of this app's session servers reported a configured state: the socket is ours. */
   #ownsSocket = false;
+  /** The app's listening sockets, owned here from the first launch until the app is forgotten. */
+  #sockets: AppSockets | undefined;
   #stopRequested = false;
   #stopKind: TerminationKind = "stopped";
   #readyTimer: ReturnType<typeof setTimeout> | undefined;
@@ -104,14 +107,30 @@ export class AppSupervisor implements SessionServerListener {
   }
 
   /**
-   * Starts (or restarts) the app's session server: a preloaded one when available (not on a
+   * Starts (or restarts) the app's session server: the first time, creates the app's listening
+   * sockets (kept until the app is forgotten); then a preloaded server when available (not on a
    * restart, not for an app with its own `env`), else a fresh process; then waits for its first
-   * message with the READY timer. Throws SPAWN_FAILED (the app is then forgotten).
+   * message with the READY timer. Throws PERMISSION_DENIED (socket) or SPAWN_FAILED (the app is
+   * then forgotten).
    */
   launch(restart: boolean): void {
     this.#reachedTarget = false;
     if (restart) this.#monitor("restarted", this.targetState);
     this.#monitor("start_request", this.targetState);
+    if (this.#sockets === undefined) {
+      try {
+        this.#sockets = AppSockets.open(
+          this.config.socketPath,
+          this.#ctx.options.socketPermissions,
+          "initiateApplication",
+        );
+      } catch (error) {
+        this.termination = { kind: "socket-unavailable", detail: toRialtoError(error).message };
+        this.#monitor("open_error");
+        this.#remove();
+        throw error;
+      }
+    }
     // A preloaded server already runs with the manager's environment: an app with its own env
     // needs a fresh one.
     const canUsePreloaded = !restart && Object.keys(this.config.env).length === 0;
@@ -348,7 +367,7 @@ export class AppSupervisor implements SessionServerListener {
       this.targetState,
       this.#ctx.options.socketPermissions,
     );
-    server.configure(params, this.#ctx.options.transitionTimeoutMs).then(
+    server.configure(params, this.#ctx.options.transitionTimeoutMs, this.#sockets?.fds).then(
       () => {
         // Accepted: the target state must now be reported in time.
         if (this.server === server && this.#is("configuring"))
@@ -400,8 +419,10 @@ export class AppSupervisor implements SessionServerListener {
     this.#clearTimers();
     this.#enter("removed");
     this.#log.info({ termination: this.termination }, "app forgotten");
-    // Only a socket our session server created: a configured path may belong to someone else.
-    if (this.#ownsSocket) {
+    this.#sockets?.close();
+    // A joined server binds its socket itself: remove only a socket our session server created
+    // (a configured path may belong to someone else).
+    if (this.#ownsSocket && this.joined) {
       removeStaleSocket(this.config.socketPath);
       removeStaleSocket(sideChannelPath(this.config.socketPath));
     }

@@ -13,6 +13,7 @@ import {
   type SetConfigurationParams,
   type StatsEvent,
 } from "@rialto/protocol";
+import { FdChannel } from "@rialto/shm";
 
 /**
  * What the manager queues for a session server that stops reading its control channel: a few
@@ -79,16 +80,20 @@ export class SessionServer implements AsyncDisposable {
   #exit: ExitInfo | undefined;
   #signalled = false;
   #channelOpen = true;
+  /** Our end of the fd channel (the child's fd 4): how listening sockets reach it. */
+  #fdChannel: FdChannel | undefined;
 
   private constructor(
     channel: RpcPeer<unknown>,
     process: ProcessHandle,
     joined: boolean,
     channelClosed: Promise<RialtoError | undefined>,
+    fdChannel?: FdChannel,
   ) {
     this.channel = channel;
     this.#process = process;
     this.joined = joined;
+    this.#fdChannel = fdChannel;
     channel.on(ControlChannelEvents.stateChanged, ({ state, reason }) => {
       this.#listener?.stateChanged(this, state, reason);
     });
@@ -102,6 +107,8 @@ export class SessionServer implements AsyncDisposable {
     });
     process.exited.then((exit) => {
       this.#exit = exit;
+      this.#fdChannel?.close();
+      this.#fdChannel = undefined;
       this.channel.close(new RialtoError("CONNECTION_LOST", `session server ${this.pid} exited`));
       this.#listener?.exited(this, exit);
     });
@@ -115,18 +122,24 @@ export class SessionServer implements AsyncDisposable {
    */
   static spawn(options: SpawnOptions, listener: SessionServerListener): SessionServer {
     let child: Bun.Subprocess<"ignore", "inherit", "inherit">;
+    // The child's fd 4: a SOCK_SEQPACKET pair that carries the app's listening sockets
+    // (SCM_RIGHTS), which a Bun-managed stream like the control channel would drop.
+    const [fdChannel, childEnd] = FdChannel.pair();
     try {
       child = Bun.spawn({
         cmd: [...options.command],
         env: options.env,
-        stdio: ["ignore", "inherit", "inherit", "socket-fd"],
+        stdio: ["ignore", "inherit", "inherit", "socket-fd", childEnd.fd],
       });
     } catch (error) {
+      fdChannel.close();
       throw new RialtoError(
         "SPAWN_FAILED",
         `cannot spawn session server ${JSON.stringify(options.command[0])}: ${(error as Error).message}`,
         { cause: error },
       );
+    } finally {
+      childEnd.close();
     }
     const process: ProcessHandle = {
       pid: child.pid,
@@ -146,7 +159,7 @@ export class SessionServer implements AsyncDisposable {
       // treated as crashed) instead of holding up to a megabyte here for ever.
       frameTimeoutMs: DEFAULT_CONNECTION_LIMITS.frameTimeoutMs,
     });
-    const server = new SessionServer(channel, process, false, closed.promise);
+    const server = new SessionServer(channel, process, false, closed.promise, fdChannel);
     server.#listener = listener;
     const fd = child.stdio[3];
     const opened =
@@ -216,8 +229,35 @@ export class SessionServer implements AsyncDisposable {
     this.#listener = listener;
   }
 
-  /** `control/setConfiguration`. */
-  configure(params: SetConfigurationParams, timeoutMs: number): Promise<unknown> {
+  /**
+   * `control/setConfiguration`. With `sockets` (the app's listening sockets, see `AppSockets`)
+   * they are sent on the fd channel first and the call says `socketsPassed`; a joined server,
+   * which has no fd channel, binds the socket path itself.
+   */
+  configure(
+    params: SetConfigurationParams,
+    timeoutMs: number,
+    sockets?: readonly number[],
+  ): Promise<unknown> {
+    if (sockets !== undefined && this.#fdChannel !== undefined) {
+      try {
+        this.#fdChannel.sendFds(sockets);
+      } catch (error) {
+        return Promise.reject(
+          new RialtoError(
+            "CONNECTION_LOST",
+            `cannot pass the sockets to ${this.pid}: ${String(error)}`,
+            {
+              cause: error,
+            },
+          ),
+        );
+      }
+      // The fd channel has done its one job.
+      this.#fdChannel.close();
+      this.#fdChannel = undefined;
+      params = { ...params, socketsPassed: true };
+    }
     return this.channel.call(ControlChannelMethods.setConfiguration, params, { timeoutMs });
   }
 

@@ -16,12 +16,37 @@ import { type FdChannel, SideChannelAcceptor } from "@rialto/shm";
 const MAX_SOCKET_PATH_BYTES = 107;
 
 /**
- * How often the fd side channel's backlog is drained, ms. The side listener is not on the event
- * loop; draining it on a timer (not only when a client registers) means nobody can lock clients
- * out by filling the kernel's backlog: connections that never send a token are closed by the
- * acceptor's per-uid cap and timeout.
+ * How often the fd side channel's backlog is drained while a client may be connecting, ms. The
+ * side listener is not on the event loop: it is drained on a timer that runs from each accepted
+ * RPC connection (a client connects there first, then to the side channel) for
+ * {@link SIDE_CHANNEL_WATCH_MS}, and for as long as accepted side connections wait to be claimed.
+ * So nobody can lock clients out by filling the kernel's backlog (the next RPC connection drains
+ * it; connections that never send a token are closed by the acceptor's caps and timeout), and an
+ * idle session server has no timer at all.
  */
 export const SIDE_CHANNEL_SWEEP_MS = 50;
+
+/**
+ * How long after an RPC connection arrived the side channel is still drained, ms: longer than a
+ * client retries a full backlog (1 s).
+ */
+export const SIDE_CHANNEL_WATCH_MS = 2000;
+
+/** Listening sockets the server manager bound and passed (SetConfiguration's `socketsPassed`). */
+export interface PassedSockets {
+  /** The stream socket listening at the client socket path. */
+  rpc: number;
+  /** The SOCK_SEQPACKET socket listening at its fd side channel path. */
+  sideChannel: number;
+}
+
+/** Options of {@link openClientListener}. */
+export interface ClientListenerOptions {
+  /** Serve these sockets instead of binding the paths (the files stay the manager's). */
+  passed?: PassedSockets;
+  /** Called for every accepted RPC connection (before the handler sees it). */
+  onAccept?: () => void;
+}
 
 /**
  * The session server's listening sockets for the app's clients: the RPC socket at `path` and the
@@ -47,16 +72,20 @@ export interface ClientListener extends AsyncDisposable {
 }
 
 /**
- * Opens the client sockets with file mode `mode`. A stale socket file is replaced; a socket a live
- * server listens on is never stolen (PERMISSION_DENIED). If the side channel cannot be opened,
- * the RPC socket is closed again, so a failure leaves nothing behind. Every connection gets the
- * output limits of `limits` (per connection, pause reading, total).
+ * Opens the client sockets with file mode `mode`, or serves the ones the manager passed
+ * (`options.passed`; then `mode` is the manager's business and closing leaves the files). A
+ * stale socket file is replaced; a socket a live server listens on is never stolen
+ * (PERMISSION_DENIED). If the side channel cannot be opened, the RPC socket is closed again, so
+ * a failure leaves nothing behind. Every connection gets the output limits of `limits` (per
+ * connection, pause reading, total).
  */
 export async function openClientListener(
   path: string,
   mode: number,
   limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  options: ClientListenerOptions = {},
 ): Promise<ClientListener> {
+  const { passed, onAccept } = options;
   const sidePath = sideChannelPath(path);
   if (Buffer.byteLength(sidePath) > MAX_SOCKET_PATH_BYTES) {
     throw new RialtoError(
@@ -67,10 +96,36 @@ export async function openClientListener(
   let handler: ((transport: SocketTransport) => void) | undefined;
   const early: SocketTransport[] = [];
   const outputBudget = new OutputBudget(limits.maxTotalBufferedBytes);
+  let watchUntil = 0;
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  let side: SideChannelAcceptor | undefined;
+  const sweep = () => {
+    try {
+      side?.sweep();
+    } catch {
+      // A failing accept (e.g. EMFILE) is retried at the next sweep.
+    }
+    if ((side?.pendingCount ?? 0) === 0 && performance.now() >= watchUntil) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  };
+  const watchSideChannel = () => {
+    watchUntil = performance.now() + SIDE_CHANNEL_WATCH_MS;
+    if (sweeper !== undefined) return;
+    sweeper = setInterval(sweep, SIDE_CHANNEL_SWEEP_MS);
+    sweeper.unref();
+  };
   const rpc: UnixListener = await listenUnix(
     path,
-    (transport) => (handler === undefined ? early.push(transport) : handler(transport)),
+    (transport) => {
+      watchSideChannel();
+      onAccept?.();
+      if (handler === undefined) early.push(transport);
+      else handler(transport);
+    },
     {
+      fd: passed?.rpc,
       mode,
       maxBufferedBytes: limits.maxBufferedBytes,
       pauseReadingAboveBytes: limits.pauseReadingAboveBytes,
@@ -81,14 +136,17 @@ export async function openClientListener(
       budget: outputBudget,
     },
   );
-  let side: SideChannelAcceptor;
+  const acceptorOptions = {
+    mode,
+    // As many clients of one uid as may connect at once; silent connections go first.
+    maxPendingPerUid: limits.maxConnections,
+    maxPending: 2 * limits.maxConnections,
+  };
   try {
-    side = SideChannelAcceptor.listen(sidePath, {
-      mode,
-      // As many clients of one uid as may connect at once; silent connections go first.
-      maxPendingPerUid: limits.maxConnections,
-      maxPending: 2 * limits.maxConnections,
-    });
+    side =
+      passed === undefined
+        ? SideChannelAcceptor.listen(sidePath, acceptorOptions)
+        : SideChannelAcceptor.adopt(passed.sideChannel, sidePath, acceptorOptions);
   } catch (error) {
     rpc.close();
     const cause = toRialtoError(error);
@@ -98,21 +156,14 @@ export async function openClientListener(
       { cause: error },
     );
   }
-  const sweeper = setInterval(() => {
-    try {
-      side.sweep();
-    } catch {
-      // A failing accept (e.g. EMFILE) is retried at the next sweep.
-    }
-  }, SIDE_CHANNEL_SWEEP_MS);
-  sweeper.unref();
+  const acceptor = side;
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
     clearInterval(sweeper);
     rpc.close();
-    side.close();
+    acceptor.close();
     for (const transport of early.splice(0)) transport.close();
   };
   return {
@@ -122,7 +173,12 @@ export async function openClientListener(
       handler = next;
       for (const transport of early.splice(0)) next(transport);
     },
-    claimSideChannel: (token) => side.claim(token),
+    claimSideChannel: (token) => {
+      const channel = acceptor.claim(token);
+      // Others may be waiting to be claimed: keep draining and timing them out.
+      if (acceptor.pendingCount > 0) watchSideChannel();
+      return channel;
+    },
     outputBudget,
     close,
     [Symbol.asyncDispose]: async () => close(),

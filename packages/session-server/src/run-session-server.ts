@@ -15,6 +15,7 @@ import { CONTROL_CHANNEL_FD, type ControlEndpoint } from "./cli-arguments.ts";
 import type { CreateClientGateway, ResourceOwner } from "./client-gateway/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { createSessionServerLogger } from "./logger.ts";
+import { receivePassedSockets } from "./passed-sockets.ts";
 import { SessionServer } from "./session-server.ts";
 
 /** Default deadline of `control/announce` in joined mode, ms. */
@@ -68,6 +69,8 @@ export async function runSessionServer(
     allocateSharedMemory: options.allocateSharedMemory,
     resourceOwners: options.resourceOwners,
     createClientGateway: options.createClientGateway,
+    // Only a spawned session server has the manager's fd channel beside its control channel.
+    receivePassedSockets: control.kind === "fd" ? () => receivePassedSockets() : undefined,
   });
   const peer = new RpcPeer({
     name: "session-server/control",

@@ -22,7 +22,7 @@ import {
   createClientGateway,
   type ResourceOwner,
 } from "./client-gateway/index.ts";
-import { type ClientListener, openClientListener } from "./client-listener.ts";
+import { type ClientListener, openClientListener, type PassedSockets } from "./client-listener.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { StatsReporter } from "./stats-reporter.ts";
 
@@ -42,6 +42,12 @@ export interface SessionServerOptions {
   createClientGateway?: CreateClientGateway;
   /** How long the last control event may take to reach the OS before exiting, ms; default 2000. */
   flushTimeoutMs?: number;
+  /**
+   * Takes the listening sockets the manager passed before a SetConfiguration with
+   * `socketsPassed` (an OS boundary: by default the SCM_RIGHTS record on the fd channel, fd 4).
+   * Without it such a configuration fails.
+   */
+  receivePassedSockets?: () => PassedSockets;
 }
 
 /** Longest reason sent with a state change (DiagnosticText on the wire). */
@@ -85,6 +91,10 @@ export class SessionServer implements AsyncDisposable {
         const stats = this.#gateway?.stats?.();
         return stats && { ...stats, avMemoryBytes: this.#memory?.size ?? 0 };
       },
+      busy: (report) =>
+        report.clients > 0 ||
+        report.pipelines.length > 0 ||
+        (this.#gateway?.connectionCount ?? 0) > 0,
       send: (report) => {
         try {
           this.#control?.emit(ControlChannelEvents.stats, report);
@@ -117,6 +127,8 @@ export class SessionServer implements AsyncDisposable {
    * passed; `ok: false` when a render loop missed it.
    */
   async #ping(id: number, deadlineMs = DEFAULT_PING_DEADLINE_MS): Promise<ControlPingAck> {
+    // The health check wakes an idle server anyway: the one moment to see whether stats changed.
+    this.#stats.poke();
     const outcome = await this.#gateway?.heartbeat?.(deadlineMs);
     if (outcome === undefined || (outcome.ok && outcome.late.length === 0)) {
       this.#logger.debug({ id }, "control ping");
@@ -250,6 +262,10 @@ export class SessionServer implements AsyncDisposable {
       params.socketPath,
       params.socketPermissions,
       connectionLimits,
+      {
+        passed: params.socketsPassed === true ? this.#passedSockets() : undefined,
+        onAccept: () => this.#stats.poke(),
+      },
     );
     if (this.#stopping) return;
     const createGateway = this.#options.createClientGateway ?? createClientGateway;
@@ -271,6 +287,19 @@ export class SessionServer implements AsyncDisposable {
     } else {
       this.#report({ state: "Inactive" });
     }
+  }
+
+  #passedSockets(): PassedSockets {
+    const receive = this.#options.receivePassedSockets;
+    if (receive === undefined) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        "control/setConfiguration: socketsPassed, but this session server has no fd channel",
+      );
+    }
+    const sockets = receive();
+    this.#logger.debug(sockets, "serving the sockets the manager passed");
+    return sockets;
   }
 
   #activate(): void {

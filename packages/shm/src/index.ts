@@ -29,6 +29,7 @@ export type {
 export { type ErrnoDetails, ShmError, type ShmErrorCode } from "./errors.ts";
 export { closeFd, FdChannel, type FdRecord } from "./fd-passing/fd-channel.ts";
 export { FdListener, type FdListenerOptions } from "./fd-passing/fd-listener.ts";
+export { OwnedSocket, type OwnedSocketOptions } from "./fd-passing/owned-socket.ts";
 export { socketPeerCredentials } from "./fd-passing/peer-credentials.ts";
 export {
   connectSideChannel,

@@ -34,6 +34,8 @@ const PROT_WRITE = 2;
 const MAP_SHARED = 1;
 const SEEK_END = 2;
 const EAGAIN = 11;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
 const SUN_PATH_MAX = 107;
 // Linux x86-64 / aarch64 (LP64) struct layouts: msghdr 56 B, iovec 16 B, cmsghdr 16 B.
 const MSGHDR_SIZE = 56;
@@ -56,6 +58,7 @@ const { symbols: C } = dlopen("libc.so.6", {
   sendmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
   recvmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
+  flock: { args: ["i32", "i32"], returns: "i32" },
   dlsym: { args: ["ptr", "ptr"], returns: "ptr" },
   strerror: { args: ["i32"], returns: "cstring" },
   __errno_location: { args: [], returns: "ptr" },
@@ -139,6 +142,8 @@ export interface Libc {
   socketType(fd: number): number;
   /** getsockopt(SO_PEERCRED). */
   peerCredentials(fd: number): PeerCredentials;
+  /** flock(LOCK_EX | LOCK_NB); false when another open file holds the lock. */
+  tryLockExclusive(fd: number): boolean;
 }
 
 function errno(): number {
@@ -329,5 +334,11 @@ export const libc: Libc = {
   peerCredentials(fd) {
     getIntOption(fd, SO_PEERCRED, 12, "SO_PEERCRED");
     return { pid: optValue[0] ?? 0, uid: (optValue[1] ?? 0) >>> 0, gid: (optValue[2] ?? 0) >>> 0 };
+  },
+  tryLockExclusive(fd) {
+    if (C.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    const code = errno();
+    if (code === EAGAIN) return false;
+    return fail("flock", `fd ${fd}, LOCK_EX | LOCK_NB`, code);
   },
 };

@@ -73,6 +73,14 @@ export const SetConfigurationParams = Closed({
   ),
   /** When present, only clients running as one of these uids may connect (SO_PEERCRED). */
   allowedUids: Type.Optional(Type.Array(Uid, { minItems: 1, maxItems: 64 })),
+  /**
+   * True when the manager owns the app's listening sockets (SPEC 3 sequence 5): just before this
+   * call it sent them, already bound at `socketPath` and its side channel and listening, as one
+   * SCM_RIGHTS record (RPC socket, then side channel) on the session server's fd channel (fd 4).
+   * The session server serves them instead of binding, and leaves the files to the manager.
+   * Absent (a joined session server): it binds `socketPath` itself.
+   */
+  socketsPassed: Type.Optional(Type.Boolean()),
 });
 export type SetConfigurationParams = Static<typeof SetConfigurationParams>;
 

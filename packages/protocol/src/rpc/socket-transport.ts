@@ -421,6 +421,11 @@ export interface UnixListener extends AsyncDisposable {
 export interface ListenUnixOptions extends SocketTransportOptions {
   /** File mode of the socket (default 0o660). */
   mode?: number;
+  /**
+   * A stream socket already bound at `path` and listening, owned by another process (the
+   * server manager): served as is; `close()` closes this process's fd and leaves the file.
+   */
+  fd?: number;
 }
 
 /**
@@ -433,6 +438,7 @@ export async function listenUnix(
   onConnection: (transport: SocketTransport) => void,
   options: ListenUnixOptions = {},
 ): Promise<UnixListener> {
+  if (options.fd !== undefined) return listenOnFd(path, options.fd, onConnection, options);
   if (existsSync(path)) {
     if (await isListening(path)) {
       throw new RialtoError("PERMISSION_DENIED", `socket ${path} is in use by a running server`);
@@ -443,15 +449,7 @@ export async function listenUnix(
   try {
     listener = Bun.listen<SocketTransport>({
       unix: path,
-      socket: {
-        ...handlers,
-        open(socket) {
-          const transport = new SocketTransport(options);
-          socket.data = transport;
-          transport.attach(socket);
-          onConnection(transport);
-        },
-      },
+      socket: socketHandlers(onConnection, options),
     });
     chmodSync(path, options.mode ?? 0o660);
   } catch (error) {
@@ -473,6 +471,51 @@ export async function listenUnix(
     } catch {
       // Already gone: nothing to clean up.
     }
+  };
+  return { path, close, [Symbol.asyncDispose]: async () => close() };
+}
+
+function socketHandlers(
+  onConnection: (transport: SocketTransport) => void,
+  options: ListenUnixOptions,
+): SocketHandler<SocketTransport> {
+  return {
+    ...handlers,
+    open(socket) {
+      const transport = new SocketTransport(options);
+      socket.data = transport;
+      transport.attach(socket);
+      onConnection(transport);
+    },
+  };
+}
+
+function listenOnFd(
+  path: string,
+  fd: number,
+  onConnection: (transport: SocketTransport) => void,
+  options: ListenUnixOptions,
+): UnixListener {
+  // Bun accepts `fd` at run time (a listening socket, e.g. inherited); bun-types lacks it.
+  const listen = Bun.listen as unknown as (options: {
+    fd: number;
+    socket: SocketHandler<SocketTransport>;
+  }) => { stop(closeActiveConnections?: boolean): void };
+  let listener: { stop(closeActiveConnections?: boolean): void };
+  try {
+    listener = listen({ fd, socket: socketHandlers(onConnection, options) });
+  } catch (error) {
+    throw new RialtoError(
+      "PERMISSION_DENIED",
+      `cannot serve fd ${fd} (${path}): ${toRialtoError(error).message}`,
+      { cause: error },
+    );
+  }
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    listener.stop(false);
   };
   return { path, close, [Symbol.asyncDispose]: async () => close() };
 }

@@ -38,7 +38,11 @@ function someoneListens(path: string): boolean {
   }
 }
 
-function clearStalePath(path: string): void {
+/**
+ * Removes a socket file nobody listens on; throws `ADDRESS_IN_USE` for a live listener or a
+ * file that is not a socket.
+ */
+export function clearStalePath(path: string): void {
   const stats = lstatOrUndefined(path);
   if (stats === undefined) return;
   if (!stats.isSocket()) {
@@ -104,6 +108,19 @@ export class FdListener implements Disposable {
     }
   }
 
+  /**
+   * Adopts a listening SOCK_SEQPACKET socket bound by another process (e.g. inherited from, or
+   * passed by, the server manager that owns `path`). Takes ownership of `fd`; `close()` closes
+   * it but leaves the socket file to its owner. Refuses other socket types with `INVALID_ARGUMENT`.
+   */
+  static adopt(fd: number, path: string): FdListener {
+    const type = libc.socketType(fd);
+    if (type !== SOCK_SEQPACKET) {
+      throw new ShmError("INVALID_ARGUMENT", `fd ${fd} is socket type ${type}, not SOCK_SEQPACKET`);
+    }
+    return new FdListener(path, fd, -1);
+  }
+
   /** True once `close()` has run. */
   get closed(): boolean {
     return this.#closed;
@@ -119,7 +136,10 @@ export class FdListener implements Disposable {
     return channels;
   }
 
-  /** Closes the socket and unlinks the path if it is still this listener's socket. */
+  /**
+   * Closes the socket and unlinks the path if it is still this listener's socket (an adopted
+   * listener leaves the path to its owner).
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

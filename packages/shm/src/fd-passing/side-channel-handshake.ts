@@ -60,9 +60,10 @@ interface Pending {
  * Connections nobody claims are closed after `pendingTimeoutMs` or beyond `maxPending` (and
  * `maxPendingPerUid` per peer uid).
  *
- * The listener is not watched by the event loop: call {@link SideChannelAcceptor.sweep} often
- * (the session server does every 50 ms). Accepting only inside `claim` would let anyone who
- * fills the kernel's backlog lock every later client out, because claims need a connection.
+ * The listener is not watched by the event loop: call {@link SideChannelAcceptor.sweep} while a
+ * client may be connecting (the session server does every 50 ms from each RPC connection until
+ * nothing is pending). Accepting only inside `claim` would let anyone who fills the kernel's
+ * backlog lock every later client out, because claims need a connection.
  */
 export class SideChannelAcceptor implements Disposable {
   readonly #listener: FdListener;
@@ -85,6 +86,18 @@ export class SideChannelAcceptor implements Disposable {
   /** Listens at `path` (see {@link FdListener.listen} for the mode and stale-path rules). */
   static listen(path: string, options: SideChannelAcceptorOptions = {}): SideChannelAcceptor {
     return new SideChannelAcceptor(FdListener.listen(path, options), options);
+  }
+
+  /**
+   * Serves a listening socket bound by another process ({@link FdListener.adopt}): takes
+   * ownership of `fd`; closing leaves the socket file at `path` to its owner.
+   */
+  static adopt(
+    fd: number,
+    path: string,
+    options: SideChannelAcceptorOptions = {},
+  ): SideChannelAcceptor {
+    return new SideChannelAcceptor(FdListener.adopt(fd, path), options);
   }
 
   /** The socket path clients connect to. */
