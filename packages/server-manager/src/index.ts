@@ -15,7 +15,12 @@ export type { ServerManagerOptions } from "./options.ts";
 export { defaultRuntimeDir } from "./runtime-dir.ts";
 export {
   type PreloadedServerInfo,
+  SESSION_SERVER_ENV_DEFAULTS,
   ServerManager,
   type ServerManagerEvents,
 } from "./server-manager.ts";
-export { defaultSessionServerCommand } from "./session-server-command.ts";
+export {
+  type BuildStatus,
+  defaultSessionServerCommand,
+  sessionServerBuildStatus,
+} from "./session-server-command.ts";

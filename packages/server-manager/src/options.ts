@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { compileValidator, describeValue, LogLevel, RialtoError } from "@rialto/protocol";
 import pino, { type Logger } from "pino";
 import { defaultRuntimeDir, MAX_RUNTIME_DIR_LENGTH } from "./runtime-dir.ts";
@@ -44,6 +45,12 @@ export interface ServerManagerOptions {
    * ms: 1 .. 600000; default 2000.
    */
   stopTimeoutMs?: number;
+  /**
+   * Most apps whose calls run at once (starts, state changes, stops): each app's calls still run
+   * in order, different apps' side by side up to this many, 1 .. 64; default twice the CPUs
+   * (`os.availableParallelism()`), at least 2. 1 runs every call one after another.
+   */
+  maxConcurrentApps?: number;
 }
 
 /** {@link ServerManagerOptions} with every default applied. */
@@ -61,6 +68,7 @@ export interface ResolvedOptions {
   env: Record<string, string>;
   transitionTimeoutMs: number;
   stopTimeoutMs: number;
+  maxConcurrentApps: number;
 }
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
@@ -77,6 +85,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   "env",
   "transitionTimeoutMs",
   "stopTimeoutMs",
+  "maxConcurrentApps",
 ]);
 
 const MAX_TIMEOUT_MS = 600_000;
@@ -147,6 +156,13 @@ export function resolveOptions(options: ServerManagerOptions | undefined): Resol
       1,
       MAX_TIMEOUT_MS,
       " (ms)",
+    ),
+    maxConcurrentApps: integerOption(
+      "maxConcurrentApps",
+      options.maxConcurrentApps,
+      Math.max(2, 2 * availableParallelism()),
+      1,
+      64,
     ),
   };
 }

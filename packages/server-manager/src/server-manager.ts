@@ -30,6 +30,7 @@ import { type ResolvedOptions, resolveOptions, type ServerManagerOptions } from 
 import { PreloadedPool } from "./preloaded-pool.ts";
 import { ensureRuntimeDir } from "./runtime-dir.ts";
 import { isAlive, SessionServer, type SessionServerListener } from "./session-server.ts";
+import { SESSION_SERVER_LAYOUT, sessionServerBuildStatus } from "./session-server-command.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 /** Events of {@link ServerManager}. */
@@ -51,19 +52,34 @@ export interface PreloadedServerInfo {
 
 const logLevelValidator = compileValidator(LogLevel);
 const TERMINATIONS_KEPT = 1024;
+/**
+ * Environment every session server gets unless the manager's `env` or the app's says otherwise:
+ * Bun's GC timer off (it wakes an idle process about three times a second to check whether to
+ * collect: 3-4 wakeups and ~1 ms of CPU a second against the health check's one ping in five;
+ * the session server collects by itself when it goes idle, and JavaScriptCore's own allocation
+ * triggers still run while it plays).
+ */
+export const SESSION_SERVER_ENV_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
+  BUN_GC_TIMER_DISABLE: "1",
+});
+
+/** The "running from sources" warning is logged once per process, not once per manager. */
+let warnedAboutSources = false;
 
 /**
  * Starts, configures, watches and stops one session server per app on behalf of the platform's
  * application manager (SPEC 3, 3.1). Every call that changes an app goes through one work
- * queue, so calls are applied in the order they were made, each against the state the previous
- * one produced. State changes are announced as `stateChanged(appId, state)` events and to monitors.
+ * queue with a lane per app: one app's calls are applied in the order they were made, each
+ * against the state the previous one produced, while different apps' calls run side by side
+ * (`maxConcurrentApps` at once). State changes are announced as `stateChanged(appId, state)`
+ * events and to monitors.
  */
 export class ServerManager extends EventEmitter<ServerManagerEvents> implements AsyncDisposable {
   readonly #options: ResolvedOptions;
   readonly #logger: Logger;
   readonly #apps = new Map<string, AppSupervisor>();
   readonly #terminations = new Map<string, TerminationReason>();
-  readonly #queue = new WorkQueue();
+  readonly #queue: WorkQueue;
   readonly #hub: MonitorHub;
   readonly #pool: PreloadedPool;
   readonly #health: HealthCheck;
@@ -81,7 +97,9 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
     this.#options = resolveOptions(options);
     this.#logger = this.#options.logger;
     this.#logLevel = this.#options.logLevel;
+    this.#queue = new WorkQueue({ concurrency: this.#options.maxConcurrentApps });
     ensureRuntimeDir(this.#options.runtimeDir);
+    if (options?.sessionServerCommand === undefined) this.#warnIfRunningSources();
     const manager = this;
     this.#context = {
       options: this.#options,
@@ -161,7 +179,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       this.#apps.set(appId, app);
       app.launch(false);
       hold(app.whenSettled(), this.#settleDeadlineMs());
-    });
+    }, appId);
   }
 
   /**
@@ -188,7 +206,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       } finally {
         hold(app.whenSettled(), this.#settleDeadlineMs());
       }
-    });
+    }, appId);
   }
 
   /** The socket path the app's client connects to. Throws UNKNOWN_APP, INVALID_ARGUMENT. */
@@ -264,7 +282,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       );
       const failure = results.find((result) => result.status === "rejected");
       if (failure !== undefined) throw failure.reason;
-    });
+    }, appId);
   }
 
   /**
@@ -312,7 +330,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       this.#apps.set(announce.appId, app);
       app.adopt(SessionServer.join(channel, announce.pid, channelClosed, app));
       hold(app.whenSettled(), this.#settleDeadlineMs());
-    });
+    }, announce.appId);
   }
 
   /**
@@ -340,6 +358,18 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
     this.#hub.closeAll();
   }
 
+  #warnIfRunningSources(): void {
+    if (warnedAboutSources || this.#options.sessionServerCommand[1] !== SESSION_SERVER_LAYOUT.main)
+      return;
+    warnedAboutSources = true;
+    const status = sessionServerBuildStatus();
+    const reason = status.fresh ? "the build became fresh meanwhile" : status.reason;
+    this.#logger.warn(
+      { reason, command: this.#options.sessionServerCommand },
+      `running the session server from its sources (several times slower to start) because ${reason}; run \`bun run build\``,
+    );
+  }
+
   #restart(app: AppSupervisor): void {
     this.#queue
       .enqueue((hold) => {
@@ -347,7 +377,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
         if (this.#closing) return app.stop();
         app.launch(true);
         hold(app.whenSettled(), this.#settleDeadlineMs());
-      })
+      }, app.appId)
       .catch((error) => this.#logger.error({ err: error, appId: app.appId }, "restart failed"));
   }
 
@@ -364,7 +394,10 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
 
   #spawn(env: Record<string, string>, listener: SessionServerListener): SessionServer {
     return SessionServer.spawn(
-      { command: this.#options.sessionServerCommand, env: { ...this.#options.env, ...env } },
+      {
+        command: this.#options.sessionServerCommand,
+        env: { ...SESSION_SERVER_ENV_DEFAULTS, ...this.#options.env, ...env },
+      },
       listener,
     );
   }

@@ -1,97 +1,96 @@
 import { afterEach, describe, expect, it } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  defaultSessionServerCommand,
-  isBuildFresh,
-  SESSION_SERVER_LAYOUT,
-} from "./session-server-command.ts";
+import { defaultSessionServerCommand, sessionServerBuildStatus } from "./session-server-command.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fake workspace: two source trees and a lockfile written at `sourcesAt`, no build yet. */
-function fakeLayout(sourcesAt: Date) {
-  const dir = mkdtempSync(join(tmpdir(), "rialto-command-"));
-  dirs.push(dir);
-  const nested = join(dir, "server/src/media");
-  mkdirSync(nested, { recursive: true });
-  mkdirSync(join(dir, "protocol/src"), { recursive: true });
-  const files = [join(nested, "engine.ts"), join(dir, "protocol/src/index.ts"), join(dir, "lock")];
-  for (const file of files) {
-    writeFileSync(file, "//");
-    utimesSync(file, sourcesAt, sourcesAt);
-  }
-  for (const tree of [
-    nested,
-    join(dir, "server/src"),
-    join(dir, "server"),
-    join(dir, "protocol/src"),
-  ]) {
-    utimesSync(tree, sourcesAt, sourcesAt);
-  }
-  return {
-    files,
-    layout: {
-      main: join(dir, "server/src/main.ts"),
-      built: join(dir, "server/dist/rialto-session-server.js"),
-      bundledSources: [join(dir, "server/src"), join(dir, "protocol/src"), join(dir, "lock")],
-    },
-  };
-}
+const sourcesAt = new Date("2026-01-01T00:00:00Z");
+const builtAt = new Date("2026-01-02T00:00:00Z");
+const later = new Date("2026-01-03T00:00:00Z");
 
-function build(path: string, at: Date): void {
-  mkdirSync(join(path, ".."), { recursive: true });
-  writeFileSync(path, "// bundle");
-  utimesSync(path, at, at);
+/** A fake workspace: sources, a dependency and a lockfile written at `sourcesAt`, no build yet. */
+function fakeWorkspace() {
+  const workspace = mkdtempSync(join(tmpdir(), "rialto-command-"));
+  dirs.push(workspace);
+  const inputs = [
+    "server/src/media/engine.ts",
+    "protocol/src/index.ts",
+    "node_modules/dep/index.js",
+  ];
+  for (const file of [...inputs, "bun.lock", "server/src/media/engine.test.ts"]) {
+    mkdirSync(join(workspace, file, ".."), { recursive: true });
+    writeFileSync(join(workspace, file), "//");
+    utimesSync(join(workspace, file), sourcesAt, sourcesAt);
+  }
+  const layout = {
+    workspace,
+    main: join(workspace, "server/src/main.ts"),
+    built: join(workspace, "server/dist/rialto-session-server.js"),
+    inputs: join(workspace, "server/dist/rialto-session-server.inputs.json"),
+  };
+  const touch = (file: string, at = later) => utimesSync(join(workspace, file), at, at);
+  /** What `bun run build` leaves: the bundle and the list of the files it read. */
+  const build = (listed: readonly string[] = inputs) => {
+    mkdirSync(join(layout.built, ".."), { recursive: true });
+    writeFileSync(layout.inputs, JSON.stringify({ inputs: listed }));
+    writeFileSync(layout.built, "// bundle");
+    utimesSync(layout.built, builtAt, builtAt);
+  };
+  return { layout, inputs, touch, build };
 }
 
 describe("defaultSessionServerCommand", () => {
-  const sourcesAt = new Date("2026-01-01T00:00:00Z");
-  const later = new Date("2026-01-02T00:00:00Z");
-
-  it("runs the sources with the current Bun when there is no build", () => {
-    const { layout } = fakeLayout(sourcesAt);
+  it("runs the sources with the current Bun when there is no build, and says so", () => {
+    const { layout } = fakeWorkspace();
     expect(defaultSessionServerCommand(layout)).toEqual([process.execPath, layout.main]);
+    expect(sessionServerBuildStatus(layout)).toEqual({
+      fresh: false,
+      reason: `there is no build at ${layout.built}`,
+    });
   });
 
-  it("runs the build when it is newer than every file it bundles", () => {
-    const { layout } = fakeLayout(sourcesAt);
-    build(layout.built, later);
+  it("runs the build while no file it read changed", () => {
+    const { layout, build } = fakeWorkspace();
+    build();
+    expect(sessionServerBuildStatus(layout)).toEqual({ fresh: true });
     expect(defaultSessionServerCommand(layout)).toEqual([process.execPath, layout.built]);
   });
 
-  it("falls back to the sources when a file was deleted from a bundled directory after the build", () => {
-    const { layout, files } = fakeLayout(sourcesAt);
-    build(layout.built, later);
-    rmSync(files[0] as string);
-    expect(defaultSessionServerCommand(layout)).toEqual([process.execPath, layout.main]);
+  it("keeps the build when files it does not read change (bun.lock touched by bun install, a test)", () => {
+    const { layout, build, touch } = fakeWorkspace();
+    build();
+    touch("bun.lock");
+    touch("server/src/media/engine.test.ts");
+    expect(sessionServerBuildStatus(layout)).toEqual({ fresh: true });
   });
 
-  it("falls back to the sources when any bundled file, however deep, changed after the build", () => {
-    const { layout, files } = fakeLayout(sourcesAt);
-    build(layout.built, later);
-    for (const file of files) {
-      utimesSync(file, new Date("2026-01-03T00:00:00Z"), new Date("2026-01-03T00:00:00Z"));
-      expect(isBuildFresh(layout.built, layout.bundledSources)).toBe(false);
-      utimesSync(file, sourcesAt, sourcesAt);
-      expect(isBuildFresh(layout.built, layout.bundledSources)).toBe(true);
+  it("falls back to the sources when any file the build read, a dependency's included, changed after it", () => {
+    const { layout, build, touch, inputs } = fakeWorkspace();
+    build();
+    for (const input of inputs) {
+      touch(input);
+      expect(sessionServerBuildStatus(layout)).toEqual({
+        fresh: false,
+        reason: `${input} changed after the build`,
+      });
+      expect(defaultSessionServerCommand(layout)).toEqual([process.execPath, layout.main]);
+      touch(input, sourcesAt);
     }
   });
 
-  it("bundles the session server's own workspace packages, no more and no fewer", () => {
-    const manifest = JSON.parse(
-      readFileSync(join(SESSION_SERVER_LAYOUT.main, "../../package.json"), "utf8"),
-    ) as { dependencies: Record<string, string> };
-    const workspaceDependencies = Object.entries(manifest.dependencies)
-      .filter(([, version]) => version.startsWith("workspace:"))
-      .map(([name]) => `packages/${name.replace("@rialto/", "")}/src`);
-    const trees = SESSION_SERVER_LAYOUT.bundledSources
-      .filter((path) => path.endsWith("/src"))
-      .map((path) => path.slice(path.indexOf("packages/")));
-    expect(trees.sort()).toEqual(["packages/session-server/src", ...workspaceDependencies].sort());
+  it("falls back to the sources when a bundled file is gone, or the build has no input list", () => {
+    const { layout, build } = fakeWorkspace();
+    build([...fakeWorkspace().inputs, "server/src/gone.ts"]);
+    expect(sessionServerBuildStatus(layout)).toEqual({
+      fresh: false,
+      reason: "server/src/gone.ts, which it bundles, is gone",
+    });
+    rmSync(layout.inputs);
+    expect(sessionServerBuildStatus(layout).fresh).toBe(false);
   });
 });

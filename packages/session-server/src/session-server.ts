@@ -286,6 +286,7 @@ export class SessionServer implements AsyncDisposable {
       this.#activate();
     } else {
       this.#report({ state: "Inactive" });
+      collectWhenIdle();
     }
   }
 
@@ -316,6 +317,7 @@ export class SessionServer implements AsyncDisposable {
     this.#freeMemory();
     this.#tellClients("Inactive");
     this.#report({ state: "Inactive" });
+    collectWhenIdle();
   }
 
   async #releaseResources(): Promise<void> {
@@ -385,6 +387,15 @@ export class SessionServer implements AsyncDisposable {
       await Bun.sleep(5);
     }
   }
+}
+
+/**
+ * Starts a garbage collection now that the server goes idle (configured, or back to Inactive),
+ * without waiting for it: the manager turns Bun's GC timer off in session servers (it woke an
+ * idle process several times a second), so what start-up or a playback left is collected here.
+ */
+function collectWhenIdle(): void {
+  Bun.gc(false);
 }
 
 function clip(reason: string): string {
