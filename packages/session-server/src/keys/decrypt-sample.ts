@@ -1,17 +1,7 @@
-import type * as NodeCrypto from "node:crypto";
 import { describeValue, type PlaybackErrorKind, RialtoError } from "@rialto/protocol";
+import { aesDecryptor, type ByteRange } from "./aes-decryptor.ts";
 import { KEY_BYTES, toHex } from "./key-bytes.ts";
 import type { KeyStore } from "./media-keys.ts";
-
-// Loaded on the first decryption: node:crypto brings Node's stream machinery with it, several
-// ms of every session server's start-up, and only encrypted playback needs it.
-let nodeCrypto: typeof NodeCrypto | undefined;
-function createDecipheriv(
-  ...args: Parameters<typeof NodeCrypto.createDecipheriv>
-): ReturnType<typeof NodeCrypto.createDecipheriv> {
-  nodeCrypto ??= require("node:crypto") as typeof NodeCrypto;
-  return nodeCrypto.createDecipheriv(...args);
-}
 
 /** AES block size in bytes. */
 const BLOCK = 16;
@@ -47,9 +37,6 @@ export interface SampleEncryption {
 /** Kind of playback error a failed decryption turns into (in `details.playbackError`). */
 export const DECRYPTION_PLAYBACK_ERROR: PlaybackErrorKind = "Decryption";
 
-/** A run of ciphertext bytes inside the sample: [start, end). */
-type ByteRange = readonly [start: number, end: number];
-
 function invalid(message: string): never {
   throw new RialtoError("INVALID_ARGUMENT", `decryptSample: ${message}`, {
     details: { playbackError: DECRYPTION_PLAYBACK_ERROR },
@@ -76,7 +63,8 @@ export function decryptSample(
   data: Uint8Array,
   encryption: SampleEncryption,
   keys: KeyStore,
-  output: Uint8Array = new Uint8Array(data.byteLength),
+  // Not zero-filled: every byte is written below.
+  output: Uint8Array = Buffer.allocUnsafe(data.byteLength),
 ): Uint8Array {
   const { cipherMode } = encryption;
   if (cipherMode !== "cenc" && cipherMode !== "cbcs") {
@@ -104,12 +92,13 @@ export function decryptSample(
   // Views (subarray) are costly next to a small sample's decryption: take none when not needed.
   const result =
     output.byteLength === data.byteLength ? output : output.subarray(0, data.byteLength);
-  result.set(data);
+  const aes = aesDecryptor();
   if (cipherMode === "cenc") {
-    decryptRuns("aes-128-ctr", key, iv, result, parts);
+    // One pass: clear bytes copied, encrypted ones decrypted straight from `data`.
+    aes.decryptCopy("ctr", key, iv, data, result, parts);
   } else {
-    for (const part of parts)
-      decryptRuns("aes-128-cbc", key, iv, result, patternRuns(part, pattern));
+    result.set(data);
+    for (const part of parts) aes.decrypt("cbc", key, iv, result, patternRuns(part, pattern));
   }
   return result;
 }
@@ -181,37 +170,4 @@ function patternRuns([start, end]: ByteRange, { crypt, skip }: { crypt: number; 
     runs.push([at, at + crypt * BLOCK]);
   }
   return runs;
-}
-
-/**
- * Decrypts `runs` of `buffer` in place as one cipher stream: one decipher, fed run by run (CTR
- * keeps its counter and CBC its chain across `update` calls; cbcs runs are whole blocks), each
- * run's clear bytes written back where it was.
- */
-function decryptRuns(
-  algorithm: "aes-128-ctr" | "aes-128-cbc",
-  key: Uint8Array,
-  iv: Uint8Array,
-  buffer: Uint8Array,
-  runs: readonly ByteRange[],
-): void {
-  if (runs.length === 0) return;
-  const decipher = createDecipheriv(algorithm, key, iv).setAutoPadding(false);
-  let decrypted = 0;
-  let expected = 0;
-  for (const [start, end] of runs) {
-    if (end === start) continue;
-    // A view is costly next to a small sample's decryption: take none for the whole buffer.
-    const run = start === 0 && end === buffer.byteLength ? buffer : buffer.subarray(start, end);
-    const plaintext = decipher.update(run);
-    buffer.set(plaintext, start);
-    decrypted += plaintext.byteLength;
-    expected += end - start;
-  }
-  if (decrypted !== expected || decipher.final().byteLength !== 0) {
-    throw new RialtoError(
-      "INTERNAL",
-      `decryptSample: ${algorithm} gave ${decrypted} bytes for ${expected}`,
-    );
-  }
 }

@@ -80,6 +80,11 @@ export class VirtualPipeline implements Pipeline {
   #loaded: Omit<LoadParams, "pipelineId"> | undefined;
   /** Per-source segment starts from `setSourcePosition` (else the pipeline's `#startNs`). */
   readonly #sourceStartNs = new Map<SourceId, number>();
+  /**
+   * Where encrypted frames are decrypted: sinks consume the bytes before `render` returns, so one
+   * buffer serves every frame (a new one per frame cost more than decrypting a small sample).
+   */
+  #decrypted = new Uint8Array(0);
   readonly #playbackInfo: PlaybackInfoTimer;
   readonly settings = new PipelineSettings();
 
@@ -520,7 +525,12 @@ export class VirtualPipeline implements Pipeline {
   }
 
   #renderFrame(source: SourceRenderer, frame: MediaFrame): void {
-    const bytes = clearBytes(frame, this.#options.decrypt);
+    if (frame.encryption !== undefined && this.#decrypted.byteLength < frame.data.byteLength) {
+      this.#decrypted = new Uint8Array(
+        Math.max(frame.data.byteLength, 2 * this.#decrypted.byteLength),
+      );
+    }
+    const bytes = clearBytes(frame, this.#options.decrypt, this.#decrypted);
     if (!(bytes instanceof Uint8Array)) {
       source.drop();
       this.#emit(PipelineEvents.playbackError, {
