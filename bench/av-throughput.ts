@@ -18,11 +18,12 @@ import { percentile, startChild } from "./support/child-process.ts";
 import { CpuAccount } from "./support/cpu-time.ts";
 import { round2 } from "./support/measure.ts";
 import { PipelineFeeder } from "./support/pipeline-feeder.ts";
+import { quick } from "./support/quick.ts";
 import { connectRawFrameSender, type RawFrameSender } from "./support/raw-frame-stream.ts";
 
 /** Frames per needMediaData while playing (Rialto's 24). */
 const BATCH = 24;
-const ROUNDS = 7;
+const ROUNDS = quick(7, 2);
 const CASES = [
   { frameBytes: 64 << 10, batchesPerRound: 64 },
   { frameBytes: 1 << 10, batchesPerRound: 160 },

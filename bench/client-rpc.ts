@@ -22,15 +22,16 @@ import { percentile, startChild } from "./support/child-process.ts";
 import { peerCommand, pinCaller } from "./support/cpu-affinity.ts";
 import { CpuAccount } from "./support/cpu-time.ts";
 import { inFlight, round2, sequential } from "./support/measure.ts";
+import { quick } from "./support/quick.ts";
 import { connectRawEcho } from "./support/raw-echo.ts";
 
 const PING_WARMUP = 2_000;
-const PING_ROUNDS = 20_000;
+const PING_ROUNDS = quick(20_000, 2_000);
 /** Raw and client alternate in blocks so both see the same machine load (2-core VM, noisy). */
 const PING_BLOCK = 500;
 const PING_BYTES = 100;
 const FLIGHT = 32;
-const FLIGHT_BLOCKS = 10;
+const FLIGHT_BLOCKS = quick(10, 2);
 const FLIGHT_BLOCK = 4_000;
 const BIG_BYTES = 64 << 10;
 const BIG_WARMUP = 200;

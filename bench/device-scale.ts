@@ -107,6 +107,17 @@ function rssBytes(pid: number): number {
   return Number(match?.[1] ?? 0) * 1024;
 }
 
+/**
+ * Proportional set size and private (anonymous, dirty) bytes: RSS counts the Bun executable's
+ * pages that every Bun process shares once per process; PSS splits them among their users.
+ */
+function sharedAwareBytes(pid: number): { pss: number; private: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(text)?.[1] ?? 0) * 1024;
+  return { pss: field("Pss"), private: field("Private_Dirty") };
+}
+
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 const mib = (bytes: number) => round2(bytes / MiB);
 
@@ -247,6 +258,8 @@ try {
   const activePlayingRss = rssBytes(player.pid ?? 0);
   const stillInactiveRss = sessionServers.map(rssBytes);
   const totalRss = sum(stillInactiveRss) + activePlayingRss;
+  const ours = [...sessionServers, player.pid ?? 0].map(sharedAwareBytes);
+  const theirs = bare.map((b) => sharedAwareBytes(b.pid));
   const memory = {
     bareBunMiB: mib(bareMedian),
     inactiveMiB: mib(median(inactiveRss)),
@@ -257,12 +270,19 @@ try {
     totalMiB: mib(totalRss),
     bareTotalMiB: mib(sum(bareRss)),
     totalRatio: round2(totalRss / sum(bareRss)),
+    totalPssMiB: mib(sum(ours.map((m) => m.pss))),
+    bareTotalPssMiB: mib(sum(theirs.map((m) => m.pss))),
+    privateMiB: mib(median(ours.slice(0, -1).map((m) => m.private))),
+    barePrivateMiB: mib(median(theirs.map((m) => m.private))),
   };
   console.log(
     `memory (VmRSS): Inactive session server ${memory.inactiveMiB} MiB (${memory.inactiveRatio}× a bare Bun's ${memory.bareBunMiB} MiB; goal ≤ 1.5), Active idle ${memory.activeIdleMiB} MiB (${memory.activeIdleRatio}×), Active playing ${memory.activePlayingMiB} MiB`,
   );
   console.log(
     `memory total: ${APPS} Inactive + 1 Active playing ${memory.totalMiB} MiB against ${APPS + 1} bare Bun ${memory.bareTotalMiB} MiB (${memory.totalRatio}×)`,
+  );
+  console.log(
+    `  counting the shared Bun executable once (PSS): ${memory.totalPssMiB} MiB against ${memory.bareTotalPssMiB} MiB; private memory of an Inactive session server ${memory.privateMiB} MiB (bare Bun ${memory.barePrivateMiB} MiB)`,
   );
   await clip.pipeline.destroy().catch(() => {});
   await client.close();

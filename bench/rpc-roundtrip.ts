@@ -10,9 +10,10 @@ import { connectUnix, RpcPeer, TestMethods } from "@rialto/protocol";
 import { percentile, startChild } from "./support/child-process.ts";
 import { type Placement, peerCommand, pinCaller, placements } from "./support/cpu-affinity.ts";
 import { round2, sequential } from "./support/measure.ts";
+import { quick } from "./support/quick.ts";
 
 const WARMUP = 2_000;
-const ROUNDS = 20_000;
+const ROUNDS = quick(20_000, 2_000);
 /** Raw and RPC alternate in blocks so both see the same machine load (2-core VM, noisy). */
 const BLOCK = 500;
 const PAYLOAD = "x".repeat(100);

@@ -18,10 +18,11 @@ import {
 } from "../apps/demo-app/src/mp4/index.ts";
 import { BenchApp } from "./support/bench-app.ts";
 import { median, roundTo } from "./support/measure.ts";
+import { quick } from "./support/quick.ts";
 
 const PLAYBACK: PlaybackOptions = { engine: "virtual", clock: "freerun", sink: "null" };
 const TARGETS_S = [0.7, 1.9, 2.6, 3.3, 4.1];
-const ROUNDS = Number(process.argv[2] ?? 7);
+const ROUNDS = Number(process.argv[2] ?? quick(7, 2));
 
 /** Index of the keyframe at or before `targetNs` (the app restarts there). */
 function keyframeBefore(track: DemuxedTrack, targetNs: number): number {

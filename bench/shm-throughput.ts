@@ -27,14 +27,15 @@ import type { Socket } from "bun";
 import { percentile } from "./support/child-process.ts";
 import { type Placement, peerCommand, pinCaller, placements } from "./support/cpu-affinity.ts";
 import { best, median, round2 } from "./support/measure.ts";
+import { quick } from "./support/quick.ts";
 
 const FRAME_SIZES = [4 << 10, 64 << 10, 1 << 20];
-const ROUNDS = 11;
+const ROUNDS = quick(11, 2);
 const BYTES_PER_ROUND = 128 << 20;
 const MAX_FRAMES = 24;
 const SOURCES = 8;
 const TRIP_WARMUP = 200;
-const TRIP_ROUNDS = 3_000;
+const TRIP_ROUNDS = quick(3_000, 300);
 const MESSAGE_SIZE = 16;
 /** Message types; a message is [type u32, argument u32, frames u32, bad u32] little-endian. */
 const BATCH = 1;
