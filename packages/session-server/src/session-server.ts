@@ -16,13 +16,9 @@ import {
 } from "@rialto/protocol";
 import type { Logger } from "pino";
 import { type AllocateSharedMemory, AvMemory } from "./av-memory.ts";
-import {
-  type ClientGateway,
-  type CreateClientGateway,
-  createClientGateway,
-  type ResourceOwner,
-} from "./client-gateway/index.ts";
+import type { ClientGateway, CreateClientGateway, ResourceOwner } from "./client-gateway/index.ts";
 import { type ClientListener, openClientListener } from "./client-listener.ts";
+import { createClientSessions } from "./clients/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { StatsReporter } from "./stats-reporter.ts";
 
@@ -38,7 +34,7 @@ export interface SessionServerOptions {
   allocateSharedMemory?: AllocateSharedMemory;
   /** Owners of media resources (pipelines, key sessions, web audio) freed on Inactive. */
   resourceOwners?: readonly ResourceOwner[];
-  /** Builds the client gateway on SetConfiguration; default the minimal one-RpcPeer-per-connection gateway. */
+  /** Builds the client gateway on SetConfiguration; default the app's client sessions over retry-RPC. */
   createClientGateway?: CreateClientGateway;
   /** How long the last control event may take to reach the OS before exiting, ms; default 2000. */
   flushTimeoutMs?: number;
@@ -252,7 +248,7 @@ export class SessionServer implements AsyncDisposable {
       connectionLimits,
     );
     if (this.#stopping) return;
-    const createGateway = this.#options.createClientGateway ?? createClientGateway;
+    const createGateway = this.#options.createClientGateway ?? createClientSessions;
     this.#gateway = createGateway({
       logger: this.#logger,
       resources: params.resources,

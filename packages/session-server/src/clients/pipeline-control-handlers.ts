@@ -15,7 +15,7 @@ export function addPipelineControlHandlers(
 ): ClientRouter {
   const pipelineOf = (method: string, pipelineId: number, client: Client): Pipeline => {
     requireRunning(context, method);
-    return context.playback.get(client, pipelineId, method).pipeline;
+    return context.pipelines.get(client, pipelineId, method).pipeline;
   };
   /** The pipeline, once `sourceId` is known to be one of its sources (NOT_FOUND otherwise). */
   const withSource = (method: string, pipelineId: number, sourceId: number, client: Client) => {
@@ -122,7 +122,7 @@ export function addPipelineControlHandlers(
       enabled: pipelineOf(M.getUseBuffering.name, pipelineId, client).settings.get("useBuffering"),
     }))
     .handle(M.getSupportedProperties, ({ sourceType, propertyNames }) => ({
-      supportedProperties: context.playback.engine.getSupportedProperties(
+      supportedProperties: context.pipelines.engine.getSupportedProperties(
         sourceType,
         propertyNames,
       ),

@@ -18,7 +18,7 @@ export function addPipelinePlaybackHandlers(
 ): ClientRouter {
   const serviceOf = (method: string, pipelineId: number, client: Client): PipelineService => {
     requireRunning(context, method);
-    return context.playback.get(client, pipelineId, method);
+    return context.pipelines.get(client, pipelineId, method);
   };
   const pipelineOf = (method: string, pipelineId: number, client: Client) =>
     serviceOf(method, pipelineId, client).pipeline;
@@ -29,12 +29,12 @@ export function addPipelinePlaybackHandlers(
     })
     .handle(PipelineMethods.attachSource, ({ pipelineId, source }, client) => {
       const sourceId = pipelineOf("pipeline/attachSource", pipelineId, client).attachSource(source);
-      context.playback.noteSource(pipelineId, sourceId, source.type);
+      context.pipelines.noteSource(pipelineId, sourceId, source.type);
       return { sourceId };
     })
     .handle(PipelineMethods.removeSource, ({ pipelineId, sourceId }, client) => {
       pipelineOf("pipeline/removeSource", pipelineId, client).removeSource(sourceId);
-      context.playback.forgetSource(pipelineId, sourceId);
+      context.pipelines.forgetSource(pipelineId, sourceId);
       return {};
     })
     .handle(PipelineMethods.allSourcesAttached, ({ pipelineId }, client) => {

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import { type MediaClock, systemClock } from "../media/media-clock.ts";
 import { WebAudioRenderer } from "../web-audio/index.ts";
-import type { Client } from "./clients-context.ts";
+import type { Client } from "./client-state.ts";
 import { HandleAllocator } from "./handle-allocator.ts";
 
 /** What the virtual output device of one player has consumed. */
