@@ -3,7 +3,7 @@ import fc from "fast-check";
 import type { TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import { Check, Create } from "typebox/value";
-import { ALL_MESSAGES } from "../messages/index.ts";
+import { ALL_MESSAGES } from "../messages/message-groups.ts";
 import { compileValidator, INTERPRETED_CHECKS } from "./descriptor.ts";
 
 /** Every schema of every message: params and result of methods, payload of events. */

@@ -13,9 +13,9 @@ import {
   SessionEvents,
   type SocketTransport,
   type StatsEvent,
-  TestMethods,
   toRialtoError,
 } from "@rialto/protocol";
+import { TestMethods } from "@rialto/protocol/testing";
 import { type FdChannel, socketPeerCredentials } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
