@@ -27,6 +27,7 @@ import {
 } from "@rialto/protocol";
 import { SharedMemory, ShmPool } from "@rialto/shm";
 import { type RialtoClientOptions, resolveClientOptions } from "./client-options.ts";
+import { connectWhenListening } from "./connect-when-listening.ts";
 import { MediaKeys } from "./media-keys.ts";
 import { MediaPipeline } from "./media-pipeline.ts";
 import { routePipelineEvents } from "./media-pipeline-events.ts";
@@ -76,6 +77,8 @@ export class RialtoClient implements AsyncDisposable {
   #mapping$: Promise<void> | undefined;
   #registrations = 0;
   #closed = false;
+  /** Set once the first connection is up: reconnects follow the reconnect policy instead. */
+  #everConnected = false;
 
   private constructor(options: ReturnType<typeof resolveClientOptions>, pool: ShmPool) {
     this.#options = options;
@@ -84,7 +87,9 @@ export class RialtoClient implements AsyncDisposable {
 
   /**
    * Connects to the session server at `socketPath` (default `RIALTO_SOCKET_PATH`) and registers.
-   * Rejects with CONNECTION_LOST when nobody listens, INCOMPATIBLE_VERSION on another protocol
+   * While nothing listens there yet (the session server still starting) it retries for
+   * `connectRetryMs` (default 2000), then rejects CONNECTION_LOST naming the likely cause (app
+   * not started, or not Inactive/Active yet). Rejects INCOMPATIBLE_VERSION on another protocol
    * major, INVALID_ARGUMENT for bad options.
    */
   static async connect(options: RialtoClientOptions = {}): Promise<RialtoClient> {
@@ -309,7 +314,15 @@ export class RialtoClient implements AsyncDisposable {
     });
     this.#retry = await RetryClient.connect({
       name: "rialto-client",
-      connect: () => connectUnix(this.#options.socketPath),
+      connect: async () => {
+        if (this.#everConnected) return connectUnix(this.#options.socketPath);
+        const transport = await connectWhenListening(
+          this.#options.socketPath,
+          this.#options.connectRetryMs,
+        );
+        this.#everConnected = true;
+        return transport;
+      },
       registration: async (fresh) => {
         if (!fresh) return { protocolVersion: PROTOCOL_VERSION };
         if (this.#registrations > 0) this.#forgotten();
