@@ -23,9 +23,11 @@ import {
 } from "./media-pipeline-events.ts";
 import { type AddSegmentStatus, NeedDataRequests } from "./media-pipeline-requests.ts";
 import {
+  type AudioSourceConfig,
   type MediaSegment,
   type MediaSourceConfig,
   toWireSource,
+  type VideoSourceConfig,
 } from "./media-pipeline-sources.ts";
 
 const STATUS = compileValidator(MediaSourceStatus);
@@ -103,12 +105,17 @@ export class PipelinePlayback implements PipelineEventTarget {
     return this.#listeners.on(name, listener);
   }
 
-  /** Loads the pipeline for MSE playback (frames pushed by the app). */
+  /** Loads the pipeline for MSE playback (frames pushed by the app): the first call of a pipeline. */
   async load(options: LoadOptions = {}): Promise<void> {
     await this.#call(PipelineMethods.load, { pipelineId: this.id, type: "MSE", ...options });
   }
 
-  /** Attaches a source (one per type) before `allSourcesAttached`; resolves with its id. */
+  /**
+   * Attaches a source (one per type) after `load` and before `allSourcesAttached`; resolves with
+   * its id. Rejects `INVALID_STATE` before `load`; `INVALID_ARGUMENT` for a MIME type the engine
+   * does not list in `getSupportedMimeTypes` or codec data its format needs and lacks (see
+   * {@link VideoSourceConfig}, {@link AudioSourceConfig}).
+   */
   async attachSource(source: MediaSourceConfig): Promise<number> {
     const { sourceId } = await this.#call(PipelineMethods.attachSource, {
       pipelineId: this.id,
@@ -125,12 +132,15 @@ export class PipelinePlayback implements PipelineEventTarget {
     this.#sources.delete(sourceId);
   }
 
-  /** Every source is attached: prerolling starts (needMediaData for 3 frames per source). */
+  /**
+   * Every source is attached: prerolling starts (needMediaData for 3 frames per source), and
+   * `Paused` is reported once every source has frames. `INVALID_STATE` before `load` and a source.
+   */
   async allSourcesAttached(): Promise<void> {
     await this.#call(PipelineMethods.allSourcesAttached, { pipelineId: this.id });
   }
 
-  /** Plays: `Playing` now, or once prerolled. */
+  /** Plays: `Playing` now, or once prerolled. `INVALID_STATE` before `allSourcesAttached`. */
   async play(): Promise<void> {
     await this.#call(PipelineMethods.play, { pipelineId: this.id });
   }
@@ -152,8 +162,12 @@ export class PipelinePlayback implements PipelineEventTarget {
   }
 
   /**
-   * Seeks to `positionNs`: outstanding requests are void at once; `Seeking`, `SeekDone` and new
-   * needMediaData (from the sample at or before the target) follow.
+   * Seeks to `positionNs` (after `allSourcesAttached`, else `INVALID_STATE`): outstanding
+   * requests are void at once and every queued frame is dropped; `Seeking`, then `SeekDone`,
+   * then new needMediaData per source. The app repositions its samples: answer those requests
+   * from the keyframe at or before `positionNs` (the server never picks samples). The pipeline
+   * prerolls again (`Paused`), and if it was playing it goes back to `Playing` by itself, with
+   * no `play()` call.
    */
   async setPosition(positionNs: number): Promise<void> {
     this.#requests.dropAll();
