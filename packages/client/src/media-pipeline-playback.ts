@@ -29,6 +29,7 @@ import {
   toWireSource,
   type VideoSourceConfig,
 } from "./media-pipeline-sources.ts";
+import { SourceFeeder, type SourceFeederOptions } from "./source-feeder.ts";
 
 const STATUS = compileValidator(MediaSourceStatus);
 
@@ -87,6 +88,8 @@ export class PipelinePlayback implements PipelineEventTarget {
   #seeks = 0;
   /** Flushes sent per source whose sourceFlushed has not arrived. */
   readonly #flushes = new Map<number, number>();
+  /** The push-style feeders, by source. */
+  readonly #feeders = new Map<number, SourceFeeder>();
   #state: PlaybackState = "Idle";
   #ended: PipelineReleaseReason | "destroyed" | undefined;
 
@@ -125,8 +128,47 @@ export class PipelinePlayback implements PipelineEventTarget {
     return sourceId;
   }
 
-  /** Removes a source; its outstanding request is void. */
+  /**
+   * A push-style feeder of one attached source: `append(samples)` whenever the app has them,
+   * `endOfStream()` after the last; it answers every needMediaData of the source by itself and,
+   * on a seek, drops what is queued and calls `options.onSeek(positionNs)` for the samples from
+   * the new position. One per source; `NOT_FOUND` for a source not attached, `INVALID_STATE`
+   * when the source already has one. Do not answer that source's needMediaData yourself too.
+   */
+  createSourceFeeder(sourceId: number, options: SourceFeederOptions = {}): SourceFeeder {
+    if (this.#ended !== undefined) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `createSourceFeeder: pipeline ${this.id} was ${this.#ended}`,
+      );
+    }
+    if (!this.#sources.has(sourceId)) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `createSourceFeeder: pipeline ${this.id} has no source ${describeValue(sourceId)} (attachSource first)`,
+      );
+    }
+    if (this.#feeders.has(sourceId)) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `createSourceFeeder: source ${sourceId} of pipeline ${this.id} already has a feeder`,
+      );
+    }
+    const target = {
+      addSegment: (requestId: number, segment: MediaSegment) => this.addSegment(requestId, segment),
+      haveData: (status: MediaSourceStatus, requestId: number) => this.haveData(status, requestId),
+      isOutstanding: (requestId: number) => this.#requests.has(requestId),
+    };
+    const feeder = new SourceFeeder(target, sourceId, options, () => {
+      if (this.#feeders.get(sourceId) === feeder) this.#feeders.delete(sourceId);
+    });
+    this.#feeders.set(sourceId, feeder);
+    return feeder;
+  }
+
+  /** Removes a source; its outstanding request is void (and its feeder closed). */
   async removeSource(sourceId: number): Promise<void> {
+    this.#feeders.get(sourceId)?.ended();
     this.#requests.dropSource(sourceId);
     await this.#call(PipelineMethods.removeSource, { pipelineId: this.id, sourceId });
     this.#sources.delete(sourceId);
@@ -153,6 +195,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   /** Stops for good (`Stopped`); outstanding requests are void. */
   async stop(): Promise<void> {
     this.#requests.dropAll();
+    for (const feeder of [...this.#feeders.values()]) feeder.ended();
     await this.#call(PipelineMethods.stop, { pipelineId: this.id });
   }
 
@@ -171,6 +214,7 @@ export class PipelinePlayback implements PipelineEventTarget {
    */
   async setPosition(positionNs: number): Promise<void> {
     this.#requests.dropAll();
+    for (const feeder of this.#feeders.values()) feeder.seeking(positionNs);
     this.#seeks++;
     try {
       await this.#call(PipelineMethods.setPosition, { pipelineId: this.id, positionNs });
@@ -188,6 +232,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   /** Flushes one source (queued frames and its request); `sourceFlushed` follows. */
   async flush(sourceId: number, resetTime = false): Promise<void> {
     this.#requests.dropSource(sourceId);
+    this.#feeders.get(sourceId)?.flushing();
     this.#flushes.set(sourceId, (this.#flushes.get(sourceId) ?? 0) + 1);
     try {
       await this.#call(PipelineMethods.flush, { pipelineId: this.id, sourceId, resetTime });
@@ -285,6 +330,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   protected playbackEnded(reason: PipelineReleaseReason | "destroyed"): void {
     this.#ended ??= reason;
     this.#requests.dropAll();
+    for (const feeder of [...this.#feeders.values()]) feeder.ended();
     if (reason !== "destroyed") this.#listeners.emit("released", { reason });
   }
 
@@ -297,6 +343,7 @@ export class PipelinePlayback implements PipelineEventTarget {
     this.#requests.accept(event);
     const { sourceId, requestId, frameCount } = event;
     this.#listeners.emit("needMediaData", { sourceId, requestId, frameCount });
+    this.#feeders.get(sourceId)?.requested(requestId, frameCount);
   }
 
   #flushDone(sourceId: number): void {

@@ -367,7 +367,6 @@ export class RialtoClient implements AsyncDisposable {
           // Leaving Running, the session server freed everything of ours.
           if (state !== "Running") this.#releaseLocally();
           this.#setServerState(state);
-          this.#mapWhenRunning();
         });
         // The health check reaches every Running client (SPEC 3 sequence 5): answered at once.
         retry.on(SessionEvents.heartbeat, ({ id }) => {
@@ -385,7 +384,6 @@ export class RialtoClient implements AsyncDisposable {
     this.#resources = result.resources;
     if (fresh) this.#registrations++;
     this.#setServerState(result.applicationState);
-    this.#mapWhenRunning();
   }
 
   /**
@@ -451,6 +449,8 @@ export class RialtoClient implements AsyncDisposable {
 
   #setServerState(state: ApplicationState): void {
     this.#serverState = state;
+    // The map starts before listeners hear Running, so a createMediaPipeline they make waits for it.
+    this.#mapWhenRunning();
     this.#announce();
   }
 
