@@ -79,7 +79,7 @@ describe("the docs are complete without anything outside the repository (issue 1
     const pipelines = doc("pipelines.md");
     const events = [...Object.keys(PipelineEvents), "released"];
     expect(events.filter((event) => !pipelines.includes(`| \`${event}\` |`))).toEqual([]);
-    const internal = ["receive", "markReleased", "call", "playbackEnded"];
+    const internal = ["receive", "markReleased", "call", "playbackEnded", "sourceSwitched"];
     const methods = [...methodsOf(MediaPipeline, internal), ...methodsOf(RialtoClient)];
     expect(methods.filter((name) => !pipelines.includes(name))).toEqual([]);
     const feeder = methodsOf(SourceFeeder, ["requested", "seeking", "flushing", "ended"]);

@@ -86,6 +86,13 @@ export class PipelinePlayback implements PipelineEventTarget {
   readonly #sourceConfig = (sourceId: number) => this.#sources.get(sourceId);
   /** Seeks sent whose SeekDone has not arrived: needMediaData before it predates the seek. */
   #seeks = 0;
+  /** attachSource calls whose reply has not arrived. */
+  #attaching = 0;
+  /**
+   * needMediaData of a source whose attachSource reply has not been read yet (the two may come
+   * in one read): delivered once the app has the id.
+   */
+  readonly #early = new Map<number, PayloadOf<typeof PipelineEvents.needMediaData>>();
   /** Flushes sent per source whose sourceFlushed has not arrived. */
   readonly #flushes = new Map<number, number>();
   /** The push-style feeders, by source. */
@@ -120,11 +127,21 @@ export class PipelinePlayback implements PipelineEventTarget {
    * {@link VideoSourceConfig}, {@link AudioSourceConfig}).
    */
   async attachSource(source: MediaSourceConfig): Promise<number> {
-    const { sourceId } = await this.#call(PipelineMethods.attachSource, {
-      pipelineId: this.id,
-      source: toWireSource(source),
-    });
+    this.#attaching++;
+    let sourceId: number;
+    try {
+      ({ sourceId } = await this.#call(PipelineMethods.attachSource, {
+        pipelineId: this.id,
+        source: toWireSource(source),
+      }));
+    } finally {
+      this.#attaching--;
+    }
     this.#sources.set(sourceId, source);
+    const early = this.#early.get(sourceId);
+    this.#early.delete(sourceId);
+    // After the caller's continuation: its listener knows the source by then.
+    if (early !== undefined) setTimeout(() => this.#needMediaData(early), 0);
     return sourceId;
   }
 
@@ -164,6 +181,13 @@ export class PipelinePlayback implements PipelineEventTarget {
     });
     this.#feeders.set(sourceId, feeder);
     return feeder;
+  }
+
+  /** @internal `switchSource` sent: the source of that type has this config from now on. */
+  protected sourceSwitched(source: MediaSourceConfig): void {
+    for (const [sourceId, config] of this.#sources) {
+      if (config.type === source.type) this.#sources.set(sourceId, source);
+    }
   }
 
   /** Removes a source; its outstanding request is void (and its feeder closed). */
@@ -330,6 +354,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   protected playbackEnded(reason: PipelineReleaseReason | "destroyed"): void {
     this.#ended ??= reason;
     this.#requests.dropAll();
+    this.#early.clear();
     for (const feeder of [...this.#feeders.values()]) feeder.ended();
     if (reason !== "destroyed") this.#listeners.emit("released", { reason });
   }
@@ -339,7 +364,11 @@ export class PipelinePlayback implements PipelineEventTarget {
     const running = this.#host.applicationState() === "Running";
     if (!running || this.#host.avMemory() === undefined) return;
     if (this.#state === "Seeking" || this.#seeks > 0) return;
-    if (!this.#sources.has(event.sourceId) || this.#flushes.has(event.sourceId)) return;
+    if (!this.#sources.has(event.sourceId)) {
+      if (this.#attaching > 0) this.#early.set(event.sourceId, event);
+      return;
+    }
+    if (this.#flushes.has(event.sourceId)) return;
     this.#requests.accept(event);
     const { sourceId, requestId, frameCount } = event;
     this.#listeners.emit("needMediaData", { sourceId, requestId, frameCount });

@@ -4,15 +4,12 @@ import type { DemuxedMovie, DemuxedTrack } from "../mp4/index.ts";
 /** What to attach for a track: its MIME type, codec data and audio or video parameters. */
 function sourceOf(track: DemuxedTrack): MediaSourceConfig {
   const { mimeType, codecData } = track;
-  return track.type === "video"
-    ? { type: "video", mimeType, codecData, width: track.width, height: track.height }
-    : {
-        type: "audio",
-        mimeType,
-        codecData,
-        sampleRate: track.sampleRate,
-        channels: track.channels,
-      };
+  if (track.type === "audio") {
+    const { sampleRate, channels } = track;
+    return { type: "audio", mimeType, codecData, sampleRate, channels };
+  }
+  const { width, height } = track;
+  return { type: "video", mimeType, codecData, width, height };
 }
 
 /** A track's samples from the keyframe at or before `fromNs` on, in decode order. */

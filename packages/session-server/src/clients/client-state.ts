@@ -1,8 +1,6 @@
 import type { FdChannel, ShmPoolView } from "@rialto/shm";
+import { MAX_HANDLE } from "./handle-allocator.ts";
 import type { ClientPipelines } from "./pipeline-book.ts";
-
-/** Largest fd tag or pool id (Handle on the wire: 0 .. 2^31 - 1). */
-const MAX_HANDLE = 2_147_483_647;
 
 /** A client's registered shared-memory RPC pool. */
 export interface RegisteredPool {

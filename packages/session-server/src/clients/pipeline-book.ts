@@ -1,7 +1,5 @@
 import { type CreatePipelineParams, RialtoError } from "@rialto/protocol";
-
-/** Largest pipeline id (PipelineId on the wire: 0 .. 2^31 - 1). */
-const MAX_PIPELINE_ID = 2_147_483_647;
+import { MAX_HANDLE } from "./handle-allocator.ts";
 
 /** One media pipeline a client created. */
 export interface PipelineRecord {
@@ -51,7 +49,7 @@ export class PipelineBook {
     this.#partitions[partition] = true;
     this.#inUse++;
     const id = this.#nextId;
-    this.#nextId = id >= MAX_PIPELINE_ID ? 1 : id + 1;
+    this.#nextId = id >= MAX_HANDLE ? 1 : id + 1;
     const record = { id, partition, maxWidth: params.maxWidth, maxHeight: params.maxHeight };
     owner.set(id, record);
     return record;
