@@ -19,3 +19,4 @@ export {
   type ServerManagerEvents,
 } from "./server-manager.ts";
 export { defaultSessionServerCommand } from "./session-server-command.ts";
+export type { WaitForStateOptions } from "./state-waiter.ts";

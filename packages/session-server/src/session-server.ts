@@ -209,6 +209,8 @@ export class SessionServer implements AsyncDisposable {
         `"${method}": app "${params.appId}" is not "${announced}", the app this session server announced`,
       );
     }
+    // The app's level applies from this call's first line on (`warn` lets no info line through).
+    if (this.#planned === "Uninitialised" && !this.#stopping) this.#logger.level = params.logLevel;
     return this.#accept(method, params.targetState, ["Uninitialised"], () =>
       this.#configure(params),
     );
@@ -341,7 +343,9 @@ export class SessionServer implements AsyncDisposable {
   #report(event: StateChangedEvent): void {
     this.#state = event.state;
     if (event.state === "Error" || event.state === "NotRunning") this.#planned = event.state;
-    this.#logger.info(event, "state changed");
+    // Before SetConfiguration the app's log level is not known yet: its first line is debug.
+    if (event.state === "Uninitialised") this.#logger.debug(event, "state changed");
+    else this.#logger.info(event, "state changed");
     this.#control?.emit(ControlChannelEvents.stateChanged, event);
   }
 
