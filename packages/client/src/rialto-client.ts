@@ -99,7 +99,12 @@ export class RialtoClient implements AsyncDisposable {
    */
   static async connect(options: RialtoClientOptions = {}): Promise<RialtoClient> {
     const resolved = resolveClientOptions(options);
-    const pool = ShmPool.create({ size: resolved.shmPoolSize, name: "rialto-client-pool" });
+    let pool: ShmPool;
+    try {
+      pool = ShmPool.create({ size: resolved.shmPoolSize, name: "rialto-client-pool" });
+    } catch (error) {
+      throw toRialtoError(error);
+    }
     const client = new RialtoClient(resolved, pool);
     try {
       await client.#start();
@@ -189,7 +194,10 @@ export class RialtoClient implements AsyncDisposable {
     params: ParamsOf<M>,
     options?: CallOptions,
   ): Promise<ResultOf<M>> {
-    return this.#invoker.invoke(method, params, options);
+    // Pool calls touch shared memory: whatever fails there reaches the app as a RialtoError.
+    return this.#invoker.invoke(method, params, options).catch((error: unknown) => {
+      throw toRialtoError(error);
+    });
   }
 
   /**
@@ -399,6 +407,9 @@ export class RialtoClient implements AsyncDisposable {
         const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
         this.#unmap();
         this.#mapping = { info, memory };
+      } catch (error) {
+        // A broken side channel or a bad memfd is a ShmError: the app sees its RialtoError.
+        throw toRialtoError(error);
       } finally {
         this.#mapping$ = undefined;
       }
