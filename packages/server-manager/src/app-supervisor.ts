@@ -62,8 +62,10 @@ export class AppSupervisor implements SessionServerListener {
   state: SessionServerState = "NotRunning";
   phase: AppPhase = "launching";
   server: SessionServer | undefined;
-  /** Why the last session server of this app ended (kept after the app is forgotten). */
+  /** Why the current session server of this app ended (kept after the app is forgotten). */
   termination: TerminationReason | undefined;
+  /** Why the one before ended, while a restarted one runs. */
+  previousTermination: TerminationReason | undefined;
   /** The last `control/stats` report of the current session server. */
   lastStats: StatsEvent | undefined;
   readonly #ctx: SupervisorContext;
@@ -345,6 +347,7 @@ export class AppSupervisor implements SessionServerListener {
   #attach(server: SessionServer): void {
     server.bind(this);
     this.server = server;
+    this.previousTermination = this.termination ?? this.previousTermination;
     this.termination = undefined;
     this.lastStats = undefined;
     this.#enter("starting");

@@ -253,7 +253,8 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
    * forgotten; undefined when it never ended or the app is unknown.
    */
   getTerminationReason(appId: string): TerminationReason | undefined {
-    return this.#apps.get(appId)?.termination ?? this.#terminations.get(appId);
+    const app = this.#apps.get(appId);
+    return app?.termination ?? app?.previousTermination ?? this.#terminations.get(appId);
   }
 
   /**
@@ -399,6 +400,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
         env: { ...SESSION_SERVER_ENV_DEFAULTS, ...this.#options.env, ...env },
       },
       listener,
+      this.#options.launchSessionServer,
     );
   }
 
