@@ -2,8 +2,8 @@ import { availableParallelism } from "node:os";
 import { compileValidator, describeValue, LogLevel, RialtoError } from "@rialto/protocol";
 import pino, { type Logger } from "pino";
 import { defaultRuntimeDir, MAX_RUNTIME_DIR_LENGTH } from "./runtime-dir.ts";
-import { type SessionServerLauncher, spawnSessionServerProcess } from "./session-server.ts";
 import { defaultSessionServerCommand } from "./session-server-command.ts";
+import { type SessionServerLauncher, spawnSessionServerProcess } from "./session-server-handle.ts";
 
 /** Options of `new ServerManager(options)` (SPEC 3.1). Every field is optional. */
 export interface ServerManagerOptions {

@@ -29,8 +29,12 @@ import {
 import { type ResolvedOptions, resolveOptions, type ServerManagerOptions } from "./options.ts";
 import { PreloadedPool } from "./preloaded-pool.ts";
 import { ensureRuntimeDir } from "./runtime-dir.ts";
-import { isAlive, SessionServer, type SessionServerListener } from "./session-server.ts";
 import { SESSION_SERVER_LAYOUT, sessionServerBuildStatus } from "./session-server-command.ts";
+import {
+  isAlive,
+  SessionServerHandle,
+  type SessionServerListener,
+} from "./session-server-handle.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 /** Events of {@link ServerManager}. */
@@ -329,7 +333,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       );
       const app = new AppSupervisor(this.#context, announce.appId, config, "Inactive", true);
       this.#apps.set(announce.appId, app);
-      app.adopt(SessionServer.join(channel, announce.pid, channelClosed, app));
+      app.adopt(SessionServerHandle.join(channel, announce.pid, channelClosed, app));
       hold(app.whenSettled(), this.#settleDeadlineMs());
     }, announce.appId);
   }
@@ -393,8 +397,8 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
     }
   }
 
-  #spawn(env: Record<string, string>, listener: SessionServerListener): SessionServer {
-    return SessionServer.spawn(
+  #spawn(env: Record<string, string>, listener: SessionServerListener): SessionServerHandle {
+    return SessionServerHandle.spawn(
       {
         command: this.#options.sessionServerCommand,
         env: { ...SESSION_SERVER_ENV_DEFAULTS, ...this.#options.env, ...env },

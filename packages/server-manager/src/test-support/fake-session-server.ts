@@ -13,7 +13,7 @@ import type {
   LaunchedSessionServer,
   SessionServerLauncher,
   SpawnOptions,
-} from "../session-server.ts";
+} from "../session-server-handle.ts";
 
 /** How a fake session server misbehaves; by default it behaves like the real one. */
 export interface FakeBehaviour {

@@ -32,16 +32,16 @@ export interface ExitInfo {
   signal: string | null;
 }
 
-/** What a {@link SessionServer} reports to whoever owns it (an app, or the preloaded pool). */
+/** What a {@link SessionServerHandle} reports to whoever owns it (an app, or the preloaded pool). */
 export interface SessionServerListener {
   /** A `control/stateChanged` event arrived. */
-  stateChanged(server: SessionServer, state: SessionServerState, reason?: string): void;
+  stateChanged(server: SessionServerHandle, state: SessionServerState, reason?: string): void;
   /** The control channel closed while the process was still known to run. */
-  channelLost(server: SessionServer, cause?: RialtoError): void;
+  channelLost(server: SessionServerHandle, cause?: RialtoError): void;
   /** The process is gone (reaped, or for a joined process: no longer exists). */
-  exited(server: SessionServer, exit: ExitInfo): void;
+  exited(server: SessionServerHandle, exit: ExitInfo): void;
   /** A `control/stats` report arrived (media counters; only when they changed). */
-  stats?(server: SessionServer, report: StatsEvent): void;
+  stats?(server: SessionServerHandle, report: StatsEvent): void;
 }
 
 /** The OS side of a session server: its pid, its end, and a way to signal it. */
@@ -131,12 +131,12 @@ const JOINED_POLL_MS = 20;
 let nextServerId = 1;
 
 /**
- * One session server process and its control channel (SPEC 3): spawned by us with a socketpair
+ * The manager's handle on one session server process and its control channel: spawned by us with a socketpair
  * end as fd 3, or started from a shell and joined through the daemon's control socket. Owns the
  * process until it is gone: {@link ensureExit} escalates from waiting to SIGTERM to SIGKILL, and
  * a spawned child is always reaped (no zombies).
  */
-export class SessionServer implements AsyncDisposable {
+export class SessionServerHandle implements AsyncDisposable {
   /** Unique per manager process; names the server in logs. */
   readonly id = nextServerId++;
   /** True when the process was started from outside and announced itself. */
@@ -193,7 +193,7 @@ export class SessionServer implements AsyncDisposable {
     options: SpawnOptions,
     listener: SessionServerListener,
     launch: SessionServerLauncher = spawnSessionServerProcess,
-  ): SessionServer {
+  ): SessionServerHandle {
     const { process, controlChannel, sockets } = launch(options);
     const closed = Promise.withResolvers<RialtoError | undefined>();
     const channel = new RpcPeer<unknown>({
@@ -203,7 +203,7 @@ export class SessionServer implements AsyncDisposable {
       // treated as crashed) instead of holding up to a megabyte here for ever.
       frameTimeoutMs: DEFAULT_CONNECTION_LIMITS.frameTimeoutMs,
     });
-    const server = new SessionServer(channel, process, false, closed.promise, sockets);
+    const server = new SessionServerHandle(channel, process, false, closed.promise, sockets);
     server.#listener = listener;
     controlChannel.then(
       (transport) => channel.attach(transport),
@@ -227,8 +227,8 @@ export class SessionServer implements AsyncDisposable {
     pid: number,
     channelClosed: Promise<RialtoError | undefined>,
     listener: SessionServerListener,
-  ): SessionServer {
-    const server = new SessionServer(channel, joinedProcess(pid), true, channelClosed);
+  ): SessionServerHandle {
+    const server = new SessionServerHandle(channel, joinedProcess(pid), true, channelClosed);
     server.#listener = listener;
     return server;
   }
