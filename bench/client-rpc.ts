@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TestMethods } from "@rialto/protocol";
+import { TestMethods } from "@rialto/protocol/testing";
 import { BenchApp } from "./support/bench-app.ts";
 import { percentile, startChild } from "./support/child-process.ts";
 import { peerCommand, pinCaller } from "./support/cpu-affinity.ts";

@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectUnix, RpcPeer, TestMethods } from "@rialto/protocol";
+import { connectUnix, RpcPeer } from "@rialto/protocol";
+import { TestMethods } from "@rialto/protocol/testing";
 import { percentile, startChild } from "./support/child-process.ts";
 import { type Placement, peerCommand, pinCaller, placements } from "./support/cpu-affinity.ts";
 import { round2, sequential } from "./support/measure.ts";

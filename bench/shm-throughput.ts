@@ -124,7 +124,7 @@ interface Child {
 
 async function startChild(
   channelFd: number,
-  regions: { offset: number; size: number }[],
+  regions: { offset: number; length: number }[],
   prefix: string[],
 ): Promise<Child> {
   const dir = mkdtempSync(join(tmpdir(), "shm-bench-"));
@@ -136,7 +136,7 @@ async function startChild(
     unix: path,
     socket: { open: (socket) => connected.resolve(socket), data: (_socket, chunk) => read(chunk) },
   });
-  const regionList = JSON.stringify(regions.map(({ offset, size }) => [offset, size]));
+  const regionList = JSON.stringify(regions.map(({ offset, length }) => [offset, length]));
   const child = Bun.spawn({
     cmd: [...prefix, process.execPath, import.meta.path, "--child", path, regionList],
     stdio: ["ignore", "inherit", "inherit", channelFd],
@@ -292,8 +292,8 @@ async function measurePlacement(placement: Placement) {
   childEnd.close();
   using _pinned = pinCaller(placement);
   try {
-    const regions = videoRegions.map(({ offset, size }) =>
-      memory.bytes.subarray(offset, offset + size),
+    const regions = videoRegions.map(({ offset, length }) =>
+      memory.bytes.subarray(offset, offset + length),
     );
     const plainTarget = new Uint8Array(regions[0]?.byteLength ?? 0);
     const rows: Row[] = [];

@@ -19,6 +19,7 @@
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { readMp4 } from "../apps/demo-app/src/mp4/index.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -33,22 +34,20 @@ interface Options {
 
 function parseOptions(args: readonly string[]): Options {
   const split = args.indexOf("--");
-  const own = split === -1 ? args : args.slice(0, split);
-  const demoArgs = split === -1 ? [] : args.slice(split + 1);
-  const engines: string[] = [];
-  let dir: string | undefined;
-  for (let i = 0; i < own.length; i++) {
-    const arg = own[i] as string;
-    if (arg === "--engine") engines.push(own[++i] ?? "");
-    else if (arg.startsWith("--engine=")) engines.push(arg.slice("--engine=".length));
-    else if (arg.startsWith("-")) throw new Error(`unknown option "${arg}"`);
-    else dir = resolve(arg);
-  }
+  const { values, positionals } = parseArgs({
+    args: split === -1 ? [...args] : args.slice(0, split),
+    options: { engine: { type: "string", multiple: true } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const engines = values.engine ?? [];
   if (engines.some((e) => e === "")) throw new Error("--engine needs a name (virtual, gstreamer)");
+  if (positionals.length > 1)
+    throw new Error(`one directory at most, got ${positionals.join(" ")}`);
   return {
-    dir: dir ?? DEFAULT_DIR,
+    dir: positionals[0] === undefined ? DEFAULT_DIR : resolve(positionals[0]),
     engines: engines.length > 0 ? engines : defaultEngines(),
-    demoArgs,
+    demoArgs: split === -1 ? [] : args.slice(split + 1),
   };
 }
 

@@ -2,8 +2,10 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { PlaybackOptions, RialtoError } from "@rialto/protocol";
 import decodedGolden from "../apps/demo-app/media/decoded.json";
 import { checkOutcomes, expectedDecoded } from "../apps/demo-app/src/checksum-report.ts";
-import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
+import { ClipPlayer, sourceConfigOf } from "../apps/demo-app/src/clip-player.ts";
 import type { DecodedReference } from "../apps/demo-app/src/decoded-reference.ts";
+import { type DemuxedTrack, demuxMp4File } from "../apps/demo-app/src/mp4/index.ts";
+import { plainSegment, SampleFeeder } from "../apps/demo-app/src/sample-feeder.ts";
 import { describeWithGstreamer } from "./support/gstreamer.ts";
 import {
   clipUntil,
@@ -18,6 +20,8 @@ import { eventually, within } from "./support/wait.ts";
 setDefaultTimeout(90_000);
 
 const MS = 1_000_000;
+/** 5 s of AC-3 stereo (`apps/demo-app/media/make-ac3-clip.sh`): the demo clip's length. */
+const AC3_CLIP = new URL("../apps/demo-app/media/clip-ac3.mp4", import.meta.url).pathname;
 const givenRunningApp = runningAppsPerTest();
 const golden: DecodedReference = { source: "golden", ...decodedGolden };
 
@@ -59,6 +63,96 @@ function browserScenarios(engine: Engine, it: It): void {
     expect(log.states().slice(-2)).toEqual(["Playing", "EndOfStream"]);
   });
 
+  it("a flush with resetTime restarts the time: every source replayed from 0 after EndOfStream, the position follows the new data", async () => {
+    const { client } = await app("realtime");
+    const movie = await clipUntil(1_000 * MS);
+    const { player, log } = await givenClipPlayer(client, { ...feeding, movie });
+    await player.play();
+    await log.state("EndOfStream");
+    const endNs = await player.pipeline.getPosition();
+    expect(endNs).toBeGreaterThanOrEqual(900 * MS);
+
+    // When: every source is flushed with resetTime and fed from the start again.
+    const from = log.events.length;
+    for (const feeder of player.feeders) {
+      feeder.seek(0);
+      await player.pipeline.flush(feeder.sourceId, true);
+    }
+
+    // Then: once every source shows its first new frame the position is back near 0, and it
+    // follows the data to the end again.
+    for (const { sourceId } of player.feeders) {
+      await log.next("firstFrame", (e) => e.sourceId === sourceId, { from });
+    }
+    expect(await player.pipeline.getPosition()).toBeLessThan(endNs / 2);
+    await log.state("EndOfStream", { from });
+    expect(await player.pipeline.getPosition()).toBeGreaterThanOrEqual(900 * MS);
+    expect(log.all("playbackError")).toEqual([]);
+  });
+
+  it("an audio codec switch AAC → AC-3 → AAC mid-playback (a new source after allSourcesAttached, then switchSource) never stops the video", async () => {
+    const { client } = await app("realtime");
+    const { player, log } = await givenClipPlayer(client, feeding);
+    const { pipeline } = player;
+    const [aac, video] = [player.feeder("audio"), player.feeder("video")];
+    if (aac === undefined || video === undefined) throw new Error("the clip has audio and video");
+    const ac3Track = (await demuxMp4File(AC3_CLIP)).tracks[0] as DemuxedTrack;
+    const order = decodes ? "decode" : "presentation";
+    // The app feeds the switched source with the codec it has now, from the playhead.
+    let current: SampleFeeder | undefined;
+    let feedError: unknown;
+    pipeline.on("needMediaData", (request) => {
+      if (request.sourceId !== current?.sourceId) return;
+      current.answer(request).catch((error: unknown) => {
+        feedError = error;
+      });
+    });
+    const feedFrom = (feeder: SampleFeeder, positionNs: number) => {
+      feeder.seek(positionNs);
+      current = feeder;
+    };
+    await player.play();
+    await log.state("Playing");
+    const from = log.events.length;
+
+    // When: at 1.2 s the AAC source is removed and an AC-3 one attached (a language whose track
+    // is AC-3); at 3 s it is switched back to the AAC track with switchSource.
+    await log.next("position", (p) => p.positionNs >= 1_200 * MS);
+    const attachedAtNs = await pipeline.getPosition();
+    await pipeline.removeSource(aac.sourceId);
+    const ac3Id = await pipeline.attachSource(sourceConfigOf(ac3Track));
+    feedFrom(new SampleFeeder(pipeline, ac3Id, ac3Track, plainSegment, order), attachedAtNs);
+    await log.next("position", (p) => p.positionNs >= 3_000 * MS, { from });
+    const switchedAtNs = await pipeline.getPosition();
+    const ac3Stats = await pipeline.getStats(ac3Id);
+    // The app has AAC from now on: a request answered before the switch reached the server was
+    // voided by it.
+    feedFrom(new SampleFeeder(pipeline, ac3Id, aac.track, plainSegment, order), switchedAtNs);
+    await pipeline.switchSource(sourceConfigOf(aac.track));
+    expect(await within(player.ended, "EndOfStream")).toBe("EndOfStream");
+
+    // Then: the video never left Playing and rendered every frame, bit-exact; the AC-3 codec
+    // rendered what it was fed, and the AAC after it played on to the end.
+    expect(feedError).toBeUndefined();
+    expect(log.all("playbackError")).toEqual([]);
+    expect(log.states(from)).toEqual(["EndOfStream"]);
+    const { sourceId, track, fedPresented: fed } = video;
+    const videoOutcome = { sourceId, track, fed, stats: await pipeline.getStats(sourceId) };
+    expect(checkOutcomes([videoOutcome], decodes ? expectedDecoded(golden) : undefined)).toEqual([
+      expect.objectContaining({ ok: true }),
+    ]);
+    // AC-3 frames are 32 ms: about one per 32 ms of playhead between the two switches (a few
+    // frames either way for the moments the two reads were taken), then AAC to the end.
+    const ac3Frames = (switchedAtNs - attachedAtNs) / (32 * MS);
+    expect(Math.abs(ac3Stats.renderedFrames - ac3Frames)).toBeLessThanOrEqual(8);
+    const aacFrames = (5_000 * MS - switchedAtNs) / ((1024 / 48_000) * 1_000 * MS);
+    const total = await pipeline.getStats(ac3Id);
+    expect(
+      Math.abs(total.renderedFrames - ac3Stats.renderedFrames - aacFrames),
+    ).toBeLessThanOrEqual(8);
+    expect(await pipeline.getPosition()).toBeGreaterThanOrEqual(4_900 * MS);
+  });
+
   it("a quality switch (flush without a time reset while playing) reports no underflow before the new data could come", async () => {
     const { client } = await app("realtime");
     const movie = await clipUntil(1_500 * MS);
@@ -75,6 +169,8 @@ function browserScenarios(engine: Engine, it: It): void {
     const from = log.events.length;
     await player.pipeline.flush(video.sourceId, false);
     await log.next("sourceFlushed", () => true, { from });
+    // Without resetTime the time goes on: the position holds (it never goes back).
+    expect(await player.pipeline.getPosition()).toBeGreaterThanOrEqual(position);
     const rendered = await log.next("firstFrame", (e) => e.sourceId === video.sourceId, { from });
 
     // Then: no bufferUnderflow between the flush and the first new frame on screen: the empty

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import type { MediaPipeline, RialtoClient } from "@rialto/client";
-import { TestMethods } from "@rialto/protocol";
+import { TestMethods } from "@rialto/protocol/testing";
 import { TestApp } from "./support/rialto-app.ts";
 import { eventually } from "./support/wait.ts";
 

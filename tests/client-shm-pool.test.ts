@@ -5,9 +5,9 @@ import {
   FrameType,
   RpcPeer,
   ShmPoolMethods,
-  TestMethods,
   writeFrameHeader,
 } from "@rialto/protocol";
+import { TestMethods } from "@rialto/protocol/testing";
 import { ShmPool } from "@rialto/shm";
 import { RawSessionClient } from "./support/raw-session-client.ts";
 import { TestApp } from "./support/rialto-app.ts";

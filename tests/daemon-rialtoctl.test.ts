@@ -62,6 +62,27 @@ describe("rialto-server-manager and rialtoctl", () => {
     ]);
   });
 
+  it("runs by name from the repository root: bun rialtoctl, bun rialto-server-manager", async () => {
+    await using d = await startTestDaemon();
+    expect((await d.ctl("start", "app1")).exitCode).toBe(0);
+    const root = new URL("..", import.meta.url).pathname;
+    const run = async (...args: string[]) => {
+      const child = Bun.spawn([process.execPath, ...args], { cwd: root, stdout: "pipe" });
+      const [stdout, exitCode] = [await new Response(child.stdout).text(), await child.exited];
+      return { stdout, exitCode };
+    };
+    const ls = await run("rialtoctl", "--control-socket", d.controlSocket, "ls", "--json");
+    expect(ls.exitCode).toBe(0);
+    expect(jsonLines(ls.stdout).map((app) => [app.appId, app.state])).toEqual([
+      ["app1", "Inactive"],
+    ]);
+    const help = await run("rialto-server-manager", "--help");
+    expect(help).toMatchObject({
+      exitCode: 0,
+      stdout: expect.stringContaining("usage: rialto-server-manager"),
+    });
+  });
+
   it("fails with a one-line message and a non-zero exit code", async () => {
     await using d = await startTestDaemon();
     // A failed request: exit 1, one line on stderr, and a JSON error object with --json.

@@ -5,8 +5,8 @@ import {
   RpcPeer,
   SessionMethods,
   type SessionServerState,
-  TestMethods,
 } from "@rialto/protocol";
+import { TestMethods } from "@rialto/protocol/testing";
 import { processGone } from "./support/lifecycle-proc.ts";
 import { TestApp } from "./support/rialto-app.ts";
 import { waitFor } from "./support/wait.ts";

@@ -4,6 +4,7 @@ import { RialtoClient } from "@rialto/client";
 import { RialtoError, sideChannelPath } from "@rialto/protocol";
 import { createTestManager, type TestManager } from "./support/lifecycle-manager.ts";
 import { avMemfdCount, processGone } from "./support/lifecycle-proc.ts";
+import { rejection } from "./support/rejection.ts";
 import { waitFor } from "./support/wait.ts";
 
 // Process tests start real session servers (about 0.5 s each on a 2-core machine).
@@ -24,16 +25,6 @@ async function connectClient(t: TestManager, appId: string) {
       waitFor(`${appId}'s client to be ${state}`, () => client.applicationState === state),
     [Symbol.asyncDispose]: () => client.close(),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RialtoError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RialtoError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("ServerManager lifecycle (real session server)", () => {

@@ -166,6 +166,7 @@ describe("a pipeline in freerun over shared memory (real session server)", () =>
         void pipeline.haveData("NoAvailableSamples", requestId);
       } else arrived.resolve();
     });
+    await pipeline.load();
     await pipeline.attachSource({
       type: "video",
       mimeType: video.mimeType,

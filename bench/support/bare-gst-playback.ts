@@ -1,5 +1,13 @@
 import type { Pointer } from "bun:ffi";
+import { toWireSource } from "@rialto/client/testing";
 import type { MediaSource, PlaybackOptions } from "@rialto/protocol";
+import {
+  describeLaunch,
+  type GstLibrary,
+  GstState,
+  loadGstreamer,
+  planSource,
+} from "@rialto/session-server/testing";
 import { sourceConfigOf } from "../../apps/demo-app/src/clip-player.ts";
 import type {
   DemuxedMovie,
@@ -7,14 +15,6 @@ import type {
   DemuxedTrack,
 } from "../../apps/demo-app/src/mp4/index.ts";
 import { SampleFeeder } from "../../apps/demo-app/src/sample-feeder.ts";
-import { toWireSource } from "../../packages/client/src/media-pipeline-sources.ts";
-import {
-  type GstLibrary,
-  GstState,
-  loadGstreamer,
-} from "../../packages/session-server/src/media/gstreamer/gst-ffi.ts";
-import { describeLaunch } from "../../packages/session-server/src/media/gstreamer/launch-description.ts";
-import { planSource } from "../../packages/session-server/src/media/gstreamer/source-caps.ts";
 import { drained, takeSample } from "./appsink-wait.ts";
 
 /** Frames pushed per source while prerolling (the engine's request size then). */

@@ -1,6 +1,7 @@
 // Child process of rpc-roundtrip.ts: serves either a raw byte echo or the RPC engine's test/echo
 // on a Unix socket, prints "ready" once listening, and exits when stdin closes.
-import { createTestRouter, listenUnix, RpcPeer } from "@rialto/protocol";
+import { listenUnix, RpcPeer } from "@rialto/protocol";
+import { createTestRouter } from "@rialto/protocol/testing";
 
 const [mode, path] = process.argv.slice(2);
 if (path === undefined || (mode !== "raw" && mode !== "rpc")) {

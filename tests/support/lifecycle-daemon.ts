@@ -13,11 +13,10 @@ import { REAL_SESSION_SERVER } from "./lifecycle-manager.ts";
 import { assertNoClientSocketsLeft, childPids, processGone } from "./lifecycle-proc.ts";
 import { waitFor } from "./wait.ts";
 
-const SERVER_MANAGER_SRC = new URL("../../packages/server-manager/src/", import.meta.url);
 /** The `rialto-server-manager` program. */
-export const DAEMON_MAIN = fileURLToPath(new URL("daemon/main.ts", SERVER_MANAGER_SRC));
+export const DAEMON_MAIN = fileURLToPath(import.meta.resolve("@rialto/server-manager/daemon"));
 /** The `rialtoctl` program. */
-export const CLI_MAIN = fileURLToPath(new URL("cli/main.ts", SERVER_MANAGER_SRC));
+export const CLI_MAIN = fileURLToPath(import.meta.resolve("@rialto/server-manager/cli"));
 
 /** The JSON objects of `--json` output, one per non-empty line. */
 export function jsonLines(text: string): Record<string, unknown>[] {

@@ -1,9 +1,6 @@
 import { RialtoClient, type RialtoClientOptions } from "@rialto/client";
 import type { SetConfigurationParams } from "@rialto/protocol";
-import {
-  type LogLine,
-  SessionServerProcess,
-} from "../../packages/session-server/src/test-support/session-server-process.ts";
+import { type LogLine, SessionServerProcess } from "@rialto/session-server/testing";
 
 /**
  * A real session server process (`bun main.ts` with its control channel on fd 3) that this test

@@ -51,9 +51,11 @@ export class PipelineEventLog {
     return this.events.filter((e): e is LoggedEvent<K> => e.name === name);
   }
 
-  /** The playback states reported so far, in order. */
-  states(): string[] {
-    return this.all("playbackState").map((e) => e.payload.state);
+  /** The playback states reported so far (after event index `from`), in order. */
+  states(from = 0): string[] {
+    return this.events
+      .slice(from)
+      .flatMap((e) => (e.name === "playbackState" ? [(e.payload as { state: string }).state] : []));
   }
 
   /** Resolves with the first event `name` (after `from`) for which `match` holds. */

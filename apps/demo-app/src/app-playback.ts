@@ -92,6 +92,9 @@ export async function playOnApp(
   player = await ClipPlayer.open(app.client, movie, {
     segmentOf: options.segmentOf,
     decodeOrder: options.decodeOrder,
+    // An app with all its samples hands them to the client's push-style feeder; the app switch
+    // steers its feeders (holds them at the middle), so it feeds request by request.
+    feeding: options.alongside === undefined ? "push" : "pull",
     onState: (state) => timeline.record(actor, `playbackState ${state}`),
     onPosition: () => void poll(),
   });

@@ -1,7 +1,14 @@
-import type { MediaPipeline, MediaSourceConfig, RialtoClient } from "@rialto/client";
+import type { MediaPipeline, MediaSourceConfig, RialtoClient, SourceFeeder } from "@rialto/client";
 import { type PlaybackState, RialtoError, type SourceStats, toRialtoError } from "@rialto/protocol";
-import type { DemuxedMovie, DemuxedTrack } from "./mp4/index.ts";
-import { type FeedTarget, plainSegment, SampleFeeder, type SegmentOf } from "./sample-feeder.ts";
+import type { DemuxedMovie, DemuxedSample, DemuxedTrack } from "./mp4/index.ts";
+import {
+  type FeedTarget,
+  keyframeAt,
+  plainSegment,
+  SampleFeeder,
+  type SegmentOf,
+  samplesInOrder,
+} from "./sample-feeder.ts";
 
 /** How a playback ended: every source drained, or the session server took the pipeline away. */
 export type PlaybackEnd = "EndOfStream" | "released";
@@ -21,6 +28,12 @@ export interface ClipPlayerOptions {
   readonly onPosition?: (positionNs: number) => void;
   /** A haveData the server refused; default: the playback fails with it. */
   readonly onFeedError?: (error: unknown) => void;
+  /**
+   * How samples reach the pipeline: `pull` (default), a {@link SampleFeeder} per source answers
+   * each needMediaData (tests hold and steer it); `push`, the client's own `SourceFeeder` is
+   * given every sample up front and answers by itself, as an app that has its samples would do.
+   */
+  readonly feeding?: "pull" | "push";
   /**
    * What the feeders call; default the pipeline itself (a test may put something in between,
    * e.g. one that damages a frame table before answering).
@@ -74,6 +87,11 @@ export class ClipPlayer implements AsyncDisposable {
   /** Resolves with how the playback ended. */
   readonly ended: Promise<PlaybackEnd>;
   readonly #feeders = new Map<number, SampleFeeder>();
+  /** Sources fed by the client's push-style feeder, with the samples in the order given. */
+  readonly #pushed = new Map<
+    number,
+    { track: DemuxedTrack; samples: readonly DemuxedSample[]; feeder: SourceFeeder }
+  >();
   readonly #end = Promise.withResolvers<PlaybackEnd>();
 
   private constructor(pipeline: MediaPipeline, movie: DemuxedMovie) {
@@ -113,7 +131,7 @@ export class ClipPlayer implements AsyncDisposable {
     return player;
   }
 
-  /** The feeders, one per source. */
+  /** The pull feeders, one per source (none with `feeding: "push"`). */
   get feeders(): SampleFeeder[] {
     return [...this.#feeders.values()];
   }
@@ -139,6 +157,10 @@ export class ClipPlayer implements AsyncDisposable {
     const outcomes: SourceOutcome[] = [];
     for (const feeder of this.#feeders.values()) {
       const { sourceId, track, fedPresented: fed } = feeder;
+      outcomes.push({ track, sourceId, fed, stats: await this.pipeline.getStats(sourceId) });
+    }
+    for (const [sourceId, { track, samples, feeder }] of this.#pushed) {
+      const fed = samples.slice(0, feeder.sent).filter((s) => !s.discard).length;
       outcomes.push({ track, sourceId, fed, stats: await this.pipeline.getStats(sourceId) });
     }
     return outcomes;
@@ -172,8 +194,14 @@ export class ClipPlayer implements AsyncDisposable {
     const target = options.feedTarget?.(pipeline) ?? pipeline;
     const codecs = this.movie.tracks.map((t) => t.codec).join(",");
     await pipeline.load({ mimeType: `video/mp4; codecs="${codecs}"`, url: "mse://demo" });
+    const order = options.decodeOrder === true ? "decode" : "presentation";
+    const segmentOf = options.segmentOf ?? plainSegment;
     for (const track of this.movie.tracks) {
       const sourceId = await pipeline.attachSource(sourceConfigOf(track));
+      if (options.feeding === "push") {
+        this.#push(sourceId, track, order, segmentOf, fail);
+        continue;
+      }
       this.#feeders.set(
         sourceId,
         new SampleFeeder(
@@ -186,5 +214,26 @@ export class ClipPlayer implements AsyncDisposable {
       );
     }
     await pipeline.allSourcesAttached();
+  }
+
+  /** Gives every sample of `track` to a push-style feeder; after a seek, those from the keyframe. */
+  #push(
+    sourceId: number,
+    track: DemuxedTrack,
+    order: "presentation" | "decode",
+    segmentOf: SegmentOf,
+    fail: (error: unknown) => void,
+  ): void {
+    const samples = samplesInOrder(track, order);
+    const appendFrom = (index: number) => {
+      feeder.append(samples.slice(index).map((sample) => segmentOf(sample, track)));
+      feeder.endOfStream();
+    };
+    const feeder = this.pipeline.createSourceFeeder(sourceId, {
+      onSeek: (positionNs) => appendFrom(Math.max(0, keyframeAt(track, samples, positionNs))),
+      onError: fail,
+    });
+    this.#pushed.set(sourceId, { track, samples, feeder });
+    appendFrom(0);
   }
 }

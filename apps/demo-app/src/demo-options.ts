@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { RialtoError } from "@rialto/protocol";
 
 /** What the demo was asked to do. */
@@ -77,101 +78,67 @@ against what ffmpeg decodes from the file on the GStreamer engine.
                 the demo runs (0 picks a free port; the address is printed)
   --help        this text`;
 
+function oneOf<T extends string>(name: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new RialtoError("INVALID_ARGUMENT", `${name} "${value}" is not ${choices.join(" or ")}`);
+  }
+  return value as T;
+}
+
+function trackId(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const id = Number(value);
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw new RialtoError(
+      "INVALID_ARGUMENT",
+      `${name} needs an MP4 track id (1, 2, ...), not "${value}"`,
+    );
+  }
+  return id;
+}
+
+function port(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
+    throw new RialtoError("INVALID_ARGUMENT", `${name} "${value}" is not a port 0 .. 65535`);
+  }
+  return Number(value);
+}
+
+/** Drops the keys whose value is undefined (the options' optional fields stay absent). */
+function defined<T extends object>(record: T): T {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
+}
+
 /**
  * Parses the demo's command-line arguments (without the runtime and script).
  *
  * @throws RialtoError `INVALID_ARGUMENT` naming the offending argument.
  */
 export function parseDemoOptions(args: readonly string[]): DemoOptions {
-  let fast = false;
-  let file: string | undefined;
-  let switchApps = false;
-  let encrypted = false;
-  let help = false;
-  const extra: {
-    audioTrack?: number;
-    videoTrack?: number;
-    keys: string[];
-    keysFile?: string;
-    clearFile?: string;
-    monitorHttpPort?: number;
-  } = { keys: [] };
-  let engine: DemoOptions["engine"] = "virtual";
-  let sink: DemoOptions["sink"] = "checksum";
-  let snapshot: string | undefined;
-  const oneOf = <T extends string>(name: string, value: string, choices: readonly T[]): T => {
-    if (!(choices as readonly string[]).includes(value)) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `${name} "${value}" is not ${choices.join(" or ")}`,
-      );
-    }
-    return value as T;
-  };
-  const flagValue = (i: number, name: string): string => {
-    const arg = args[i] as string;
-    const value = arg === name ? args[i + 1] : arg.slice(name.length + 1);
-    if (value === undefined || value === "") {
-      throw new RialtoError("INVALID_ARGUMENT", `${name} needs a value (see --help)`);
-    }
-    return value;
-  };
-  const trackId = (name: string, value: string): number => {
-    const id = Number(value);
-    if (!Number.isSafeInteger(id) || id < 1) {
-      throw new RialtoError(
-        "INVALID_ARGUMENT",
-        `${name} needs an MP4 track id (1, 2, ...), not "${value}"`,
-      );
-    }
-    return id;
-  };
-  const port = (name: string, value: string): number => {
-    if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {
-      throw new RialtoError("INVALID_ARGUMENT", `${name} "${value}" is not a port 0 .. 65535`);
-    }
-    return Number(value);
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const flag = arg.split("=")[0] as string;
-    const valued = ["--audio-track", "--video-track", "--key", "--keys", "--clear"];
-    if ([...valued, "--engine", "--sink", "--snapshot", "--monitor-http"].includes(flag)) {
-      const value = flagValue(i, flag);
-      if (arg === flag) i++;
-      if (flag === "--engine") engine = oneOf(flag, value, ["virtual", "gstreamer"] as const);
-      else if (flag === "--sink") sink = oneOf(flag, value, ["checksum", "device"] as const);
-      else if (flag === "--snapshot") snapshot = value;
-      else if (flag === "--audio-track") extra.audioTrack = trackId(flag, value);
-      else if (flag === "--video-track") extra.videoTrack = trackId(flag, value);
-      else if (flag === "--key") extra.keys.push(value);
-      else if (flag === "--keys") extra.keysFile = value;
-      else if (flag === "--monitor-http") extra.monitorHttpPort = port(flag, value);
-      else extra.clearFile = value;
-      continue;
-    }
-    if (arg === "--fast") fast = true;
-    else if (arg === "--switch") switchApps = true;
-    else if (arg === "--encrypted") encrypted = true;
-    else if (arg === "--help" || arg === "-h") help = true;
-    else if (arg === "--file" || arg.startsWith("--file=")) {
-      const value = arg === "--file" ? args[++i] : arg.slice("--file=".length);
-      if (value === undefined || value === "") {
-        throw new RialtoError("INVALID_ARGUMENT", "--file needs a path");
-      }
-      file = value;
-    } else {
-      throw new RialtoError("INVALID_ARGUMENT", `unknown argument "${arg}" (see --help)`);
-    }
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse(args));
+  } catch (error) {
+    throw new RialtoError("INVALID_ARGUMENT", `${(error as Error).message} (see --help)`);
   }
+  for (const [name, value] of Object.entries(values)) {
+    if (value === "")
+      throw new RialtoError("INVALID_ARGUMENT", `--${name} needs a value (see --help)`);
+  }
+  const file = values.file;
+  const encrypted = values.encrypted === true;
+  const keys = values.key ?? [];
+  const engine = oneOf("--engine", values.engine ?? "virtual", ["virtual", "gstreamer"] as const);
+  const sink = oneOf("--sink", values.sink ?? "checksum", ["checksum", "device"] as const);
+  const snapshot = values.snapshot;
   if (encrypted && file !== undefined) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
       `--encrypted plays the bundled encrypted clip (media/encrypted/clip-cenc.mp4) and cannot play --file "${file}"`,
     );
   }
-  const needsFile =
-    extra.keys.length > 0 || extra.keysFile !== undefined || extra.clearFile !== undefined;
+  const needsFile = keys.length > 0 || values.keys !== undefined || values.clear !== undefined;
   if (needsFile && file === undefined) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
@@ -184,5 +151,46 @@ export function parseDemoOptions(args: readonly string[]): DemoOptions {
       `${sink === "device" ? "--sink device" : "--snapshot"} needs --engine gstreamer`,
     );
   }
-  return { fast, file, switchApps, encrypted, help, engine, sink, snapshot, ...extra };
+  return {
+    fast: values.fast === true,
+    file,
+    switchApps: values.switch === true,
+    encrypted,
+    help: values.help === true,
+    engine,
+    sink,
+    snapshot,
+    keys,
+    ...defined({
+      audioTrack: trackId("--audio-track", values["audio-track"]),
+      videoTrack: trackId("--video-track", values["video-track"]),
+      keysFile: values.keys,
+      clearFile: values.clear,
+      monitorHttpPort: port("--monitor-http", values["monitor-http"]),
+    }),
+  };
+}
+
+function parse(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    options: {
+      fast: { type: "boolean" },
+      switch: { type: "boolean" },
+      encrypted: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      file: { type: "string" },
+      "audio-track": { type: "string" },
+      "video-track": { type: "string" },
+      key: { type: "string", multiple: true },
+      keys: { type: "string" },
+      clear: { type: "string" },
+      engine: { type: "string" },
+      sink: { type: "string" },
+      snapshot: { type: "string" },
+      "monitor-http": { type: "string" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
 }

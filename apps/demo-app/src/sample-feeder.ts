@@ -56,10 +56,7 @@ export class SampleFeeder {
     this.#target = target;
     this.sourceId = sourceId;
     this.track = track;
-    this.samples =
-      order === "decode"
-        ? track.samples
-        : track.samples.toSorted((a, b) => a.timestampNs - b.timestampNs);
+    this.samples = samplesInOrder(track, order);
     this.#segmentOf = segmentOf;
   }
 
@@ -134,12 +131,7 @@ export class SampleFeeder {
    * from the sample that contains it.
    */
   seek(positionNs: number): void {
-    let index = 0;
-    this.samples.forEach((sample, i) => {
-      if (sample.timestampNs <= positionNs && (this.track.type !== "video" || sample.isSync)) {
-        index = i;
-      }
-    });
+    const index = Math.max(0, keyframeAt(this.track, this.samples, positionNs));
     this.#rewind(index);
     this.#held = undefined;
   }
@@ -175,4 +167,25 @@ export class SampleFeeder {
     for (let i = 0; i < index; i++)
       this.#bytes += (this.samples[i] as DemuxedSample).data.byteLength;
   }
+}
+
+/** A track's samples in decode order (as stored) or presentation order. */
+export function samplesInOrder(
+  track: DemuxedTrack,
+  order: "presentation" | "decode",
+): readonly DemuxedSample[] {
+  return order === "decode"
+    ? track.samples
+    : track.samples.toSorted((a, b) => a.timestampNs - b.timestampNs);
+}
+
+/** The index of the sample a feed restarts from for `positionNs`: the last keyframe at or before. */
+export function keyframeAt(
+  track: DemuxedTrack,
+  samples: readonly DemuxedSample[],
+  positionNs: number,
+): number {
+  return samples.findLastIndex(
+    (s) => s.timestampNs <= positionNs && (track.type !== "video" || s.isSync),
+  );
 }

@@ -5,10 +5,18 @@ import {
   readRpcEnvironment,
 } from "@rialto/protocol";
 
+/** Default of {@link RialtoClientOptions.connectRetryMs}, ms. */
+export const DEFAULT_CONNECT_RETRY_MS = 2000;
+
 /** Options of `RialtoClient.connect`. */
 export interface RialtoClientOptions {
   /** The session server's client socket (default: `RIALTO_SOCKET_PATH`). */
   socketPath?: string;
+  /**
+   * How long `connect` keeps retrying while nothing listens on the socket yet (the session
+   * server is still starting), ms (default 2000; 0: fail at once).
+   */
+  connectRetryMs?: number;
   /** Default call deadline in ms (default: `RIALTO_CLIENT_IPC_TIMEOUT`, else 3000). */
   timeoutMs?: number;
   /** Size of the shared-memory RPC pool in bytes (default: `RIALTO_SHM_POOL_SIZE`, else 262144). */
@@ -28,6 +36,7 @@ export interface RialtoClientOptions {
 /** {@link RialtoClientOptions} with every default applied. */
 export interface ResolvedClientOptions {
   socketPath: string;
+  connectRetryMs: number;
   timeoutMs: number;
   shmPoolSize: number;
   shmMsgTimeoutMs: number;
@@ -64,8 +73,16 @@ export function resolveClientOptions(options: RialtoClientOptions = {}): Resolve
       `RialtoClient.connect: shmPoolSize must be at least 8192 bytes, got ${shmPoolSize}`,
     );
   }
+  const connectRetryMs = options.connectRetryMs ?? DEFAULT_CONNECT_RETRY_MS;
+  if (!Number.isSafeInteger(connectRetryMs) || connectRetryMs < 0) {
+    throw new RialtoError(
+      "INVALID_ARGUMENT",
+      `RialtoClient.connect: connectRetryMs must be a non-negative integer, got ${connectRetryMs}`,
+    );
+  }
   return {
     socketPath,
+    connectRetryMs,
     timeoutMs: positiveInteger("timeoutMs", options.timeoutMs ?? fromEnv.clientIpcTimeoutMs),
     shmPoolSize,
     shmMsgTimeoutMs: positiveInteger(

@@ -20,4 +20,5 @@ export type {
 } from "./media-pipeline-sources.ts";
 export { type ClientStats, type MappedSharedMemory, RialtoClient } from "./rialto-client.ts";
 export type { PoolStats } from "./shm-rpc/pool-invoker.ts";
+export { SourceFeeder, type SourceFeederOptions } from "./source-feeder.ts";
 export { WebAudioPlayer, type WebAudioPlayerEventMap } from "./web-audio-player.ts";

@@ -34,12 +34,18 @@ export class PipelineControls extends PipelinePlayback {
     });
   }
 
-  /** Replaces the source of `source.type` (an audio codec or language switch), keeping its id. */
+  /**
+   * Replaces the source of `source.type` (an audio codec or language switch), keeping its id.
+   * The source's outstanding request is void (answering it is a no-op); with another codec, the
+   * engine drops what the old decoder held and asks for data from the playhead, after this call
+   * resolves. Switch the app's own feeding to the new codec before calling.
+   */
   async switchSource(source: MediaSourceConfig): Promise<void> {
     await this.call(PipelineMethods.switchSource, {
       pipelineId: this.id,
       source: toWireSource(source),
     });
+    this.sourceSwitched(source);
   }
 
   /** Whether one source, or the whole pipeline, is muted. */

@@ -23,10 +23,13 @@ import {
 } from "./media-pipeline-events.ts";
 import { type AddSegmentStatus, NeedDataRequests } from "./media-pipeline-requests.ts";
 import {
+  type AudioSourceConfig,
   type MediaSegment,
   type MediaSourceConfig,
   toWireSource,
+  type VideoSourceConfig,
 } from "./media-pipeline-sources.ts";
+import { SourceFeeder, type SourceFeederOptions } from "./source-feeder.ts";
 
 const STATUS = compileValidator(MediaSourceStatus);
 
@@ -83,8 +86,17 @@ export class PipelinePlayback implements PipelineEventTarget {
   readonly #sourceConfig = (sourceId: number) => this.#sources.get(sourceId);
   /** Seeks sent whose SeekDone has not arrived: needMediaData before it predates the seek. */
   #seeks = 0;
+  /** attachSource calls whose reply has not arrived. */
+  #attaching = 0;
+  /**
+   * needMediaData of a source whose attachSource reply has not been read yet (the two may come
+   * in one read): delivered once the app has the id.
+   */
+  readonly #early = new Map<number, PayloadOf<typeof PipelineEvents.needMediaData>>();
   /** Flushes sent per source whose sourceFlushed has not arrived. */
   readonly #flushes = new Map<number, number>();
+  /** The push-style feeders, by source. */
+  readonly #feeders = new Map<number, SourceFeeder>();
   #state: PlaybackState = "Idle";
   #ended: PipelineReleaseReason | "destroyed" | undefined;
 
@@ -103,34 +115,98 @@ export class PipelinePlayback implements PipelineEventTarget {
     return this.#listeners.on(name, listener);
   }
 
-  /** Loads the pipeline for MSE playback (frames pushed by the app). */
+  /** Loads the pipeline for MSE playback (frames pushed by the app): the first call of a pipeline. */
   async load(options: LoadOptions = {}): Promise<void> {
     await this.#call(PipelineMethods.load, { pipelineId: this.id, type: "MSE", ...options });
   }
 
-  /** Attaches a source (one per type) before `allSourcesAttached`; resolves with its id. */
+  /**
+   * Attaches a source (one per type) after `load` and before `allSourcesAttached`; resolves with
+   * its id. Rejects `INVALID_STATE` before `load`; `INVALID_ARGUMENT` for a MIME type the engine
+   * does not list in `getSupportedMimeTypes` or codec data its format needs and lacks (see
+   * {@link VideoSourceConfig}, {@link AudioSourceConfig}).
+   */
   async attachSource(source: MediaSourceConfig): Promise<number> {
-    const { sourceId } = await this.#call(PipelineMethods.attachSource, {
-      pipelineId: this.id,
-      source: toWireSource(source),
-    });
+    this.#attaching++;
+    let sourceId: number;
+    try {
+      ({ sourceId } = await this.#call(PipelineMethods.attachSource, {
+        pipelineId: this.id,
+        source: toWireSource(source),
+      }));
+    } finally {
+      this.#attaching--;
+    }
     this.#sources.set(sourceId, source);
+    const early = this.#early.get(sourceId);
+    this.#early.delete(sourceId);
+    // After the caller's continuation: its listener knows the source by then.
+    if (early !== undefined) setTimeout(() => this.#needMediaData(early), 0);
     return sourceId;
   }
 
-  /** Removes a source; its outstanding request is void. */
+  /**
+   * A push-style feeder of one attached source: `append(samples)` whenever the app has them,
+   * `endOfStream()` after the last; it answers every needMediaData of the source by itself and,
+   * on a seek, drops what is queued and calls `options.onSeek(positionNs)` for the samples from
+   * the new position. One per source; `NOT_FOUND` for a source not attached, `INVALID_STATE`
+   * when the source already has one. Do not answer that source's needMediaData yourself too.
+   */
+  createSourceFeeder(sourceId: number, options: SourceFeederOptions = {}): SourceFeeder {
+    if (this.#ended !== undefined) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `createSourceFeeder: pipeline ${this.id} was ${this.#ended}`,
+      );
+    }
+    if (!this.#sources.has(sourceId)) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `createSourceFeeder: pipeline ${this.id} has no source ${describeValue(sourceId)} (attachSource first)`,
+      );
+    }
+    if (this.#feeders.has(sourceId)) {
+      throw new RialtoError(
+        "INVALID_STATE",
+        `createSourceFeeder: source ${sourceId} of pipeline ${this.id} already has a feeder`,
+      );
+    }
+    const target = {
+      addSegment: (requestId: number, segment: MediaSegment) => this.addSegment(requestId, segment),
+      haveData: (status: MediaSourceStatus, requestId: number) => this.haveData(status, requestId),
+      isOutstanding: (requestId: number) => this.#requests.has(requestId),
+    };
+    const feeder = new SourceFeeder(target, sourceId, options, () => {
+      if (this.#feeders.get(sourceId) === feeder) this.#feeders.delete(sourceId);
+    });
+    this.#feeders.set(sourceId, feeder);
+    return feeder;
+  }
+
+  /** @internal `switchSource` sent: the source of that type has this config from now on. */
+  protected sourceSwitched(source: MediaSourceConfig): void {
+    for (const [sourceId, config] of this.#sources) {
+      if (config.type === source.type) this.#sources.set(sourceId, source);
+    }
+  }
+
+  /** Removes a source; its outstanding request is void (and its feeder closed). */
   async removeSource(sourceId: number): Promise<void> {
+    this.#feeders.get(sourceId)?.ended();
     this.#requests.dropSource(sourceId);
     await this.#call(PipelineMethods.removeSource, { pipelineId: this.id, sourceId });
     this.#sources.delete(sourceId);
   }
 
-  /** Every source is attached: prerolling starts (needMediaData for 3 frames per source). */
+  /**
+   * Every source is attached: prerolling starts (needMediaData for 3 frames per source), and
+   * `Paused` is reported once every source has frames. `INVALID_STATE` before `load` and a source.
+   */
   async allSourcesAttached(): Promise<void> {
     await this.#call(PipelineMethods.allSourcesAttached, { pipelineId: this.id });
   }
 
-  /** Plays: `Playing` now, or once prerolled. */
+  /** Plays: `Playing` now, or once prerolled. `INVALID_STATE` before `allSourcesAttached`. */
   async play(): Promise<void> {
     await this.#call(PipelineMethods.play, { pipelineId: this.id });
   }
@@ -143,6 +219,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   /** Stops for good (`Stopped`); outstanding requests are void. */
   async stop(): Promise<void> {
     this.#requests.dropAll();
+    for (const feeder of [...this.#feeders.values()]) feeder.ended();
     await this.#call(PipelineMethods.stop, { pipelineId: this.id });
   }
 
@@ -152,11 +229,16 @@ export class PipelinePlayback implements PipelineEventTarget {
   }
 
   /**
-   * Seeks to `positionNs`: outstanding requests are void at once; `Seeking`, `SeekDone` and new
-   * needMediaData (from the sample at or before the target) follow.
+   * Seeks to `positionNs` (after `allSourcesAttached`, else `INVALID_STATE`): outstanding
+   * requests are void at once and every queued frame is dropped; `Seeking`, then `SeekDone`,
+   * then new needMediaData per source. The app repositions its samples: answer those requests
+   * from the keyframe at or before `positionNs` (the server never picks samples). The pipeline
+   * prerolls again (`Paused`), and if it was playing it goes back to `Playing` by itself, with
+   * no `play()` call.
    */
   async setPosition(positionNs: number): Promise<void> {
     this.#requests.dropAll();
+    for (const feeder of this.#feeders.values()) feeder.seeking(positionNs);
     this.#seeks++;
     try {
       await this.#call(PipelineMethods.setPosition, { pipelineId: this.id, positionNs });
@@ -174,6 +256,7 @@ export class PipelinePlayback implements PipelineEventTarget {
   /** Flushes one source (queued frames and its request); `sourceFlushed` follows. */
   async flush(sourceId: number, resetTime = false): Promise<void> {
     this.#requests.dropSource(sourceId);
+    this.#feeders.get(sourceId)?.flushing();
     this.#flushes.set(sourceId, (this.#flushes.get(sourceId) ?? 0) + 1);
     try {
       await this.#call(PipelineMethods.flush, { pipelineId: this.id, sourceId, resetTime });
@@ -271,6 +354,8 @@ export class PipelinePlayback implements PipelineEventTarget {
   protected playbackEnded(reason: PipelineReleaseReason | "destroyed"): void {
     this.#ended ??= reason;
     this.#requests.dropAll();
+    this.#early.clear();
+    for (const feeder of [...this.#feeders.values()]) feeder.ended();
     if (reason !== "destroyed") this.#listeners.emit("released", { reason });
   }
 
@@ -279,10 +364,15 @@ export class PipelinePlayback implements PipelineEventTarget {
     const running = this.#host.applicationState() === "Running";
     if (!running || this.#host.avMemory() === undefined) return;
     if (this.#state === "Seeking" || this.#seeks > 0) return;
-    if (!this.#sources.has(event.sourceId) || this.#flushes.has(event.sourceId)) return;
+    if (!this.#sources.has(event.sourceId)) {
+      if (this.#attaching > 0) this.#early.set(event.sourceId, event);
+      return;
+    }
+    if (this.#flushes.has(event.sourceId)) return;
     this.#requests.accept(event);
     const { sourceId, requestId, frameCount } = event;
     this.#listeners.emit("needMediaData", { sourceId, requestId, frameCount });
+    this.#feeders.get(sourceId)?.requested(requestId, frameCount);
   }
 
   #flushDone(sourceId: number): void {

@@ -15,7 +15,7 @@ export type PipelineLifecycle = "created" | "destroyed" | "released";
  * A media pipeline in the session server (SPEC 6, Rialto's `IMediaPipeline`), created with
  * `RialtoClient.createMediaPipeline`: the playback calls, events and the needMediaData →
  * `addSegment` → `haveData` data path of `PipelinePlayback`, the browser-path calls of
- * {@link PipelineControls}, and `destroy`. It is
+ * `PipelineControls`, and `destroy`. It is
  * `released` without a call when the session server freed it on its own (the app went
  * Inactive, the client went Inactive, or the server lost this client); the `released` event
  * tells the app.

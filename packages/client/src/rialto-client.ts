@@ -27,6 +27,7 @@ import {
 } from "@rialto/protocol";
 import { SharedMemory, ShmPool } from "@rialto/shm";
 import { type RialtoClientOptions, resolveClientOptions } from "./client-options.ts";
+import { connectWhenListening } from "./connect-when-listening.ts";
 import { MediaKeys } from "./media-keys.ts";
 import { MediaPipeline } from "./media-pipeline.ts";
 import { routePipelineEvents } from "./media-pipeline-events.ts";
@@ -69,13 +70,20 @@ export class RialtoClient implements AsyncDisposable {
   #retry!: RetryClient;
   #invoker!: PoolInvoker;
   #side: ClientSideChannel | undefined;
-  #state: ApplicationState = "Unknown";
+  /** The application state the session server last reported (Unknown while unreachable). */
+  #serverState: ApplicationState = "Unknown";
+  /** The app said `setApplicationState("Inactive")` and has not asked for Running since. */
+  #inactiveByApp = false;
+  /** The state last announced to listeners. */
+  #announced: ApplicationState = "Unknown";
   #resources: Resources | undefined;
   #mapping: MappedSharedMemory | undefined;
   /** The map under way, if any (one at a time). */
   #mapping$: Promise<void> | undefined;
   #registrations = 0;
   #closed = false;
+  /** Set once the first connection is up: reconnects follow the reconnect policy instead. */
+  #everConnected = false;
 
   private constructor(options: ReturnType<typeof resolveClientOptions>, pool: ShmPool) {
     this.#options = options;
@@ -84,12 +92,19 @@ export class RialtoClient implements AsyncDisposable {
 
   /**
    * Connects to the session server at `socketPath` (default `RIALTO_SOCKET_PATH`) and registers.
-   * Rejects with CONNECTION_LOST when nobody listens, INCOMPATIBLE_VERSION on another protocol
+   * While nothing listens there yet (the session server still starting) it retries for
+   * `connectRetryMs` (default 2000), then rejects CONNECTION_LOST naming the likely cause (app
+   * not started, or not Inactive/Active yet). Rejects INCOMPATIBLE_VERSION on another protocol
    * major, INVALID_ARGUMENT for bad options.
    */
   static async connect(options: RialtoClientOptions = {}): Promise<RialtoClient> {
     const resolved = resolveClientOptions(options);
-    const pool = ShmPool.create({ size: resolved.shmPoolSize, name: "rialto-client-pool" });
+    let pool: ShmPool;
+    try {
+      pool = ShmPool.create({ size: resolved.shmPoolSize, name: "rialto-client-pool" });
+    } catch (error) {
+      throw toRialtoError(error);
+    }
     const client = new RialtoClient(resolved, pool);
     try {
       await client.#start();
@@ -100,9 +115,16 @@ export class RialtoClient implements AsyncDisposable {
     return client;
   }
 
-  /** `Running` (server Active), `Inactive`, or `Unknown` (not running or unreachable). */
+  /**
+   * The application state now: `Running` while the session server is Active and the app has
+   * not made itself Inactive (the AV memory is then mapped, or being mapped); `Inactive` while
+   * the server is Inactive, or after `setApplicationState("Inactive")` until
+   * `setApplicationState("Running")`; `Unknown` before registration, while the server is
+   * unreachable or not running, and after `close()`.
+   */
   get applicationState(): ApplicationState {
-    return this.#state;
+    if (this.#serverState === "Running" && this.#inactiveByApp) return "Inactive";
+    return this.#serverState;
   }
 
   /** The server-assigned client id. */
@@ -131,13 +153,17 @@ export class RialtoClient implements AsyncDisposable {
 
   /**
    * `Running`: gets the AV shared memory (the memfd arrives over the fd side channel) and maps
-   * it; INVALID_STATE while the session server is not Active. `Inactive`: frees this client's
-   * pipelines (and later key sessions and players) and unmaps.
+   * it, unless already mapped (the client maps it by itself when the server says Running);
+   * INVALID_STATE while the session server is not Active. `Inactive`: frees this client's
+   * pipelines, key sessions and players and unmaps; `applicationState` reads `Inactive` from
+   * then on, until `setApplicationState("Running")`.
    */
   async setApplicationState(state: "Running" | "Inactive"): Promise<void> {
     if (state === "Running") {
       // A map already under way (the server said Running) is this one.
-      await (this.#mapping$ ?? this.#map());
+      if (this.#mapping === undefined) await (this.#mapping$ ?? this.#map());
+      this.#inactiveByApp = false;
+      this.#announce();
       return;
     }
     if (state !== "Inactive") {
@@ -146,8 +172,12 @@ export class RialtoClient implements AsyncDisposable {
         `setApplicationState: ${JSON.stringify(state)} is not "Running" or "Inactive"`,
       );
     }
+    // A map under way (the server just said Running) lands first, then is released with the rest.
+    await this.#mapping$?.catch(() => undefined);
     await this.#retry.call(SessionMethods.releaseResources, {});
+    this.#inactiveByApp = true;
     this.#releaseLocally();
+    this.#announce();
   }
 
   /** A no-op round trip: resolves with `n` (an integer within ±(2^53 - 1)). */
@@ -164,7 +194,10 @@ export class RialtoClient implements AsyncDisposable {
     params: ParamsOf<M>,
     options?: CallOptions,
   ): Promise<ResultOf<M>> {
-    return this.#invoker.invoke(method, params, options);
+    // Pool calls touch shared memory: whatever fails there reaches the app as a RialtoError.
+    return this.#invoker.invoke(method, params, options).catch((error: unknown) => {
+      throw toRialtoError(error);
+    });
   }
 
   /**
@@ -212,7 +245,7 @@ export class RialtoClient implements AsyncDisposable {
     if (this.#mapping === undefined) {
       throw new RialtoError(
         "INVALID_STATE",
-        `createMediaPipeline: the AV shared memory is not mapped (application state ${this.#state}): it is mapped when the session server says Running, or by setApplicationState("Running")`,
+        `createMediaPipeline: the AV shared memory is not mapped (application state ${this.applicationState}): it is mapped when the session server says Running, or by setApplicationState("Running")`,
       );
     }
     const { pipelineId } = await this.#retry.call(PipelineMethods.create, requirements);
@@ -224,7 +257,7 @@ export class RialtoClient implements AsyncDisposable {
         },
         call: (method, params) => this.call(method, params),
         avMemory: () => this.#mapping?.memory.bytes,
-        applicationState: () => this.#state,
+        applicationState: () => this.applicationState,
       },
       pipelineId,
       requirements,
@@ -309,7 +342,15 @@ export class RialtoClient implements AsyncDisposable {
     });
     this.#retry = await RetryClient.connect({
       name: "rialto-client",
-      connect: () => connectUnix(this.#options.socketPath),
+      connect: async () => {
+        if (this.#everConnected) return connectUnix(this.#options.socketPath);
+        const transport = await connectWhenListening(
+          this.#options.socketPath,
+          this.#options.connectRetryMs,
+        );
+        this.#everConnected = true;
+        return transport;
+      },
       registration: async (fresh) => {
         if (!fresh) return { protocolVersion: PROTOCOL_VERSION };
         if (this.#registrations > 0) this.#forgotten();
@@ -324,17 +365,16 @@ export class RialtoClient implements AsyncDisposable {
       timeoutMs: this.#options.timeoutMs,
       reconnect: this.#options.reconnect,
       onRegistered: (result, fresh) => this.#registered(result, fresh),
-      onReconnectFailed: () => this.#setState("Unknown"),
+      onReconnectFailed: () => this.#setServerState("Unknown"),
       onLost: () => {
-        this.#setState("Unknown");
+        this.#setServerState("Unknown");
         this.#releaseLocally();
       },
       subscribe: (retry) => {
         retry.on(SessionEvents.applicationState, ({ state }) => {
           // Leaving Running, the session server freed everything of ours.
           if (state !== "Running") this.#releaseLocally();
-          this.#setState(state);
-          this.#mapWhenRunning();
+          this.#setServerState(state);
         });
         // The health check reaches every Running client (SPEC 3 sequence 5): answered at once.
         retry.on(SessionEvents.heartbeat, ({ id }) => {
@@ -351,8 +391,7 @@ export class RialtoClient implements AsyncDisposable {
     assertCompatibleVersion(result.protocolVersion);
     this.#resources = result.resources;
     if (fresh) this.#registrations++;
-    this.#setState(result.applicationState);
-    this.#mapWhenRunning();
+    this.#setServerState(result.applicationState);
   }
 
   /**
@@ -368,6 +407,9 @@ export class RialtoClient implements AsyncDisposable {
         const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
         this.#unmap();
         this.#mapping = { info, memory };
+      } catch (error) {
+        // A broken side channel or a bad memfd is a ShmError: the app sees its RialtoError.
+        throw toRialtoError(error);
       } finally {
         this.#mapping$ = undefined;
       }
@@ -382,9 +424,8 @@ export class RialtoClient implements AsyncDisposable {
    * `setApplicationState("Running")` or media call reports it.
    */
   #mapWhenRunning(): void {
-    if (this.#state !== "Running" || this.#mapping !== undefined || this.#mapping$ !== undefined) {
-      return;
-    }
+    if (this.applicationState !== "Running" || this.#mapping !== undefined) return;
+    if (this.#mapping$ !== undefined) return;
     // Before RetryClient.connect returned (events of the first registration), #start maps.
     if (this.#closed || this.#retry === undefined) return;
     this.#map().catch(() => undefined);
@@ -396,7 +437,7 @@ export class RialtoClient implements AsyncDisposable {
    * registration, whose first events may arrive before its reply is seen.
    */
   #forgotten(): void {
-    this.#setState("Unknown");
+    this.#setServerState("Unknown");
     this.#releaseLocally();
     this.#invoker.reset();
   }
@@ -417,9 +458,18 @@ export class RialtoClient implements AsyncDisposable {
     return this.#side;
   }
 
-  #setState(state: ApplicationState): void {
-    if (state === this.#state) return;
-    this.#state = state;
+  #setServerState(state: ApplicationState): void {
+    this.#serverState = state;
+    // The map starts before listeners hear Running, so a createMediaPipeline they make waits for it.
+    this.#mapWhenRunning();
+    this.#announce();
+  }
+
+  /** Tells the listeners when {@link applicationState} changed. */
+  #announce(): void {
+    const state = this.applicationState;
+    if (state === this.#announced) return;
+    this.#announced = state;
     for (const listener of this.#listeners) {
       try {
         listener(state);
@@ -458,6 +508,7 @@ export class RialtoClient implements AsyncDisposable {
     this.#side = undefined;
     this.#releaseLocally();
     this.#pool.close();
-    this.#state = "Unknown";
+    this.#serverState = "Unknown";
+    this.#announced = "Unknown";
   }
 }

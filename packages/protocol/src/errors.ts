@@ -71,11 +71,59 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /**
- * Normalises anything thrown into a {@link RialtoError}: RialtoErrors pass through, objects with a
- * known `code` keep it, everything else becomes `INTERNAL` with the original kept as `cause`.
+ * The one table from `@rialto/shm`'s error codes (`ShmError.code`) to {@link ErrorCode}s, applied
+ * by {@link toRialtoError} at every package boundary (protocol does not depend on shm: the shm
+ * error is recognised by its name, and a test in @rialto/client checks that the table covers
+ * every code). An `ERRNO` failure maps by its errno ({@link SHM_ERRNO_CODES}), else `INTERNAL`.
+ */
+export const SHM_ERROR_CODE_MAP: Readonly<Record<string, ErrorCode>> = Object.freeze({
+  ERRNO: "INTERNAL",
+  INVALID_ARGUMENT: "INVALID_ARGUMENT",
+  CLOSED: "INVALID_STATE",
+  PEER_CLOSED: "CONNECTION_LOST",
+  BAD_RECORD: "PROTOCOL_ERROR",
+  ADDRESS_IN_USE: "INVALID_STATE",
+  NOT_SEALED: "PROTOCOL_ERROR",
+  BAD_POOL: "PROTOCOL_ERROR",
+  INVALID_FREE: "INVALID_ARGUMENT",
+  OUT_OF_BOUNDS: "INVALID_ARGUMENT",
+  BAD_METADATA: "INVALID_ARGUMENT",
+  UNSUPPORTED_VERSION: "INCOMPATIBLE_VERSION",
+});
+
+/** The errnos of a shm `ERRNO` failure that say more than `INTERNAL`. */
+export const SHM_ERRNO_CODES: Readonly<Record<string, ErrorCode>> = Object.freeze({
+  EMFILE: "RESOURCE_EXHAUSTED",
+  ENFILE: "RESOURCE_EXHAUSTED",
+  ENOMEM: "RESOURCE_EXHAUSTED",
+  ENOSPC: "RESOURCE_EXHAUSTED",
+  EPERM: "PERMISSION_DENIED",
+  EACCES: "PERMISSION_DENIED",
+  EPIPE: "CONNECTION_LOST",
+  ECONNRESET: "CONNECTION_LOST",
+  ECONNREFUSED: "CONNECTION_LOST",
+});
+
+function fromShmError(error: Error): RialtoError {
+  const { code, errno } = error as Error & { code?: string; errno?: string };
+  const mapped =
+    (code === "ERRNO" && errno !== undefined ? SHM_ERRNO_CODES[errno] : undefined) ??
+    SHM_ERROR_CODE_MAP[code ?? ""] ??
+    "INTERNAL";
+  return new RialtoError(mapped, error.message, {
+    cause: error,
+    details: errno === undefined ? { shmCode: code } : { shmCode: code, errno },
+  });
+}
+
+/**
+ * Normalises anything thrown into a {@link RialtoError}: RialtoErrors pass through, a `ShmError`
+ * maps by {@link SHM_ERROR_CODE_MAP}, objects with a known `code` keep it, everything else becomes
+ * `INTERNAL` with the original kept as `cause`.
  */
 export function toRialtoError(error: unknown): RialtoError {
   if (error instanceof RialtoError) return error;
+  if (error instanceof Error && error.name === "ShmError") return fromShmError(error);
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return new RialtoError(isErrorCode(code) ? code : "INTERNAL", error.message, { cause: error });

@@ -1,20 +1,388 @@
-export * from "./errors.ts";
-export * from "./framing/frame-decoder.ts";
-export * from "./framing/frame-encoder.ts";
-export * from "./framing/frame-header.ts";
-export * from "./framing/json-depth.ts";
-export * from "./messages/index.ts";
-export * from "./retry/index.ts";
-export * from "./rpc/descriptor.ts";
-export * from "./rpc/envelope.ts";
-export * from "./rpc/input-scheduler.ts";
-export * from "./rpc/memory-transport.ts";
-export * from "./rpc/method-router.ts";
-export * from "./rpc/output-budget.ts";
-export * from "./rpc/reply-watermark.ts";
-export * from "./rpc/rpc-peer.ts";
-export * from "./rpc/socket-transport.ts";
-export * from "./rpc/transport.ts";
-export * from "./side-channel-path.ts";
-export * from "./test-support/test-methods.ts";
-export * from "./version.ts";
+/**
+ * `@rialto/protocol`: the wire of Rialto for Bun, every public name listed by concept. Test-only
+ * methods are in `@rialto/protocol/testing`.
+ */
+// Errors: the one error type and its codes.
+export {
+  DESCRIBE_MAX_DEPTH,
+  DESCRIBE_MAX_LENGTH,
+  describeValue,
+  ERROR_CODES,
+  type ErrorCode,
+  isErrorCode,
+  RialtoError,
+  SHM_ERRNO_CODES,
+  SHM_ERROR_CODE_MAP,
+  toRialtoError,
+  WireError,
+} from "./errors.ts";
+
+// Framing: length-prefixed JSON frames on a stream socket.
+export { type Frame, FrameDecoder, type FrameDecoderOptions } from "./framing/frame-decoder.ts";
+export { encodeFrame, encodeJsonFrame } from "./framing/frame-encoder.ts";
+export {
+  DEFAULT_MAX_FRAME_LENGTH,
+  FRAME_HEADER_LENGTH,
+  FRAME_MAGIC,
+  FRAME_VERSION,
+  FrameEncoding,
+  type FrameHeader,
+  FrameType,
+  readFrameHeader,
+  readUint32,
+  writeFrameHeader,
+} from "./framing/frame-header.ts";
+export {
+  DEFAULT_MAX_JSON_DEPTH,
+  exceedsJsonDepth,
+  JsonDepthScanner,
+} from "./framing/json-depth.ts";
+
+// Messages: every method and event of every channel (TypeBox schemas and descriptors), and
+// the values they share (states, limits, defaults, config).
+export {
+  APP_ID_PATTERN,
+  AppConfig,
+  AppId,
+  ApplicationState,
+  DEFAULT_PLAYBACK_OPTIONS,
+  DEFAULT_RESOURCES,
+  ENV_NAME_PATTERN,
+  EnvVars,
+  LaunchFragment,
+  LogLevel,
+  MAX_PLAYBACK_SESSIONS,
+  MAX_WEB_AUDIO_PLAYERS,
+  PlaybackConfig,
+  PlaybackOptions,
+  RequestedState,
+  Resources,
+  ResourcesConfig,
+  SessionServerState,
+  SocketName,
+  TargetState,
+  Uid,
+} from "./messages/common.ts";
+export {
+  ControlAnnounceParams,
+  ControlChannelEvents,
+  ControlChannelMethods,
+  ControlPingAck,
+  ControlPingParams,
+  ControlSetLogLevelParams,
+  MAX_CLIENT_GRACE_PERIOD_MS,
+  SetConfigurationParams,
+  SetStateParams,
+  StateChangedEvent,
+} from "./messages/control-channel.ts";
+export {
+  AppConnectionInfo,
+  ApplicationInfo,
+  AppRef,
+  ChangeSessionServerStateParams,
+  ControlSocketEvents,
+  ControlSocketMethods,
+  GetStateResult,
+  InitiateApplicationParams,
+  ListApplicationsResult,
+  MAX_APPLICATIONS,
+  ManagerSetLogLevelParams,
+  MonitorAnnounceParams,
+  MonitorClientEvent,
+  MonitorClientState,
+  MonitorClientStateEnd,
+  MonitorEventName,
+  MonitorMessage,
+} from "./messages/control-socket.ts";
+export {
+  MAX_REPORTED_PIPELINES,
+  PipelineStatsReport,
+  SourceStatsReport,
+  STATS_INTERVAL_MS,
+  StatsEvent,
+} from "./messages/control-stats.ts";
+export { decodeFdTag, encodeFdTag, FD_TAG_RECORD_SIZE } from "./messages/fd-tag.ts";
+export {
+  CdmKeySessionIdResult,
+  ContainsKeyParams,
+  CreateKeySessionParams,
+  CreateMediaKeysParams,
+  GenerateRequestParams,
+  InitDataType,
+  KeyId,
+  KeyMessage,
+  KeySessionId,
+  KeySessionRef,
+  KeySessionType,
+  KeyStatus,
+  KeyStatusesChangedEvent,
+  KeySystem,
+  KeySystemRef,
+  KeySystemsResult,
+  KeySystemVersionResult,
+  LicenseRequestEvent,
+  MAX_KEY_MESSAGE_BYTES,
+  MAX_KEYS_PER_SESSION,
+  MediaKeysEvents,
+  MediaKeysId,
+  MediaKeysMethods,
+  MediaKeysRef,
+  MessageEncoding,
+  SupportedResult,
+  UpdateSessionParams,
+} from "./messages/media-keys.ts";
+export {
+  AttachSourceParams,
+  AttachSourceResult,
+  CreatePipelineParams,
+  CreatePipelineResult,
+  Easing,
+  FlushParams,
+  GetPositionResult,
+  GetSupportedMimeTypesParams,
+  GetSupportedMimeTypesResult,
+  HaveDataParams,
+  IsMimeTypeSupportedParams,
+  IsMimeTypeSupportedResult,
+  LoadParams,
+  MAX_PLAYBACK_RATE,
+  MAX_VIDEO_DIMENSION,
+  MAX_VOLUME_RAMP_MS,
+  MediaSourceStatus,
+  PipelineMethods,
+  SetMuteParams,
+  SetPlaybackRateParams,
+  SetPositionParams,
+  SetVolumeParams,
+  SourceStats,
+  SourceType,
+} from "./messages/media-pipeline.ts";
+export {
+  BufferingLimitParams,
+  BufferingLimitResult,
+  FlagResult,
+  GetSupportedPropertiesParams,
+  GetSupportedPropertiesResult,
+  MuteResult,
+  OptionalSourceRef,
+  PipelineControlEvents,
+  PipelineControlMethods,
+  PipelineFlagParams,
+  PlaybackInfoEvent,
+  ProcessAudioGapParams,
+  SetSourcePositionParams,
+  SetStreamSyncModeParams,
+  SetVideoWindowParams,
+  SourceFlagParams,
+  SubtitleOffsetParams,
+  SwitchSourceParams,
+  TextTrackParams,
+  TextTrackResult,
+} from "./messages/media-pipeline-controls.ts";
+export {
+  NeedMediaDataEvent,
+  NetworkState,
+  NetworkStateEvent,
+  PipelineEvents,
+  PlaybackErrorEvent,
+  PlaybackErrorKind,
+  PlaybackState,
+  PlaybackStateEvent,
+  PositionEvent,
+  QosEvent,
+} from "./messages/media-pipeline-events.ts";
+export {
+  AudioConfig,
+  AudioSource,
+  CodecData,
+  MAX_CODEC_DATA_BYTES,
+  MAX_FRAMES_PER_REQUEST,
+  MediaSource,
+  PipelineId,
+  PipelineRef,
+  RequestId,
+  SourceId,
+  SourceRef,
+  SubtitleSource,
+  VideoConfig,
+  VideoSource,
+} from "./messages/media-source.ts";
+export {
+  ALL_MESSAGES,
+  type AnyMessage,
+  buildRegistry,
+  type DescriptorsOf,
+  MESSAGE_GROUPS,
+  type MessageGroup,
+  type MessageGroupName,
+  type MessageName,
+  type MessageRegistry,
+} from "./messages/message-groups.ts";
+export {
+  Base64,
+  base64Length,
+  Closed,
+  Count,
+  DiagnosticText,
+  Empty,
+  Handle,
+  MAX_INT32,
+  MAX_SAFE,
+  Nanoseconds,
+  ProcessId,
+  ProtocolVersionString,
+  ShmLength,
+  ShmOffset,
+  ShmRegion,
+  SocketPath,
+  Volume,
+  VolumeResult,
+  WireName,
+} from "./messages/primitives.ts";
+export {
+  ApplicationStateEvent,
+  ClientId,
+  FdTag,
+  FdToken,
+  Heartbeat,
+  PlaybackPartition,
+  RegisterParams,
+  RegisterResult,
+  ResumeToken,
+  SessionEvents,
+  SessionMethods,
+  SessionPing,
+  SharedMemoryInfo,
+  WebAudioPartition,
+} from "./messages/session.ts";
+export {
+  PoolId,
+  RegisterPoolParams,
+  RegisterPoolResult,
+  SHM_POOL_DEFAULT_SIZE,
+  SHM_POOL_MAX_SIZE,
+  SHM_POOL_MIN_SIZE,
+  ShmCallDescriptor,
+  ShmCallReply,
+  ShmPoolMethods,
+  ShmReplyInBlock,
+  ShmReplyInline,
+} from "./messages/shm-pool.ts";
+export {
+  BufferAvailable,
+  BufferDelay,
+  CreateWebAudioPlayerParams,
+  CreateWebAudioPlayerResult,
+  DeviceInfo,
+  FrameCount,
+  PcmConfig,
+  PlayerId,
+  PlayerRef,
+  WebAudioEvents,
+  WebAudioMethods,
+  WebAudioPlayerState,
+  WebAudioSetVolumeParams,
+  WebAudioStateEvent,
+  WriteBufferParams,
+} from "./messages/web-audio.ts";
+
+// Exactly-once RPC: the retry client and server over reconnects.
+export {
+  type CachedReply,
+  CallStats,
+  type ClientConnection,
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_GRACE_MS,
+  DEFAULT_MAX_UNACKED_CALLS,
+  DEFAULT_MAX_UNACKED_EVENTS,
+  DEFAULT_RECONNECT_POLICY,
+  DEFAULT_REPLY_TTL_MS,
+  DEFAULT_SHM_INLINE_LIMIT,
+  DEFAULT_SHM_MAX_CONCURRENT_INVOCATIONS,
+  DEFAULT_SHM_MSG_TIMEOUT_MS,
+  EventLog,
+  EventSequence,
+  type LoggedEvent,
+  type MethodStats,
+  type ReconnectPolicy,
+  RegisteredClient,
+  type RegisteredClientLimits,
+  type RegisteredClientStats,
+  type ReleaseReason,
+  ReplyCache,
+  RetryClient,
+  type RetryClientOptions,
+  type RetryClientState,
+  type RetryClientStats,
+  RetryServer,
+  type RetryServerOptions,
+  type RetryServerStats,
+  type RpcEnvironment,
+  readConnectionLimits,
+  readRpcEnvironment,
+  reconnectDelay,
+  resolveReconnectPolicy,
+  withDeadline,
+} from "./retry/index.ts";
+
+// RPC: descriptors, peers, routers and transports.
+export {
+  type AnyEvent,
+  type AnyMethod,
+  compileValidator,
+  defineEvent,
+  defineMethod,
+  type EventDescriptor,
+  INTERPRETED_CHECKS,
+  type MessageValidator,
+  type MethodDescriptor,
+  type ParamsOf,
+  type PayloadOf,
+  type ResultOf,
+} from "./rpc/descriptor.ts";
+export {
+  Envelopes,
+  EventEnvelope,
+  NoticeEnvelope,
+  RequestEnvelope,
+  ResponseEnvelope,
+} from "./rpc/envelope.ts";
+export { DEFAULT_TURN_BUDGET_MS, InputScheduler } from "./rpc/input-scheduler.ts";
+export { createMemoryTransportPair, type MemoryTransportOptions } from "./rpc/memory-transport.ts";
+export { type MethodHandler, MethodRouter } from "./rpc/method-router.ts";
+export {
+  type BudgetedConnection,
+  DEFAULT_MAX_TOTAL_BUFFERED_BYTES,
+  OutputBudget,
+} from "./rpc/output-budget.ts";
+export { ReplyWatermark } from "./rpc/reply-watermark.ts";
+export {
+  type CallOptions,
+  DEFAULT_CALL_TIMEOUT_MS,
+  type RequestGate,
+  RpcPeer,
+  type RpcPeerOptions,
+} from "./rpc/rpc-peer.ts";
+export {
+  connectFd,
+  connectUnix,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  isListening,
+  type ListenUnixOptions,
+  listenUnix,
+  SocketTransport,
+  type SocketTransportOptions,
+  type UnixListener,
+} from "./rpc/socket-transport.ts";
+export type { Transport, TransportSink } from "./rpc/transport.ts";
+
+// Paths and versions.
+export { sideChannelPath } from "./side-channel-path.ts";
+export {
+  assertCompatibleVersion,
+  isCompatibleVersion,
+  PROTOCOL_VERSION,
+  parseVersion,
+  type SemanticVersion,
+} from "./version.ts";

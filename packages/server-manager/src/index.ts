@@ -24,3 +24,4 @@ export {
   defaultSessionServerCommand,
   sessionServerBuildStatus,
 } from "./session-server-command.ts";
+export type { WaitForStateOptions } from "./state-waiter.ts";

@@ -35,6 +35,7 @@ import {
   SessionServerHandle,
   type SessionServerListener,
 } from "./session-server-handle.ts";
+import { type StateSource, type WaitForStateOptions, waitForAppState } from "./state-waiter.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 /** Events of {@link ServerManager}. */
@@ -55,6 +56,13 @@ export interface PreloadedServerInfo {
 }
 
 const logLevelValidator = compileValidator(LogLevel);
+const SESSION_SERVER_STATES: readonly SessionServerState[] = [
+  "Uninitialised",
+  "Inactive",
+  "Active",
+  "NotRunning",
+  "Error",
+];
 const TERMINATIONS_KEPT = 1024;
 /**
  * Environment every session server gets unless the manager's `env` or the app's says otherwise:
@@ -211,6 +219,46 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
         hold(app.whenSettled(), this.#settleDeadlineMs());
       }
     }, appId);
+  }
+
+  /**
+   * Resolves once the app is in `state` (at once when it already is): e.g. after
+   * `initiateApplication(appId, "Active")`, `await waitForState(appId, "Active")` before the app's
+   * client connects (its socket exists from Inactive on). `NotRunning` is reached when the app is
+   * forgotten. Rejects UNKNOWN_APP (unknown app, target not NotRunning), INVALID_STATE (the app
+   * went to Error or stopped first, with the reason), TIMEOUT (`options.timeoutMs`, default the
+   * longest a state change may take), INVALID_ARGUMENT (bad id, state or timeout).
+   */
+  waitForState(
+    appId: string,
+    state: SessionServerState,
+    options: WaitForStateOptions = {},
+  ): Promise<void> {
+    const method = "waitForState";
+    assertAppId(appId, method);
+    if (!SESSION_SERVER_STATES.includes(state)) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${method}: state ${describeValue(state)} must be one of ${SESSION_SERVER_STATES.join(", ")}`,
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.#settleDeadlineMs();
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0) {
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `${method}: timeoutMs ${describeValue(timeoutMs)} must be a non-negative integer`,
+      );
+    }
+    const source: StateSource = {
+      events: this,
+      state: (id) => this.#apps.get(id)?.state,
+      termination: (id) => {
+        const reason = this.getTerminationReason(id);
+        if (reason === undefined) return undefined;
+        return reason.detail === undefined ? reason.kind : `${reason.kind}: ${reason.detail}`;
+      },
+    };
+    return waitForAppState(source, appId, state, timeoutMs);
   }
 
   /** The socket path the app's client connects to. Throws UNKNOWN_APP, INVALID_ARGUMENT. */

@@ -62,15 +62,16 @@ export class AvMemory implements Disposable {
     return {
       size: this.size,
       fdTag,
-      playback: this.layout.playback.map((partition) => ({
-        index: partition.index,
-        video: { offset: partition.video.offset, length: partition.video.size },
-        audio: { offset: partition.audio.offset, length: partition.audio.size },
-        subtitle: { offset: partition.subtitle.offset, length: partition.subtitle.size },
+      // The layout's regions are the wire's ShmRegions; only the fields the wire names are sent.
+      playback: this.layout.playback.map(({ index, video, audio, subtitle }) => ({
+        index,
+        video: { offset: video.offset, length: video.length },
+        audio: { offset: audio.offset, length: audio.length },
+        subtitle: { offset: subtitle.offset, length: subtitle.length },
       })),
-      webAudio: this.layout.webAudio.map((partition) => ({
-        index: partition.index,
-        region: { offset: partition.offset, length: partition.size },
+      webAudio: this.layout.webAudio.map(({ index, offset, length }) => ({
+        index,
+        region: { offset, length },
       })),
     };
   }

@@ -40,7 +40,12 @@ describe("control channel methods (real process)", () => {
     // Step 3: the valid path still works, and only its outcome was reported.
     await server.manager.setState("Active");
     expect(await server.manager.nextState()).toEqual({ state: "Active" });
+
+    // Step 4: Active → Active is not one either: refused, nothing reported, still Active.
+    expect((await rejectionOf(server.manager.setState("Active"))).code).toBe("INVALID_STATE");
     expect(server.manager.states.pending).toHaveLength(0);
+    await server.manager.setState("Inactive");
+    expect(await server.manager.nextState()).toEqual({ state: "Inactive" });
   });
 
   it("answers ping with the same id, before and after configuration", async () => {

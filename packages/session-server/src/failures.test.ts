@@ -10,7 +10,7 @@ import {
 } from "@rialto/protocol";
 import { ShmError } from "@rialto/shm";
 import { SessionServerExitCode } from "./exit-codes.ts";
-import { PROCESS_TEST_TIMEOUT_MS, WAIT_MS, withDeadline } from "./test-support/async-queue.ts";
+import { PROCESS_TEST_TIMEOUT_MS, WAIT_MS, within } from "./test-support/async-queue.ts";
 import { InProcessSessionServer } from "./test-support/in-process-session-server.ts";
 import { SessionServerProcess } from "./test-support/session-server-process.ts";
 import { TestClient } from "./test-support/test-client.ts";
@@ -27,7 +27,7 @@ async function leaveStaleSocket(path: string): Promise<void> {
   });
   try {
     const reader = child.stdout.getReader();
-    await withDeadline(reader.read(), WAIT_MS, "the stale-socket process to listen");
+    await within(reader.read(), "the stale-socket process to listen", WAIT_MS);
     reader.releaseLock();
   } finally {
     child.kill("SIGKILL");
@@ -100,7 +100,7 @@ describe("failure branches (real process)", () => {
     server.manager.peer.close();
 
     // Step 2: the session server closes its clients, removes its sockets and exits 3.
-    await withDeadline(client.closed, WAIT_MS, "client connection to close");
+    await within(client.closed, "client connection to close", WAIT_MS);
     expect(await server.waitForExit()).toBe(SessionServerExitCode.ControlChannelLost);
     expect(existsSync(server.socketPath)).toBe(false);
     expect(existsSync(sideChannelPath(server.socketPath))).toBe(false);

@@ -16,6 +16,7 @@ export {
 } from "./cli-arguments.ts";
 export * from "./client-gateway/index.ts";
 export { type ClientListener, openClientListener } from "./client-listener.ts";
+export { type ClientSessionsOptions, createClientSessions } from "./clients/index.ts";
 export { SessionServerExitCode } from "./exit-codes.ts";
 export * from "./keys/index.ts";
 export { createSessionServerLogger, type SessionServerLoggerOptions } from "./logger.ts";

@@ -36,7 +36,7 @@ export interface RunSessionServerOptions {
   allocateSharedMemory?: AllocateSharedMemory;
   /** Owners of media resources freed on Inactive (the media code registers here). */
   resourceOwners?: readonly ResourceOwner[];
-  /** Builds the client gateway on SetConfiguration; default the minimal gateway. */
+  /** Builds the client gateway on SetConfiguration; default the app's client sessions over retry-RPC. */
   createClientGateway?: CreateClientGateway;
 }
 

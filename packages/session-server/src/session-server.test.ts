@@ -1,10 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { existsSync } from "node:fs";
-import {
-  type ClientGatewayOptions,
-  createClientGateway,
-  type ResourceOwner,
-} from "./client-gateway/index.ts";
+import type { ClientGatewayOptions, ResourceOwner } from "./client-gateway/index.ts";
+import { createClientSessions } from "./clients/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { InProcessSessionServer } from "./test-support/in-process-session-server.ts";
 import { TestClient } from "./test-support/test-client.ts";
@@ -86,7 +83,7 @@ describe("SessionServer state machine (in process)", () => {
       {
         createClientGateway: (options) => {
           seen.push(options);
-          return createClientGateway(options);
+          return createClientSessions(options);
         },
       },
     );

@@ -16,13 +16,9 @@ import {
 } from "@rialto/protocol";
 import type { Logger } from "pino";
 import { type AllocateSharedMemory, AvMemory } from "./av-memory.ts";
-import {
-  type ClientGateway,
-  type CreateClientGateway,
-  createClientGateway,
-  type ResourceOwner,
-} from "./client-gateway/index.ts";
+import type { ClientGateway, CreateClientGateway, ResourceOwner } from "./client-gateway/index.ts";
 import { type ClientListener, openClientListener, type PassedSockets } from "./client-listener.ts";
+import { createClientSessions } from "./clients/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { StatsReporter } from "./stats-reporter.ts";
 
@@ -38,7 +34,7 @@ export interface SessionServerOptions {
   allocateSharedMemory?: AllocateSharedMemory;
   /** Owners of media resources (pipelines, key sessions, web audio) freed on Inactive. */
   resourceOwners?: readonly ResourceOwner[];
-  /** Builds the client gateway on SetConfiguration; default the minimal one-RpcPeer-per-connection gateway. */
+  /** Builds the client gateway on SetConfiguration; default the app's client sessions over retry-RPC. */
   createClientGateway?: CreateClientGateway;
   /** How long the last control event may take to reach the OS before exiting, ms; default 2000. */
   flushTimeoutMs?: number;
@@ -225,6 +221,8 @@ export class SessionServer implements AsyncDisposable {
         `"${method}": app "${params.appId}" is not "${announced}", the app this session server announced`,
       );
     }
+    // The app's level applies from this call's first line on (`warn` lets no info line through).
+    if (this.#planned === "Uninitialised" && !this.#stopping) this.#logger.level = params.logLevel;
     return this.#accept(method, params.targetState, ["Uninitialised"], () =>
       this.#configure(params),
     );
@@ -268,7 +266,7 @@ export class SessionServer implements AsyncDisposable {
       },
     );
     if (this.#stopping) return;
-    const createGateway = this.#options.createClientGateway ?? createClientGateway;
+    const createGateway = this.#options.createClientGateway ?? createClientSessions;
     this.#gateway = createGateway({
       logger: this.#logger,
       resources: params.resources,
@@ -376,7 +374,9 @@ export class SessionServer implements AsyncDisposable {
   #report(event: StateChangedEvent): void {
     this.#state = event.state;
     if (event.state === "Error" || event.state === "NotRunning") this.#planned = event.state;
-    this.#logger.info(event, "state changed");
+    // Before SetConfiguration the app's log level is not known yet: its first line is debug.
+    if (event.state === "Uninitialised") this.#logger.debug(event, "state changed");
+    else this.#logger.info(event, "state changed");
     this.#control?.emit(ControlChannelEvents.stateChanged, event);
   }
 

@@ -14,19 +14,23 @@
  * - `BAD_METADATA`: a frame-metadata table is malformed.
  * - `UNSUPPORTED_VERSION`: a frame-metadata table or pool has a version this code cannot read.
  */
-export type ShmErrorCode =
-  | "ERRNO"
-  | "INVALID_ARGUMENT"
-  | "CLOSED"
-  | "PEER_CLOSED"
-  | "BAD_RECORD"
-  | "ADDRESS_IN_USE"
-  | "NOT_SEALED"
-  | "BAD_POOL"
-  | "INVALID_FREE"
-  | "OUT_OF_BOUNDS"
-  | "BAD_METADATA"
-  | "UNSUPPORTED_VERSION";
+export const SHM_ERROR_CODES = [
+  "ERRNO",
+  "INVALID_ARGUMENT",
+  "CLOSED",
+  "PEER_CLOSED",
+  "BAD_RECORD",
+  "ADDRESS_IN_USE",
+  "NOT_SEALED",
+  "BAD_POOL",
+  "INVALID_FREE",
+  "OUT_OF_BOUNDS",
+  "BAD_METADATA",
+  "UNSUPPORTED_VERSION",
+] as const;
+
+/** One of {@link SHM_ERROR_CODES}. */
+export type ShmErrorCode = (typeof SHM_ERROR_CODES)[number];
 
 /** Details carried by an `ERRNO` error. */
 export interface ErrnoDetails {

@@ -26,7 +26,7 @@ export type {
   SubtitleFrame,
   VideoFrame,
 } from "./av/media-frame.ts";
-export { type ErrnoDetails, ShmError, type ShmErrorCode } from "./errors.ts";
+export { type ErrnoDetails, SHM_ERROR_CODES, ShmError, type ShmErrorCode } from "./errors.ts";
 export { closeFd, FdChannel, type FdRecord } from "./fd-passing/fd-channel.ts";
 export { FdListener, type FdListenerOptions } from "./fd-passing/fd-listener.ts";
 export { OwnedSocket, type OwnedSocketOptions } from "./fd-passing/owned-socket.ts";
@@ -39,11 +39,13 @@ export {
 } from "./fd-passing/side-channel-handshake.ts";
 export {
   AV_AUDIO_REGION_SIZE,
+  AV_MAX_PARTITIONS,
   AV_SUBTITLE_REGION_SIZE,
   AV_VIDEO_REGION_SIZE,
   AV_WEB_AUDIO_REGION_SIZE,
   HANDSHAKE_TOKEN_SIZE,
   POOL_DEFAULT_SIZE,
+  POOL_MAX_SIZE,
   POOL_MIN_SIZE,
   RECORD_MAX_DATA,
   RECORD_MAX_FDS,

@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from "bun:test";
 import { openSync } from "node:fs";
-import {
-  type AnyMethod,
-  type CallOptions,
-  RialtoError,
-  ShmPoolMethods,
-  TestMethods,
-} from "@rialto/protocol";
+import { type AnyMethod, type CallOptions, RialtoError, ShmPoolMethods } from "@rialto/protocol";
+import { TestMethods } from "@rialto/protocol/testing";
 import { ShmPool, ShmPoolView } from "@rialto/shm";
 import { PoolInvoker, type PoolInvokerOptions } from "./pool-invoker.ts";
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "bun:test";
 import { RialtoError } from "../errors.ts";
-import { compileValidator } from "../rpc/descriptor.ts";
 import {
   ALL_MESSAGES,
   AppConfig,
@@ -17,7 +16,8 @@ import {
   SessionMethods,
   ShmPoolMethods,
   WebAudioMethods,
-} from "./index.ts";
+} from "../index.ts";
+import { compileValidator } from "../rpc/descriptor.ts";
 import { type Json, toJsonSchema } from "./schema-export.ts";
 
 const appId = compileValidator(AppId);

@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION } from "../version.ts";
-import { type AnyMessage, MESSAGE_GROUPS, type MessageGroup } from "./index.ts";
+import { type AnyMessage, MESSAGE_GROUPS, type MessageGroup } from "./message-groups.ts";
 
 /**
  * Turns the message registry into the JSON Schema documents committed under

@@ -10,6 +10,7 @@ import {
   Closed,
   Empty,
   Handle,
+  MAX_INT32,
   MAX_SAFE,
   ProtocolVersionString,
   ShmLength,
@@ -24,7 +25,7 @@ import {
  */
 
 /** A client id, assigned by the session server on first registration: integer 1 .. 2^31 - 1. */
-export const ClientId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
+export const ClientId = Type.Integer({ minimum: 1, maximum: MAX_INT32 });
 export type ClientId = Static<typeof ClientId>;
 
 /**

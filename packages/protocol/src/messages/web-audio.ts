@@ -1,6 +1,6 @@
 import Type, { type Static } from "typebox";
 import { defineEvent, defineMethod } from "../rpc/descriptor.ts";
-import { Closed, Empty, Handle, ShmRegion, Volume, VolumeResult } from "./primitives.ts";
+import { Closed, Empty, Handle, MAX_INT32, ShmRegion, Volume, VolumeResult } from "./primitives.ts";
 
 /**
  * Web-audio players (SPEC 9; Rialto's `IWebAudioPlayer`): raw PCM written into the player's
@@ -13,7 +13,7 @@ export const PlayerId = Handle;
 export type PlayerId = Static<typeof PlayerId>;
 
 /** Frames of PCM (one sample per channel): integer 0 .. 2^31 - 1. */
-export const FrameCount = Type.Integer({ minimum: 0, maximum: 2_147_483_647 });
+export const FrameCount = Type.Integer({ minimum: 0, maximum: MAX_INT32 });
 export type FrameCount = Static<typeof FrameCount>;
 
 /** Names one player. */

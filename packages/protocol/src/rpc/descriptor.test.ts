@@ -3,7 +3,8 @@ import fc from "fast-check";
 import type { TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import { Check, Create } from "typebox/value";
-import { ALL_MESSAGES } from "../messages/index.ts";
+import { AppConfig } from "../messages/common.ts";
+import { ALL_MESSAGES } from "../messages/message-groups.ts";
 import { compileValidator, INTERPRETED_CHECKS } from "./descriptor.ts";
 
 /** Every schema of every message: params and result of methods, payload of events. */
@@ -89,5 +90,30 @@ describe("compileValidator", () => {
       }
     });
     expect(new Set(messages)).toEqual(new Set(["pipeline/play: /pipelineId must be >= 0"]));
+  });
+});
+
+describe("compileValidator().assert messages (issue 18)", () => {
+  const config = compileValidator(AppConfig);
+  const message = (value: unknown) => {
+    try {
+      config.assert(value, "config");
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return "accepted";
+  };
+
+  it("names an unknown property with the known ones, not the schema's inner words", () => {
+    expect(message({ playback: { engin: "gstreamer" } })).toBe(
+      'config: /playback: unknown property "engin" (known: engine, clock, sink, videoSink, audioSink)',
+    );
+    expect(message({ logLvl: "warn" })).toStartWith('config: unknown property "logLvl" (known: ');
+  });
+
+  it("spells out an enum's allowed values and the value given", () => {
+    expect(message({ playback: { clock: "wallclock" } })).toBe(
+      'config: /playback/clock is "wallclock", not one of "realtime", "freerun"',
+    );
   });
 });

@@ -48,10 +48,38 @@ export function compileValidator<S extends TSchema>(schema: S): MessageValidator
   };
 }
 
+/** One error of TypeBox's `Errors`. */
+interface SchemaError {
+  keyword: string;
+  schemaPath: string;
+  instancePath: string;
+  params: { additionalProperties?: string[]; allowedValues?: unknown[] };
+  message: string;
+}
+
+/**
+ * The mismatch a person fixes first, in words: an unknown property (named with the known ones,
+ * e.g. `/playback: unknown property engin (known: engine, clock, sink)`), else the deepest
+ * error, an enum's allowed values spelled out.
+ */
 function firstMismatch(schema: TSchema, value: unknown): string {
-  const errors = Errors(schema, value) as { instancePath: string; message: string }[];
+  const errors = (Errors(schema, value) as SchemaError[]).filter(
+    // A closed object reports an extra property twice: as "schema is false" and as below.
+    (error) => error.keyword !== "boolean",
+  );
+  // Inside a union every other branch reports the properties it lacks: not a typo there.
+  const extra = errors.find(
+    (error) => error.keyword === "additionalProperties" && !error.schemaPath.includes("anyOf"),
+  );
+  const names = extra?.params.additionalProperties;
+  if (extra !== undefined && names !== undefined && names.length > 0) {
+    const known = Object.keys(schemaAt(schema, extra.schemaPath)?.properties ?? {});
+    const where = extra.instancePath === "" ? "" : `${extra.instancePath}: `;
+    const list = names.map((name) => JSON.stringify(name)).join(", ");
+    return `${where}unknown propert${names.length === 1 ? "y" : "ies"} ${list} (known: ${known.join(", ") || "none"})`;
+  }
   // The most specific error (the deepest path) names the offending field best.
-  const best = errors.reduce<(typeof errors)[number] | undefined>(
+  const best = errors.reduce<SchemaError | undefined>(
     (deepest, error) =>
       deepest === undefined || error.instancePath.length > deepest.instancePath.length
         ? error
@@ -60,7 +88,38 @@ function firstMismatch(schema: TSchema, value: unknown): string {
   );
   if (best === undefined) return `invalid value ${describeValue(value)}`;
   const path = best.instancePath === "" ? "value" : best.instancePath;
+  const allowed = best.params.allowedValues;
+  if (allowed !== undefined) {
+    const actual = valueAt(value, best.instancePath);
+    return `${path} is ${describeValue(actual)}, not one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}`;
+  }
   return `${path} ${best.message}`;
+}
+
+/** The sub-schema at a JSON pointer like `#/properties/playback` (undefined when absent). */
+function schemaAt(
+  schema: TSchema,
+  pointer: string,
+): { properties?: Record<string, unknown> } | undefined {
+  let node: unknown = schema;
+  for (const part of pointer.replace(/^#\/?/, "").split("/")) {
+    if (part === "") continue;
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return typeof node === "object" && node !== null
+    ? (node as { properties?: Record<string, unknown> })
+    : undefined;
+}
+
+/** The value at a JSON pointer like `/playback/clock`. */
+function valueAt(value: unknown, pointer: string): unknown {
+  let node = value;
+  for (const part of pointer.split("/").slice(1)) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
 }
 
 /** A request/response method: one descriptor drives the caller's types and the handler's. */

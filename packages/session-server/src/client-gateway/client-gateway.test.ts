@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { PROTOCOL_VERSION, type RialtoError, SessionMethods } from "@rialto/protocol";
-import { WAIT_MS, withDeadline } from "../test-support/async-queue.ts";
+import { WAIT_MS, within } from "../test-support/async-queue.ts";
 import { InProcessSessionServer } from "../test-support/in-process-session-server.ts";
 import { rejectionOf } from "../test-support/rejection.ts";
 import { TestClient } from "../test-support/test-client.ts";
@@ -112,6 +112,6 @@ describe("client gateway: allowedUids (SO_PEERCRED)", () => {
     const notice = await client.errors.next("PERMISSION_DENIED notice");
     expect(notice.code).toBe("PERMISSION_DENIED");
     expect(notice.message).toContain(`uid ${ownUid}`);
-    await withDeadline(client.closed, WAIT_MS, "the refused connection to close");
+    await within(client.closed, "the refused connection to close", WAIT_MS);
   });
 });

@@ -1,4 +1,3 @@
-export { createClientSessions as createClientGateway } from "../clients/client-sessions.ts";
 export type {
   ClientGateway,
   ClientGatewayOptions,

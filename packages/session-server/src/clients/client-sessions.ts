@@ -13,9 +13,9 @@ import {
   SessionEvents,
   type SocketTransport,
   type StatsEvent,
-  TestMethods,
   toRialtoError,
 } from "@rialto/protocol";
+import { TestMethods } from "@rialto/protocol/testing";
 import { type FdChannel, socketPeerCredentials } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
@@ -31,7 +31,6 @@ import { PipelineBook } from "./pipeline-book.ts";
 import { addPipelineControlHandlers } from "./pipeline-control-handlers.ts";
 import { addPipelineHandlers } from "./pipeline-handlers.ts";
 import { addPipelinePlaybackHandlers } from "./pipeline-playback-handlers.ts";
-import { PipelineSessions } from "./pipeline-sessions.ts";
 import { addSessionHandlers } from "./session-handlers.ts";
 import { addShmPoolHandlers } from "./shm-pool-handlers.ts";
 import { FreezableClock } from "./test-support/freezable-clock.ts";
@@ -60,7 +59,7 @@ export interface ClientSessionsOptions extends ClientGatewayOptions {
 
 /**
  * The session server's clients over retry-RPC (SPEC 7): behind the {@link ClientGateway}
- * interface, so the state machine drives it exactly like the minimal gateway.
+ * interface, which the session server's state machine drives.
  */
 export function createClientSessions(options: ClientSessionsOptions): ClientGateway {
   return new ClientSessions(options);
@@ -68,8 +67,7 @@ export function createClientSessions(options: ClientSessionsOptions): ClientGate
 
 /**
  * Every client of the app: a {@link RetryServer} gives each one an id, a reply cache and
- * sequenced events across reconnects; its {@link ClientState} (side channel, pipelines, shm
- * pool) lives until its grace period after a disconnect ends, or the session server stops.
+ * sequenced events across reconnects; its {@link ClientState} (side channel, shm pool) lives until its grace period after a disconnect ends, or the session server stops.
  * Its media resources are freed earlier on `session/releaseResources` and when the app goes
  * Inactive.
  */
@@ -77,7 +75,6 @@ class ClientSessions implements ClientGateway, ClientsContext {
   readonly logger: Logger;
   readonly resources: Resources;
   readonly pipelines: PipelineBook;
-  readonly playback: PipelineSessions;
   readonly keys = new MediaKeysBook();
   readonly webAudio: WebAudioBook;
   readonly shmMsgTimeoutMs: number;
@@ -97,13 +94,12 @@ class ClientSessions implements ClientGateway, ClientsContext {
     this.logger = options.logger;
     this.resources = options.resources;
     this.applicationState = options.applicationState;
-    this.pipelines = new PipelineBook(options.resources.maxPlaybackSessions);
     const testMethods = options.testMethods ?? process.env.RIALTO_ENABLE_TEST_METHODS === "1";
     this.#testClock = testMethods ? new FreezableClock() : undefined;
-    this.playback = new PipelineSessions({
+    this.pipelines = new PipelineBook({
       clock: this.#testClock,
       logger: options.logger,
-      book: this.pipelines,
+      maxPlaybackSessions: options.resources.maxPlaybackSessions,
       playback: options.playback,
       avMemory: () => this.avMemory(),
       decrypt: createFrameDecryptor(this.keys),
@@ -155,18 +151,18 @@ class ClientSessions implements ClientGateway, ClientsContext {
 
   setApplicationState(state: ApplicationState): void {
     this.applicationState = state;
-    this.playback.setApplicationRunning(state === "Running");
+    this.pipelines.setApplicationRunning(state === "Running");
     this.#server.broadcast(SessionEvents.applicationState, { state });
   }
 
   releaseClientResources(client: Client): void {
-    const pipelines = this.playback.releaseClient(client);
+    const pipelines = this.pipelines.releaseClient(client);
     const { mediaKeys, keySessions } = this.keys.releaseClient(client.id);
     const webAudioPlayers = this.webAudio.releaseClient(client.id);
     client.session.holdsSharedMemory = false;
     if (pipelines + mediaKeys + webAudioPlayers > 0) {
       const remaining = {
-        pipelines: this.pipelines.inUse,
+        pipelines: this.pipelines.size,
         keySessions: this.keys.keySessionCount,
         webAudioPlayers: this.webAudio.inUse,
       };
@@ -193,7 +189,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
       rpcRetransmits,
       rpcReconnects: server.reconnects,
       rpcMeanMs: rpcCalls === 0 ? 0 : Math.round((totalMs / rpcCalls) * 1000) / 1000,
-      pipelines: this.playback.reports(),
+      pipelines: this.pipelines.reports(),
     };
   }
 
@@ -202,7 +198,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
   }
 
   heartbeat(deadlineMs: number): Promise<HeartbeatOutcome> {
-    const pipelines = this.playback.heartbeats().map(({ pipelineId, beat }) => ({
+    const pipelines = this.pipelines.heartbeats().map(({ pipelineId, beat }) => ({
       name: `pipeline ${pipelineId}`,
       beat,
       counts: true,
@@ -234,7 +230,7 @@ class ClientSessions implements ClientGateway, ClientsContext {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.playback.closeAll();
+    this.pipelines.closeAll();
     this.#server.close();
   }
 

@@ -1,8 +1,12 @@
+import type { MethodRouter, RegisteredClient } from "@rialto/protocol";
 import type { FdChannel, ShmPoolView } from "@rialto/shm";
-import type { ClientPipelines } from "./pipeline-book.ts";
+import { MAX_HANDLE } from "./handle-allocator.ts";
 
-/** Largest fd tag or pool id (Handle on the wire: 0 .. 2^31 - 1). */
-const MAX_HANDLE = 2_147_483_647;
+/** A registered client as the handlers and the resource books see it. */
+export type Client = RegisteredClient<ClientState>;
+
+/** The router every client method is registered on. */
+export type ClientRouter = MethodRouter<Client>;
 
 /** A client's registered shared-memory RPC pool. */
 export interface RegisteredPool {
@@ -12,16 +16,15 @@ export interface RegisteredPool {
 
 /**
  * The session server's state for one client, kept across its reconnects until the client is
- * released (grace period over, or the session server stopping): its fd side channel, its
- * pipelines, its shm RPC pool and the pool calls it has running.
+ * released (grace period over, or the session server stopping): its fd side channel, its shm
+ * RPC pool and the pool calls it has running. Its media resources are in the app's books
+ * (pipelines, media keys, web-audio players), each keyed by owner.
  */
 export class ClientState {
   /** The fd side channel of the client's latest registration that presented a token. */
   fdChannel: FdChannel | undefined;
   /** True between a successful `getSharedMemory` and `releaseResources` (or Inactive). */
   holdsSharedMemory = false;
-  /** Pipelines this client created. */
-  readonly pipelines: ClientPipelines = new Map();
   /** The client's shm RPC pool, once registered. */
   pool: RegisteredPool | undefined;
   /** Pool calls running now, per service (`pipeline`, `keys`, ...). */

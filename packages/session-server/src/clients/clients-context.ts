@@ -1,18 +1,13 @@
-import type { ApplicationState, MethodRouter, RegisteredClient, Resources } from "@rialto/protocol";
+import type { ApplicationState, Resources } from "@rialto/protocol";
 import type { FdChannel } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
-import type { ClientState } from "./client-state.ts";
+import type { Client } from "./client-state.ts";
 import type { MediaKeysBook } from "./media-keys-book.ts";
 import type { PipelineBook } from "./pipeline-book.ts";
-import type { PipelineSessions } from "./pipeline-sessions.ts";
 import type { WebAudioBook } from "./web-audio-book.ts";
 
-/** A registered client as the handlers see it. */
-export type Client = RegisteredClient<ClientState>;
-
-/** The router every client method is registered on. */
-export type ClientRouter = MethodRouter<Client>;
+export type { Client, ClientRouter } from "./client-state.ts";
 
 /** What the client method handlers need from the client sessions that serve them. */
 export interface ClientsContext {
@@ -21,10 +16,8 @@ export interface ClientsContext {
   readonly resources: Resources;
   /** The app's application state now. */
   readonly applicationState: ApplicationState;
-  /** The app's playback sessions over every client. */
+  /** The app's media pipelines over every client (create, destroy and every playback call). */
   readonly pipelines: PipelineBook;
-  /** The pipelines' engines and data sides (create, destroy and every playback call). */
-  readonly playback: PipelineSessions;
   /**
    * The app's MediaKeys and key sessions over every client; also the `KeyStore` that decrypts
    * frames (`findKey(keyId, frame's keySessionId)`; see the README's media keys section).

@@ -1,7 +1,7 @@
-import { RialtoError } from "@rialto/protocol";
+import { MAX_INT32, RialtoError } from "@rialto/protocol";
 
 /** Largest wire handle (`Handle`: 0 .. 2^31 - 1). */
-export const MAX_HANDLE = 2_147_483_647;
+export const MAX_HANDLE = MAX_INT32;
 
 /**
  * Hands out wire handles 1, 2, 3, ... up to {@link MAX_HANDLE}, then wraps to 1, skipping the

@@ -1,5 +1,5 @@
 import { SessionEvents } from "@rialto/protocol";
-import type { Client } from "./clients-context.ts";
+import type { Client } from "./client-state.ts";
 
 /** Something a health-check ping must reach (SPEC 3 sequence 5). */
 export interface HeartbeatTarget {

@@ -5,7 +5,7 @@ import {
   RialtoError,
 } from "@rialto/protocol";
 import { type ClearKeyMediaKeys, createMediaKeys, type KeyStore } from "../keys/index.ts";
-import type { Client } from "./clients-context.ts";
+import type { Client } from "./client-state.ts";
 import { HandleAllocator } from "./handle-allocator.ts";
 
 /** One MediaKeys instance a client created. */

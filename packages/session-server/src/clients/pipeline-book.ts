@@ -1,7 +1,22 @@
-import { type CreatePipelineParams, RialtoError } from "@rialto/protocol";
-
-/** Largest pipeline id (PipelineId on the wire: 0 .. 2^31 - 1). */
-const MAX_PIPELINE_ID = 2_147_483_647;
+import {
+  type CreatePipelineParams,
+  DEFAULT_PLAYBACK_OPTIONS,
+  type PipelineStatsReport,
+  type PlaybackOptions,
+  RialtoError,
+  type SourceId,
+  toRialtoError,
+} from "@rialto/protocol";
+import type { MediaKind } from "@rialto/shm";
+import type { Logger } from "pino";
+import type { AvMemory } from "../av-memory.ts";
+import type { MediaClock } from "../media/media-clock.ts";
+import type { FrameDecryptor, MediaEngine } from "../media/media-engine.ts";
+import { PipelineService } from "../media/pipeline-service.ts";
+import { selectEngine } from "../media/select-engine.ts";
+import type { Client } from "./client-state.ts";
+import { MAX_HANDLE } from "./handle-allocator.ts";
+import { pipelineStatsReport } from "./pipeline-stats.ts";
 
 /** One media pipeline a client created. */
 export interface PipelineRecord {
@@ -14,68 +29,225 @@ export interface PipelineRecord {
   readonly maxHeight: number | undefined;
 }
 
-/** The pipelines of one client, by id. */
-export type ClientPipelines = Map<number, PipelineRecord>;
+/** What a {@link PipelineBook} is built from. */
+export interface PipelineBookOptions {
+  readonly logger: Logger;
+  /** Pipelines allowed at once over every client (one AV playback partition each). */
+  readonly maxPlaybackSessions: number;
+  /** SetConfiguration's `playback` (clock, sink); default `DEFAULT_PLAYBACK_OPTIONS`. */
+  readonly playback?: PlaybackOptions;
+  /** The AV shared memory while the app is Active. */
+  avMemory(): AvMemory | undefined;
+  /** The back end; default the one `playback.engine` names, on `clock`. */
+  readonly engine?: MediaEngine;
+  /** Timers of the needMediaData back-off; default the system clock. */
+  readonly clock?: MediaClock;
+  /**
+   * Decrypts encrypted frames of every pipeline (the media-keys side resolves the frame's key
+   * session); without it an encrypted frame is dropped with `playbackError`.
+   */
+  readonly decrypt?: FrameDecryptor;
+}
+
+/** One live pipeline: the client that created it, its record and its data side. */
+interface Session {
+  readonly owner: Client;
+  readonly record: PipelineRecord;
+  readonly service: PipelineService;
+  /** Its attached sources and their kinds (for the stats report). */
+  readonly sources: Map<SourceId, MediaKind>;
+}
 
 /**
- * The app's playback sessions (SPEC 5): at most `maxPlaybackSessions` pipelines over all its
- * clients, each holding one AV-buffer partition (the lowest free one) until it is destroyed
- * or its client's resources are released.
+ * The app's media pipelines (SPEC 5, 8, 9), the one registry of them: at most
+ * `maxPlaybackSessions` over all its clients, each holding the lowest free playback partition
+ * of the AV memory and a {@link PipelineService} on the configured engine, whose events go to
+ * the owning client as sequenced retry-RPC events. Pipelines die with `pipeline/destroy`, with
+ * their client's resources (the client going Inactive, its grace period ending) and when the
+ * app goes Inactive: then the owner is sent `playbackState Stopped` first, so it learns its
+ * pipeline is gone even before the application state follows.
  */
 export class PipelineBook {
-  readonly #capacity: number;
+  readonly #options: PipelineBookOptions;
+  readonly #engine: MediaEngine;
+  readonly #playback: PlaybackOptions;
+  readonly #sessions = new Map<number, Session>();
+  /** Which playback partitions are taken. */
   readonly #partitions: boolean[];
   #nextId = 1;
-  #inUse = 0;
+  #running = true;
 
-  constructor(maxPlaybackSessions: number) {
-    this.#capacity = maxPlaybackSessions;
-    this.#partitions = Array.from({ length: maxPlaybackSessions }, () => false);
+  constructor(options: PipelineBookOptions) {
+    this.#options = options;
+    this.#playback = options.playback ?? DEFAULT_PLAYBACK_OPTIONS;
+    this.#engine = options.engine ?? selectEngine(this.#playback, options.clock);
+    this.#partitions = Array.from({ length: options.maxPlaybackSessions }, () => false);
   }
 
-  /** Pipelines alive over every client. */
-  get inUse(): number {
-    return this.#inUse;
+  /** The engine every pipeline of the app plays on (capability answers come from it). */
+  get engine(): MediaEngine {
+    return this.#engine;
   }
 
-  /** Creates a pipeline owned by `owner`; RESOURCE_EXHAUSTED past `maxPlaybackSessions`. */
-  create(owner: ClientPipelines, params: CreatePipelineParams): PipelineRecord {
-    const partition = this.#partitions.indexOf(false);
-    if (partition < 0) {
+  /** Pipelines alive now, over every client. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Each live pipeline's heartbeat (engines without one are left out: taken as healthy). */
+  heartbeats(): { pipelineId: number; beat: () => Promise<void> }[] {
+    const beats: { pipelineId: number; beat: () => Promise<void> }[] = [];
+    for (const [pipelineId, { service }] of this.#sessions) {
+      const pipeline = service.pipeline;
+      if (pipeline.heartbeat !== undefined) {
+        beats.push({ pipelineId, beat: () => pipeline.heartbeat?.() ?? Promise.resolve() });
+      }
+    }
+    return beats;
+  }
+
+  /**
+   * Creates a pipeline owned by `owner` on the lowest free playback partition. Throws
+   * `RESOURCE_EXHAUSTED` past `maxPlaybackSessions`, `INVALID_STATE` without AV memory.
+   */
+  create(owner: Client, params: CreatePipelineParams): PipelineRecord {
+    const memory = this.#options.avMemory();
+    if (memory === undefined) {
       throw new RialtoError(
-        "RESOURCE_EXHAUSTED",
-        `"pipeline/create": all ${this.#capacity} playback sessions are in use (maxPlaybackSessions ${this.#capacity})`,
-        { details: { maxPlaybackSessions: this.#capacity } },
+        "INVALID_STATE",
+        '"pipeline/create": the AV shared memory exists only while the app is Running',
       );
     }
-    this.#partitions[partition] = true;
-    this.#inUse++;
+    const partitionIndex = this.#partitions.indexOf(false);
+    if (partitionIndex < 0) {
+      const capacity = this.#partitions.length;
+      throw new RialtoError(
+        "RESOURCE_EXHAUSTED",
+        `"pipeline/create": all ${capacity} playback sessions are in use (maxPlaybackSessions ${capacity})`,
+        { details: { maxPlaybackSessions: capacity } },
+      );
+    }
+    const partition = memory.layout.playback[partitionIndex];
+    if (partition === undefined) {
+      throw new RialtoError(
+        "INTERNAL",
+        `"pipeline/create": the AV memory has no playback partition ${partitionIndex}`,
+      );
+    }
     const id = this.#nextId;
-    this.#nextId = id >= MAX_PIPELINE_ID ? 1 : id + 1;
-    const record = { id, partition, maxWidth: params.maxWidth, maxHeight: params.maxHeight };
-    owner.set(id, record);
+    this.#nextId = id >= MAX_HANDLE ? 1 : id + 1;
+    const record = { id, partition: partitionIndex, ...pickSize(params) };
+    let service: PipelineService;
+    try {
+      service = new PipelineService({
+        pipelineId: id,
+        engine: this.#engine,
+        playback: this.#playback,
+        memory: memory.memory.bytes,
+        partition,
+        emit: (event, payload) => owner.emit(event, payload),
+        clock: this.#options.clock,
+        decrypt: this.#options.decrypt,
+        applicationRunning: this.#running,
+      });
+    } catch (error) {
+      throw toRialtoError(error);
+    }
+    this.#partitions[partitionIndex] = true;
+    this.#sessions.set(id, { owner, record, service, sources: new Map() });
     return record;
   }
 
-  /** Destroys `owner`'s pipeline `id`; NOT_FOUND when `owner` has no such pipeline. */
-  destroy(owner: ClientPipelines, id: number): void {
-    const record = owner.get(id);
-    if (record === undefined) {
-      throw new RialtoError("NOT_FOUND", `"pipeline/destroy": this client has no pipeline ${id}`);
+  /**
+   * The data side of `owner`'s pipeline `pipelineId`. Throws `NOT_FOUND` (naming `method`)
+   * when `owner` has no such pipeline: another client's pipelines are invisible.
+   */
+  get(owner: Client, pipelineId: number, method: string): PipelineService {
+    const session = this.#sessions.get(pipelineId);
+    if (session === undefined || session.owner !== owner) {
+      throw new RialtoError(
+        "NOT_FOUND",
+        `"${method}": client ${owner.id} has no pipeline ${pipelineId}`,
+      );
     }
-    this.#free(owner, record);
+    return session.service;
   }
 
-  /** Destroys every pipeline of `owner`; returns how many. */
-  releaseAll(owner: ClientPipelines): number {
-    const count = owner.size;
-    for (const record of [...owner.values()]) this.#free(owner, record);
-    return count;
+  /** Destroys `owner`'s pipeline (no event follows); `NOT_FOUND` when it has no such pipeline. */
+  destroy(owner: Client, pipelineId: number): void {
+    this.get(owner, pipelineId, "pipeline/destroy");
+    this.#close(pipelineId);
   }
 
-  #free(owner: ClientPipelines, record: PipelineRecord): void {
-    owner.delete(record.id);
-    this.#partitions[record.partition] = false;
-    this.#inUse--;
+  /**
+   * Frees every pipeline of `owner` (its resources are released): each is stopped (the owner
+   * is sent `playbackState Stopped`) and destroyed. Returns how many.
+   */
+  releaseClient(owner: Client): number {
+    let released = 0;
+    for (const [id, session] of this.#sessions) {
+      if (session.owner !== owner) continue;
+      this.#stop(session);
+      this.#close(id);
+      released++;
+    }
+    return released;
   }
+
+  /** Records a source attached to a pipeline, for {@link reports}. */
+  noteSource(pipelineId: number, sourceId: SourceId, kind: MediaKind): void {
+    this.#sessions.get(pipelineId)?.sources.set(sourceId, kind);
+  }
+
+  /** Forgets a removed source. */
+  forgetSource(pipelineId: number, sourceId: SourceId): void {
+    this.#sessions.get(pipelineId)?.sources.delete(sourceId);
+  }
+
+  /** State, position and rendering counters of every pipeline (the `control/stats` report). */
+  reports(): PipelineStatsReport[] {
+    const reports: PipelineStatsReport[] = [];
+    for (const { service, record, sources } of this.#sessions.values()) {
+      reports.push(pipelineStatsReport(record.id, service.pipeline, sources));
+    }
+    return reports;
+  }
+
+  /**
+   * The app's application state changed: while it is not Running no needMediaData goes out
+   * and answers to earlier ones are stale; back to Running, waiting requests go out anew.
+   */
+  setApplicationRunning(running: boolean): void {
+    this.#running = running;
+    for (const { service } of this.#sessions.values()) service.setApplicationRunning(running);
+  }
+
+  /** Destroys every pipeline without events (the session server is going away). */
+  closeAll(): void {
+    for (const id of [...this.#sessions.keys()]) this.#close(id);
+  }
+
+  #stop({ service, record, owner }: Session): void {
+    if (service.pipeline.state === "Stopped") return;
+    try {
+      service.pipeline.stop();
+    } catch (error) {
+      this.#options.logger.warn(
+        { err: toRialtoError(error), clientId: owner.id, pipelineId: record.id },
+        "stopping a released pipeline failed",
+      );
+    }
+  }
+
+  #close(pipelineId: number): void {
+    const session = this.#sessions.get(pipelineId);
+    if (session === undefined) return;
+    this.#sessions.delete(pipelineId);
+    this.#partitions[session.record.partition] = false;
+    session.service.close();
+  }
+}
+
+function pickSize(params: CreatePipelineParams): Pick<PipelineRecord, "maxWidth" | "maxHeight"> {
+  return { maxWidth: params.maxWidth, maxHeight: params.maxHeight };
 }

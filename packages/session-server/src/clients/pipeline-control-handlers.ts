@@ -1,7 +1,9 @@
 import { PipelineMethods } from "@rialto/protocol";
 import type { Pipeline } from "../media/media-engine.ts";
 import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
+import { callOrderOf } from "./pipeline-call-order.ts";
 import { requireRunning } from "./pipeline-handlers.ts";
+import { checkSource } from "./source-checks.ts";
 
 /**
  * What a browser's media stack calls besides playback (SPEC 9.2): per-source positions, source
@@ -15,7 +17,14 @@ export function addPipelineControlHandlers(
 ): ClientRouter {
   const pipelineOf = (method: string, pipelineId: number, client: Client): Pipeline => {
     requireRunning(context, method);
-    return context.playback.get(client, pipelineId, method).pipeline;
+    return context.pipelines.get(client, pipelineId, method).pipeline;
+  };
+  /** The pipeline, once `allSourcesAttached` is known to have come (INVALID_STATE otherwise). */
+  const playingPipelineOf = (method: string, pipelineId: number, client: Client): Pipeline => {
+    requireRunning(context, method);
+    const service = context.pipelines.get(client, pipelineId, method);
+    callOrderOf(service, pipelineId).checkPlayback(method);
+    return service.pipeline;
   };
   /** The pipeline, once `sourceId` is known to be one of its sources (NOT_FOUND otherwise). */
   const withSource = (method: string, pipelineId: number, sourceId: number, client: Client) => {
@@ -36,6 +45,7 @@ export function addPipelineControlHandlers(
       return {};
     })
     .handle(M.switchSource, ({ pipelineId, source }, client) => {
+      checkSource(context.pipelines.engine, source, M.switchSource.name);
       pipelineOf(M.switchSource.name, pipelineId, client).switchSource(source);
       return {};
     })
@@ -47,7 +57,7 @@ export function addPipelineControlHandlers(
       return {};
     })
     .handle(M.renderFrame, ({ pipelineId }, client) => {
-      pipelineOf(M.renderFrame.name, pipelineId, client).renderFrame();
+      playingPipelineOf(M.renderFrame.name, pipelineId, client).renderFrame();
       return {};
     })
     .handle(M.setSync, ({ pipelineId, enabled }, client) => {
@@ -122,7 +132,7 @@ export function addPipelineControlHandlers(
       enabled: pipelineOf(M.getUseBuffering.name, pipelineId, client).settings.get("useBuffering"),
     }))
     .handle(M.getSupportedProperties, ({ sourceType, propertyNames }) => ({
-      supportedProperties: context.playback.engine.getSupportedProperties(
+      supportedProperties: context.pipelines.engine.getSupportedProperties(
         sourceType,
         propertyNames,
       ),

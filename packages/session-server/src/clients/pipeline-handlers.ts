@@ -3,7 +3,7 @@ import type { ClientRouter, ClientsContext } from "./clients-context.ts";
 
 /**
  * Creation (up to `maxPlaybackSessions` over all clients; each pipeline gets a playback
- * partition and an engine pipeline, see `PipelineSessions`) and destruction of media pipelines,
+ * partition and an engine pipeline, see `PipelineBook`) and destruction of media pipelines,
  * which need the app Running (INVALID_STATE), and the capability questions, answered by the
  * app's engine in any state; the playback methods are in `pipeline-playback-handlers.ts`.
  */
@@ -12,7 +12,7 @@ export function addPipelineHandlers(router: ClientRouter, context: ClientsContex
     router
       .handle(PipelineMethods.create, (params, client) => {
         requireRunning(context, "pipeline/create");
-        const pipeline = context.playback.create(client, params);
+        const pipeline = context.pipelines.create(client, params);
         context.logger.info(
           { clientId: client.id, pipelineId: pipeline.id, partition: pipeline.partition },
           "pipeline created",
@@ -21,16 +21,16 @@ export function addPipelineHandlers(router: ClientRouter, context: ClientsContex
       })
       .handle(PipelineMethods.destroy, ({ pipelineId }, client) => {
         requireRunning(context, "pipeline/destroy");
-        context.playback.destroy(client, pipelineId);
+        context.pipelines.destroy(client, pipelineId);
         context.logger.info({ clientId: client.id, pipelineId }, "pipeline destroyed");
         return {};
       })
       // Capabilities answer in any app state: a browser asks them before it plays anything.
       .handle(PipelineMethods.getSupportedMimeTypes, ({ sourceType }) => ({
-        mimeTypes: context.playback.engine.getSupportedMimeTypes(sourceType),
+        mimeTypes: context.pipelines.engine.getSupportedMimeTypes(sourceType),
       }))
       .handle(PipelineMethods.isMimeTypeSupported, ({ mimeType }) => ({
-        supported: context.playback.engine.isMimeTypeSupported(mimeType),
+        supported: context.pipelines.engine.isMimeTypeSupported(mimeType),
       }))
   );
 }

@@ -1,14 +1,19 @@
 import { PipelineMethods } from "@rialto/protocol";
 import type { PipelineService } from "../media/pipeline-service.ts";
 import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
+import { callOrderOf } from "./pipeline-call-order.ts";
 import { requireRunning } from "./pipeline-handlers.ts";
+import { checkSource } from "./source-checks.ts";
 
 /**
  * The media-pipeline methods after `pipeline/create` (SPEC 6, 9): each one needs the app
  * Running (`INVALID_STATE`) and a pipeline of the calling client (`NOT_FOUND`), then goes to
  * the pipeline's engine, or, for `pipeline/haveData`, to its data side. The engine's own errors
  * (`INVALID_STATE` for a call that does not fit the playback state, `NOT_FOUND` for an unknown
- * source, `INVALID_ARGUMENT`) reach the client as they are. A haveData answering a request that
+ * source, `INVALID_ARGUMENT`) reach the client as they are. Before that, a call made out of
+ * order (`attachSource` before `load`, `play` before `allSourcesAttached`, ...) is refused with
+ * `INVALID_STATE` naming what must come first (`pipeline-call-order.ts`), and a source the
+ * engine cannot play with `INVALID_ARGUMENT` naming the supported types (`source-checks.ts`). A haveData answering a request that
  * is no longer outstanding (after a seek, a flush, an app-state change) or that asks again
  * after a back-off succeeds with an empty result, as in Rialto.
  */
@@ -18,35 +23,55 @@ export function addPipelinePlaybackHandlers(
 ): ClientRouter {
   const serviceOf = (method: string, pipelineId: number, client: Client): PipelineService => {
     requireRunning(context, method);
-    return context.playback.get(client, pipelineId, method);
+    return context.pipelines.get(client, pipelineId, method);
   };
   const pipelineOf = (method: string, pipelineId: number, client: Client) =>
     serviceOf(method, pipelineId, client).pipeline;
+  /** The pipeline, once `allSourcesAttached` is known to have come (INVALID_STATE otherwise). */
+  const playingPipelineOf = (method: string, pipelineId: number, client: Client) => {
+    const service = serviceOf(method, pipelineId, client);
+    callOrderOf(service, pipelineId).checkPlayback(method);
+    return service.pipeline;
+  };
   return router
     .handle(PipelineMethods.load, ({ pipelineId, ...params }, client) => {
-      pipelineOf("pipeline/load", pipelineId, client).load(params);
+      const service = serviceOf("pipeline/load", pipelineId, client);
+      service.pipeline.load(params);
+      callOrderOf(service, pipelineId).loaded();
       return {};
     })
     .handle(PipelineMethods.attachSource, ({ pipelineId, source }, client) => {
-      const sourceId = pipelineOf("pipeline/attachSource", pipelineId, client).attachSource(source);
-      context.playback.noteSource(pipelineId, sourceId, source.type);
+      const method = "pipeline/attachSource";
+      const service = serviceOf(method, pipelineId, client);
+      checkSource(context.pipelines.engine, source, method);
+      const order = callOrderOf(service, pipelineId);
+      order.checkAttach();
+      const sourceId = service.pipeline.attachSource(source);
+      order.sourceAttached();
+      context.pipelines.noteSource(pipelineId, sourceId, source.type);
       return { sourceId };
     })
     .handle(PipelineMethods.removeSource, ({ pipelineId, sourceId }, client) => {
-      pipelineOf("pipeline/removeSource", pipelineId, client).removeSource(sourceId);
-      context.playback.forgetSource(pipelineId, sourceId);
+      const service = serviceOf("pipeline/removeSource", pipelineId, client);
+      service.pipeline.removeSource(sourceId);
+      callOrderOf(service, pipelineId).sourceRemoved();
+      context.pipelines.forgetSource(pipelineId, sourceId);
       return {};
     })
     .handle(PipelineMethods.allSourcesAttached, ({ pipelineId }, client) => {
-      pipelineOf("pipeline/allSourcesAttached", pipelineId, client).allSourcesAttached();
+      const service = serviceOf("pipeline/allSourcesAttached", pipelineId, client);
+      const order = callOrderOf(service, pipelineId);
+      order.checkAllSourcesAttached();
+      service.pipeline.allSourcesAttached();
+      order.allSourcesAttached();
       return {};
     })
     .handle(PipelineMethods.play, ({ pipelineId }, client) => {
-      pipelineOf("pipeline/play", pipelineId, client).play();
+      playingPipelineOf("pipeline/play", pipelineId, client).play();
       return {};
     })
     .handle(PipelineMethods.pause, ({ pipelineId }, client) => {
-      pipelineOf("pipeline/pause", pipelineId, client).pause();
+      playingPipelineOf("pipeline/pause", pipelineId, client).pause();
       return {};
     })
     .handle(PipelineMethods.stop, ({ pipelineId }, client) => {
@@ -58,7 +83,7 @@ export function addPipelinePlaybackHandlers(
       return {};
     })
     .handle(PipelineMethods.setPosition, ({ pipelineId, positionNs }, client) => {
-      pipelineOf("pipeline/setPosition", pipelineId, client).setPosition(positionNs);
+      playingPipelineOf("pipeline/setPosition", pipelineId, client).setPosition(positionNs);
       return {};
     })
     .handle(PipelineMethods.getPosition, ({ pipelineId }, client) => ({

@@ -53,7 +53,7 @@ describe("WebAudioBook", () => {
     const { client } = bookClient(1);
     const first = book.create(client, STEREO, memory);
     const second = book.create(client, STEREO, memory);
-    const partitions = memory.layout.webAudio.map((p) => ({ offset: p.offset, length: p.size }));
+    const partitions = memory.layout.webAudio.map((p) => ({ offset: p.offset, length: p.length }));
     expect([first.region, second.region]).toEqual(partitions);
 
     const error = await failure(() => book.create(client, STEREO, memory));

@@ -9,8 +9,8 @@ import {
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import { type MediaClock, systemClock } from "../media/media-clock.ts";
-import { WebAudioPlayer } from "../web-audio/index.ts";
-import type { Client } from "./clients-context.ts";
+import { WebAudioRenderer } from "../web-audio/index.ts";
+import type { Client } from "./client-state.ts";
 import { HandleAllocator } from "./handle-allocator.ts";
 
 /** What the virtual output device of one player has consumed. */
@@ -27,7 +27,7 @@ interface PlayerRecord {
   readonly clientId: number;
   /** Its web-audio partition of the AV buffer: 0 .. maxWebAudioPlayers - 1. */
   readonly partition: number;
-  readonly player: WebAudioPlayer;
+  readonly player: WebAudioRenderer;
 }
 
 /** Options of a {@link WebAudioBook}. */
@@ -112,10 +112,10 @@ export class WebAudioBook {
       hasher:
         this.#options.playback.sink === "checksum" ? new Bun.CryptoHasher("sha256") : undefined,
     };
-    const player = new WebAudioPlayer({
+    const player = new WebAudioRenderer({
       playerId: id,
       pcm: params.pcm,
-      ring: memory.memory.bytes.subarray(region.offset, region.offset + region.size),
+      ring: memory.memory.bytes.subarray(region.offset, region.offset + region.length),
       ringOffset: region.offset,
       clockKind: this.#options.playback.clock,
       clock: this.#options.clock ?? systemClock,
@@ -131,11 +131,11 @@ export class WebAudioBook {
     });
     this.#partitions[partition] = true;
     this.#players.set(id, { id, clientId: client.id, partition, player });
-    return { playerId: id, region: { offset: region.offset, length: region.size } };
+    return { playerId: id, region: { offset: region.offset, length: region.length } };
   }
 
   /** `client`'s player `playerId`; NOT_FOUND otherwise. */
-  player(client: Client, playerId: number, method: string): WebAudioPlayer {
+  player(client: Client, playerId: number, method: string): WebAudioRenderer {
     return this.#own(client, playerId, method).player;
   }
 
@@ -173,7 +173,12 @@ export class WebAudioBook {
   }
 
   /** The device's totals, logged once per player (process tests compare the checksum). */
-  #logEnd(client: Client, playerId: number, player: WebAudioPlayer, device: DeviceCounters): void {
+  #logEnd(
+    client: Client,
+    playerId: number,
+    player: WebAudioRenderer,
+    device: DeviceCounters,
+  ): void {
     this.#options.logger.info(
       {
         clientId: client.id,

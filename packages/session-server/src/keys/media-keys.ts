@@ -4,6 +4,7 @@ import {
   type KeySessionType,
   type KeyStatusesChangedEvent,
   type LicenseRequestEvent,
+  MAX_INT32,
   RialtoError,
 } from "@rialto/protocol";
 import { clearKeyLicenseRequest, keyIdsFromInitData, parseJwkSet } from "./clearkey-messages.ts";
@@ -12,9 +13,6 @@ import { KeySession } from "./key-session.ts";
 
 /** The one key system implemented: W3C ClearKey. */
 export const CLEAR_KEY_SYSTEM = "org.w3.clearkey";
-
-/** Largest key session id (a wire `Handle`: 0 .. 2^31 - 1). */
-const MAX_KEY_SESSION_ID = 2_147_483_647;
 
 /** Where decryption finds its keys. */
 export interface KeyStore {
@@ -73,7 +71,7 @@ export class ClearKeyMediaKeys implements KeyStore {
       );
     }
     const id = this.#allocate();
-    if (!Number.isInteger(id) || id < 0 || id > MAX_KEY_SESSION_ID || this.#sessions.has(id)) {
+    if (!Number.isInteger(id) || id < 0 || id > MAX_INT32 || this.#sessions.has(id)) {
       throw new RialtoError("INTERNAL", `createKeySession: allocator gave bad id ${id}`);
     }
     this.#sessions.set(id, new KeySession(id));

@@ -89,14 +89,14 @@ describe("needMediaData", () => {
         sourceId: ids[0] ?? -1,
         requestId: 1,
         frameCount: 3,
-        region: { offset: PARTITION.video.offset, length: PARTITION.video.size },
+        region: { offset: PARTITION.video.offset, length: PARTITION.video.length },
       },
       {
         pipelineId: 3,
         sourceId: ids[1] ?? -1,
         requestId: 2,
         frameCount: 3,
-        region: { offset: PARTITION.audio.offset, length: PARTITION.audio.size },
+        region: { offset: PARTITION.audio.offset, length: PARTITION.audio.length },
       },
     ]);
   });

@@ -101,14 +101,14 @@ export class PipelineService implements AsyncDisposable {
     this.#clock = options.clock ?? systemClock;
     this.#running = options.applicationRunning ?? true;
     const { memory, partition } = options;
-    const region = (kind: MediaKind, { offset, size }: AvRegion): SourceRegion => {
-      if (offset + size > memory.byteLength) {
+    const region = (kind: MediaKind, { offset, length }: AvRegion): SourceRegion => {
+      if (offset + length > memory.byteLength) {
         throw new RialtoError(
           "INVALID_ARGUMENT",
-          `PipelineService: the ${kind} region ${offset}+${size} of partition ${partition.index} is outside the ${memory.byteLength}-byte AV memory`,
+          `PipelineService: the ${kind} region ${offset}+${length} of partition ${partition.index} is outside the ${memory.byteLength}-byte AV memory`,
         );
       }
-      return { wire: { offset, length: size }, bytes: memory.subarray(offset, offset + size) };
+      return { wire: { offset, length }, bytes: memory.subarray(offset, offset + length) };
     };
     this.#regions = {
       video: region("video", partition.video),

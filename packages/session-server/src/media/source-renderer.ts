@@ -30,6 +30,8 @@ export class SourceRenderer {
   readonly id: SourceId;
   /** The media kind every frame must have. */
   readonly kind: MediaKind;
+  /** The source's MIME type (its codec; `switchSource` may change it). */
+  mimeType: string;
   readonly #sink: FrameSink;
   readonly #queue: MediaFrame[] = [];
   /** Queued frames that own their bytes (copied by {@link SourceRenderer.ownQueuedFrames}). */
@@ -48,9 +50,10 @@ export class SourceRenderer {
   /** End (timestamp + duration) of the last frame rendered since the last flush, in ns. */
   lastEndNs: number | undefined;
 
-  constructor(id: SourceId, kind: MediaKind, sink: FrameSink) {
+  constructor(id: SourceId, kind: MediaKind, mimeType: string, sink: FrameSink) {
     this.id = id;
     this.kind = kind;
+    this.mimeType = mimeType;
     this.#sink = sink;
   }
 

@@ -22,8 +22,16 @@ export interface VirtualEngineOptions {
  */
 export const VIRTUAL_MIME_TYPES: Readonly<Record<MediaKind, readonly string[]>> = Object.freeze({
   video: ["video/h264", "video/h265", "video/x-vp9", "video/x-av1"],
-  audio: ["audio/mp4", "audio/aac", "audio/x-opus", "audio/x-ac3", "audio/x-eac3", "audio/x-raw"],
-  subtitle: ["text/vtt", "text/ttml", "application/ttml+xml"],
+  audio: [
+    "audio/mp4",
+    "audio/aac",
+    "audio/x-opus",
+    "audio/x-ac3",
+    "audio/x-eac3",
+    "audio/b-wav",
+    "audio/x-raw",
+  ],
+  subtitle: ["text/vtt", "text/ttml", "text/cc", "application/ttml+xml"],
 });
 
 /**

@@ -263,12 +263,15 @@ describe("calls that do not fit", () => {
     );
   });
 
-  it("takes an audio source after allSourcesAttached (an audio switch) and asks it for data at once", () => {
+  it("takes an audio source after allSourcesAttached (an audio switch) and asks it for data once the call returned", () => {
     const h = new PipelineHarness(FREERUN_CHECKSUM);
     const [video = 0, audio = 0] = h.attach("video", "audio");
     h.pipeline.removeSource(audio);
     const switched = h.pipeline.attachSource(sourceOf("audio"));
     expect(switched).not.toBe(audio);
+    // Not from inside the call: its reply (with the id) reaches the app first.
+    expect(h.pending(switched)).toBeUndefined();
+    h.clock.advance(0);
     expect(h.pending(switched)?.kind).toBe("audio");
     expect(h.pending(video)?.kind).toBe("video");
   });

@@ -85,6 +85,11 @@ export class VirtualPipeline implements Pipeline {
    * buffer serves every frame (a new one per frame cost more than decrypting a small sample).
    */
   #decrypted = new Uint8Array(0);
+  /**
+   * Sources flushed with `resetTime` and not given a position since: their next frame restarts
+   * the time (the position follows it).
+   */
+  readonly #timeResets = new Set<SourceId>();
   readonly #playbackInfo: PlaybackInfoTimer;
   readonly settings = new PipelineSettings();
 
@@ -129,10 +134,13 @@ export class VirtualPipeline implements Pipeline {
     checkOneSourcePerType(this.#sources.values(), this.id, source.type);
     const id = this.#nextSourceId++;
     const sink = createFrameSink(this.#options.playback.sink);
-    this.#sources.set(id, new SourceRenderer(id, source.type, sink));
+    const renderer = new SourceRenderer(id, source.type, source.mimeType, sink);
+    this.#sources.set(id, renderer);
     if (this.#attached) {
+      // Until its first frames come, its empty queue is its start, not a stall.
+      renderer.underflowReported = true;
       this.#sourceStartNs.set(id, this.getPosition());
-      this.#dataChanged();
+      this.#dataChangedSoon();
     }
     return id;
   }
@@ -146,7 +154,17 @@ export class VirtualPipeline implements Pipeline {
         `pipeline/switchSource: pipeline ${this.id} has no ${source.type} source to switch`,
       );
     }
-    // The virtual engine decodes nothing: the new description takes effect with the next frames.
+    // The same codec: the new description takes effect with the next frames.
+    if (existing.mimeType === source.mimeType) return existing.id;
+    // Another codec: what the old decoder would have read is dropped, and the source restarts at
+    // the playhead, asked for data from there (as the GStreamer engine's new branch does).
+    this.#void(existing);
+    existing.flush();
+    existing.mimeType = source.mimeType;
+    existing.underflowReported = true;
+    this.#timeResets.delete(existing.id);
+    this.#sourceStartNs.set(existing.id, this.getPosition());
+    this.#dataChangedSoon();
     return existing.id;
   }
 
@@ -160,6 +178,7 @@ export class VirtualPipeline implements Pipeline {
     this.#usable("setSourcePosition");
     this.#source("setSourcePosition", sourceId);
     checkPosition("setSourcePosition", positionNs);
+    this.#timeResets.delete(sourceId);
     this.#sourceStartNs.set(sourceId, positionNs);
     if (resetTime) {
       this.#time.seek(positionNs);
@@ -183,6 +202,7 @@ export class VirtualPipeline implements Pipeline {
     this.#void(this.#source("removeSource", sourceId));
     this.#sources.delete(sourceId);
     this.#sourceStartNs.delete(sourceId);
+    this.#timeResets.delete(sourceId);
     this.settings.forgetSource(sourceId);
     this.#dataChanged();
   }
@@ -246,6 +266,7 @@ export class VirtualPipeline implements Pipeline {
     }
     this.#startNs = positionNs;
     this.#sourceStartNs.clear();
+    this.#timeResets.clear();
     this.#time.seek(positionNs);
     this.#positionKnown = true;
     this.#setState("SeekDone");
@@ -259,11 +280,15 @@ export class VirtualPipeline implements Pipeline {
     return Math.max(0, this.#time.positionNs());
   }
 
-  flush(sourceId: SourceId, _resetTime: boolean): void {
+  flush(sourceId: SourceId, resetTime: boolean): void {
     this.#usable("flush");
     const source = this.#source("flush", sourceId);
     this.#void(source);
     source.flush();
+    // With resetTime the source's time restarts at its next frame (unless setSourcePosition says
+    // where first); without it the position holds (a quality switch refills at the playhead).
+    if (resetTime) this.#timeResets.add(sourceId);
+    else this.#timeResets.delete(sourceId);
     // Until new frames come, an empty queue is the flush, not a stall (the app refills it).
     source.underflowReported = true;
     this.#emit(PipelineEvents.sourceFlushed, { pipelineId: this.id, sourceId });
@@ -298,7 +323,18 @@ export class VirtualPipeline implements Pipeline {
     this.#usable("pushFrames");
     const source = this.#source("pushFrames", sourceId);
     if (source.eos) this.#refuse("pushFrames", `has source ${sourceId} at end of stream`);
-    source.enqueue(frames, this.#sourceStartNs.get(sourceId) ?? this.#startNs);
+    const firstNs =
+      frames.length > 0 && this.#timeResets.has(sourceId)
+        ? Math.min(...frames.map((f) => f.timestampNs))
+        : undefined;
+    // enqueue checks the frames: the time moves only for valid ones.
+    source.enqueue(frames, firstNs ?? this.#sourceStartNs.get(sourceId) ?? this.#startNs);
+    if (firstNs !== undefined) {
+      this.#timeResets.delete(sourceId);
+      this.#sourceStartNs.set(sourceId, firstNs);
+      this.#time.seek(firstNs);
+      this.#positionKnown = true;
+    }
     source.requestPending = false;
     source.eos = endOfStream;
     if (source.queued > 0) source.underflowReported = false;
@@ -382,6 +418,16 @@ export class VirtualPipeline implements Pipeline {
     this.#checkPreroll();
     if (this.#state === "Playing") this.#schedulePass(0);
     this.#refill();
+  }
+
+  /**
+   * {@link #dataChanged} after the current call's reply: a source's first request after it was
+   * attached or switched then reaches an app that knows the source (and its codec).
+   */
+  #dataChangedSoon(): void {
+    this.#clock.setTimer(0, () => {
+      if (!this.#destroyed && this.#state !== "Stopped") this.#dataChanged();
+    });
   }
 
   /** Asks every source that has room and no request outstanding for frames. */

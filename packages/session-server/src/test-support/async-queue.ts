@@ -1,19 +1,19 @@
-import { RialtoError, withDeadline as settleWithin } from "@rialto/protocol";
-
-/**
- * Resolves with `promise`, or rejects with a TIMEOUT RialtoError naming `what` when `ms`
- * milliseconds pass first. Tests wait for events with this instead of sleeping a fixed time.
- */
-export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return settleWithin(
-    promise,
-    ms,
-    () => new RialtoError("TIMEOUT", `timed out after ${ms} ms waiting for ${what}`),
-  );
-}
+import { RialtoError, withDeadline } from "@rialto/protocol";
 
 /** Default deadline of a test wait, ms: generous, because other engineers' tests share 2 cores. */
 export const WAIT_MS = 10_000;
+
+/**
+ * Settles like `promise`, or rejects with a TIMEOUT RialtoError naming `what` after `ms`
+ * (default {@link WAIT_MS}). Tests wait for events with this instead of sleeping a fixed time.
+ */
+export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return withDeadline(
+    promise,
+    ms,
+    () => new RialtoError("TIMEOUT", `${what}: not within ${ms} ms`),
+  );
+}
 
 /** Timeout of a test that drives real processes, ms (`setDefaultTimeout` in each such file). */
 export const PROCESS_TEST_TIMEOUT_MS = 30_000;
@@ -48,7 +48,7 @@ export class AsyncQueue<T> {
       resolve = r;
     });
     this.#waiters.push(resolve);
-    return withDeadline(promise, ms, what).catch((error) => {
+    return within(promise, what, ms).catch((error) => {
       this.#waiters.splice(this.#waiters.indexOf(resolve), 1);
       throw error;
     });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectFd, type SetConfigurationParams } from "@rialto/protocol";
 import type { Subprocess } from "bun";
-import { AsyncQueue, WAIT_MS, withDeadline } from "./async-queue.ts";
+import { AsyncQueue, WAIT_MS, within } from "./async-queue.ts";
 import { FakeManager, testConfiguration } from "./fake-manager.ts";
 
 /** The session server's entry point, as the server manager starts it. */
@@ -119,7 +119,7 @@ export class SessionServerProcess implements AsyncDisposable {
 
   /** Resolves with the exit code once the process ended (with a deadline). */
   waitForExit(ms = WAIT_MS): Promise<number> {
-    return withDeadline(this.child.exited, ms, `session server ${this.pid} to exit`);
+    return within(this.child.exited, `session server ${this.pid} to exit`, ms);
   }
 
   /** Targets of the process's open fds (`socket:[..]`, `/memfd:rialto-av (deleted)`, ...). */

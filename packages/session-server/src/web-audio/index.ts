@@ -9,6 +9,6 @@ export { PcmRing, type RingSpace } from "./pcm-ring.ts";
 export {
   DEFAULT_TICK_MS,
   PREFERRED_FRAMES,
-  WebAudioPlayer,
-  type WebAudioPlayerOptions,
-} from "./web-audio-player.ts";
+  WebAudioRenderer,
+  type WebAudioRendererOptions,
+} from "./web-audio-renderer.ts";

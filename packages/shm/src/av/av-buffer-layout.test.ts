@@ -12,12 +12,12 @@ describe("computeAvBufferLayout", () => {
     expect(layout.playback[1]).toEqual({
       index: 1,
       offset: 8_650_752,
-      size: 8_650_752,
-      video: { offset: 8_650_752, size: 7 * MiB },
-      audio: { offset: 8_650_752 + 7 * MiB, size: MiB },
-      subtitle: { offset: 8_650_752 + 8 * MiB, size: 256 * 1024 },
+      length: 8_650_752,
+      video: { offset: 8_650_752, length: 7 * MiB },
+      audio: { offset: 8_650_752 + 7 * MiB, length: MiB },
+      subtitle: { offset: 8_650_752 + 8 * MiB, length: 256 * 1024 },
     });
-    expect(layout.webAudio).toEqual([{ index: 0, offset: 17_301_504, size: 10_240 }]);
+    expect(layout.webAudio).toEqual([{ index: 0, offset: 17_301_504, length: 10_240 }]);
   });
 
   it("is empty without resources", () => {
@@ -54,12 +54,12 @@ describe("computeAvBufferLayout", () => {
           let next = 0;
           for (const region of regions) {
             expect(region.offset).toBe(next);
-            next += region.size;
+            next += region.length;
           }
           expect(next).toBe(layout.totalSize);
           for (const partition of layout.playback) {
             expect(partition.offset).toBe(partition.video.offset);
-            expect(partition.size).toBe(video + audio + subtitle);
+            expect(partition.length).toBe(video + audio + subtitle);
           }
         },
       ),

@@ -12,8 +12,8 @@ import {
 export interface AvRegion {
   /** Offset from the start of the AV buffer, in bytes. */
   readonly offset: number;
-  /** Length in bytes. */
-  readonly size: number;
+  /** Length in bytes (the wire's `ShmRegion.length`). */
+  readonly length: number;
 }
 
 /** The partition of one playback session: video, then audio, then subtitle. */
@@ -107,16 +107,16 @@ export function computeAvBufferLayout(
   const playback: PlaybackPartition[] = [];
   let offset = 0;
   for (let index = 0; index < resources.maxPlaybackSessions; index++) {
-    const video = { offset, size: region.video };
-    const audio = { offset: video.offset + video.size, size: region.audio };
-    const subtitle = { offset: audio.offset + audio.size, size: region.subtitle };
-    const size = region.video + region.audio + region.subtitle;
-    playback.push({ index, offset, size, video, audio, subtitle });
-    offset += size;
+    const video = { offset, length: region.video };
+    const audio = { offset: video.offset + video.length, length: region.audio };
+    const subtitle = { offset: audio.offset + audio.length, length: region.subtitle };
+    const length = region.video + region.audio + region.subtitle;
+    playback.push({ index, offset, length, video, audio, subtitle });
+    offset += length;
   }
   const webAudio: WebAudioPartition[] = [];
   for (let index = 0; index < resources.maxWebAudioPlayers; index++) {
-    webAudio.push({ index, offset, size: region.webAudio });
+    webAudio.push({ index, offset, length: region.webAudio });
     offset += region.webAudio;
   }
   if (!Number.isSafeInteger(offset)) {

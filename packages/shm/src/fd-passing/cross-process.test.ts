@@ -3,7 +3,7 @@ import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { SharedMemory } from "../memory/shared-memory.ts";
 import { ShmPool } from "../pool/shm-pool.ts";
-import { withDeadline } from "../test-support/deadline.ts";
+import { within } from "../test-support/deadline.ts";
 import { AS_NOBODY, canSwitchUser, NOBODY } from "../test-support/os-probes.ts";
 import { stageForOtherUser } from "../test-support/other-user.ts";
 import { PeerProcess } from "../test-support/peer-process.ts";
@@ -166,10 +166,10 @@ describe("fd passing to an unrelated process of another user", () => {
         const exitedEarly = child.exited.then((code) =>
           Promise.reject(new Error(`client exited with ${code}`)),
         );
-        const report = await withDeadline(
+        const report = await within(
           Promise.race([result.promise, exitedEarly]),
-          10_000,
           "the client's report",
+          10_000,
         );
         const expectedUid = canSwitchUser ? NOBODY : process.getuid?.();
         expect(report).toEqual({
@@ -181,7 +181,7 @@ describe("fd passing to an unrelated process of another user", () => {
           truncate: "EPERM",
         });
         expect(claimedUid).toBe(expectedUid);
-        expect(await withDeadline(child.exited, 5000, "the client to exit")).toBe(0);
+        expect(await within(child.exited, "the client to exit", 5000)).toBe(0);
       } finally {
         child.kill();
         await child.exited;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
-import { withDeadline } from "../test-support/deadline.ts";
+import { within } from "../test-support/deadline.ts";
 import { AS_NOBODY, canSwitchUser } from "../test-support/os-probes.ts";
 import { stageForOtherUser } from "../test-support/other-user.ts";
 import { tempDirPerTest } from "../test-support/temp-dir.ts";
@@ -33,7 +33,7 @@ describe("side-channel acceptor: caps per peer uid", () => {
       });
       try {
         const reader = flooder.stdout.getReader();
-        const first = await withDeadline(reader.read(), 10_000, "the flooder's ready line");
+        const first = await within(reader.read(), "the flooder's ready line", 10_000);
         expect(new TextDecoder().decode(first.value)).toContain("ready 20");
         acceptor.sweep();
         // Then the other user keeps only its own cap, and every one of ours is still there.

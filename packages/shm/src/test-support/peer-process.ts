@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun";
-import { withDeadline } from "./deadline.ts";
+import { within } from "./deadline.ts";
 import { AS_NOBODY } from "./os-probes.ts";
 
 /** A command understood by `peer-main.ts`. */
@@ -87,7 +87,7 @@ export class PeerProcess implements AsyncDisposable {
     const { promise, resolve, reject } = Promise.withResolvers<PeerReply>();
     this.#waiter = resolve;
     this.#child.exited.then((code) => reject(new Error(`peer exited with code ${code}`)));
-    return withDeadline(promise, ms, "a reply from the peer process").finally(() => {
+    return within(promise, "a reply from the peer process", ms).finally(() => {
       if (this.#waiter === resolve) this.#waiter = undefined;
     });
   }
@@ -101,6 +101,6 @@ export class PeerProcess implements AsyncDisposable {
   /** Kills the child if it still runs and waits for it to exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill();
-    await withDeadline(this.#child.exited, 5000, "the peer process to exit");
+    await within(this.#child.exited, "the peer process to exit", 5000);
   }
 }

@@ -1,6 +1,6 @@
 import { type AnyEvent, RegisteredClient } from "@rialto/protocol";
+import type { Client } from "../client-state.ts";
 import { ClientState } from "../client-state.ts";
-import type { Client } from "../clients-context.ts";
 
 /** An event a {@link BookClient} was sent. */
 export interface SentEvent {

@@ -14,6 +14,11 @@ export interface DecodedOutput {
   counters(): SinkCounters;
   /** True once the sink got end of stream and everything before it; undefined: cannot tell. */
   ended(): boolean | undefined;
+  /**
+   * Reads a new branch's sink from now on (the source's decoder was replaced): the counts and
+   * the checksum go on from where they were. Poll the old sink first.
+   */
+  retarget(element: Pointer): void;
 }
 
 const roundUp = (value: number, to: number) => Math.ceil(value / to) * to;
@@ -56,7 +61,7 @@ function hashI420(hasher: Bun.CryptoHasher, sample: PulledSample): number {
 /** An appsink drained on the JS thread: counts frames and bytes, hashes them for `checksum`. */
 class AppSinkOutput implements DecodedOutput {
   readonly #gst: GstLibrary;
-  readonly #appsink: Pointer;
+  #appsink: Pointer;
   readonly #kind: "audio" | "video";
   readonly #hasher: Bun.CryptoHasher | undefined;
   readonly #sheet: ContactSheet | undefined;
@@ -104,6 +109,10 @@ class AppSinkOutput implements DecodedOutput {
     return this.#gst.appSinkEnded(this.#appsink);
   }
 
+  retarget(appsink: Pointer): void {
+    this.#appsink = appsink;
+  }
+
   counters(): SinkCounters {
     const counts = { renderedFrames: this.#frames, renderedBytes: this.#bytes };
     // digest() finalises a hasher; a copy keeps this one running.
@@ -115,11 +124,15 @@ class AppSinkOutput implements DecodedOutput {
 
 /** A device sink: frames are counted natively at an `identity` in front of it; bytes unknown. */
 class HandoffOutput implements DecodedOutput {
-  readonly #counter: Int32Array;
+  readonly #gst: GstLibrary;
+  #counter: Int32Array;
   #seen = 0;
+  /** Frames counted by the sinks of replaced branches. */
+  #before = 0;
 
-  constructor(counter: Int32Array) {
-    this.#counter = counter;
+  constructor(gst: GstLibrary, element: Pointer) {
+    this.#gst = gst;
+    this.#counter = gst.countHandoffs(element);
   }
 
   poll(): number {
@@ -130,7 +143,13 @@ class HandoffOutput implements DecodedOutput {
   }
 
   counters(): SinkCounters {
-    return { renderedFrames: this.#seen, renderedBytes: 0 };
+    return { renderedFrames: this.#before + this.#seen, renderedBytes: 0 };
+  }
+
+  retarget(element: Pointer): void {
+    this.#before += this.#seen;
+    this.#seen = 0;
+    this.#counter = this.#gst.countHandoffs(element);
   }
 
   ended(): undefined {
@@ -150,6 +169,6 @@ export function createDecodedOutput(
   element: Pointer,
   sheet?: ContactSheet,
 ): DecodedOutput {
-  if (sink === "device") return new HandoffOutput(gst.countHandoffs(element));
+  if (sink === "device") return new HandoffOutput(gst, element);
   return new AppSinkOutput(gst, element, kind, sink === "checksum", sheet);
 }

@@ -78,6 +78,19 @@ function bind() {
     gst_init_check: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
     gst_version_string: { args: [], returns: "cstring" },
     gst_parse_launch: { args: ["ptr", "ptr"], returns: "ptr" },
+    gst_parse_bin_from_description: { args: ["ptr", "i32", "ptr"], returns: "ptr" },
+    gst_object_ref_sink: { args: ["ptr"], returns: "ptr" },
+    gst_object_set_name: { args: ["ptr", "ptr"], returns: "i32" },
+    gst_bin_add: { args: ["ptr", "ptr"], returns: "i32" },
+    gst_bin_remove: { args: ["ptr", "ptr"], returns: "i32" },
+    gst_element_sync_state_with_parent: { args: ["ptr"], returns: "i32" },
+    gst_element_get_current_running_time: { args: ["ptr"], returns: "u64" },
+    gst_element_get_start_time: { args: ["ptr"], returns: "u64" },
+    gst_element_get_static_pad: { args: ["ptr", "ptr"], returns: "ptr" },
+    gst_pad_set_offset: { args: ["ptr", "i64"], returns: "void" },
+    gst_pad_get_peer: { args: ["ptr"], returns: "ptr" },
+    gst_pad_get_parent_element: { args: ["ptr"], returns: "ptr" },
+    gst_object_ref: { args: ["ptr"], returns: "ptr" },
     gst_bin_get_by_name: { args: ["ptr", "ptr"], returns: "ptr" },
     gst_element_set_state: { args: ["ptr", "i32"], returns: "i32" },
     gst_element_get_bus: { args: ["ptr"], returns: "ptr" },
@@ -300,6 +313,98 @@ export class GstLibrary {
     }
     this.#livePipelines++;
     return pipeline as Pointer;
+  }
+
+  /**
+   * A bin named `name` holding the elements of a launch description (linked, no ghost pads), not
+   * yet in any pipeline: a reference the caller owns until {@link GstLibrary.addToBin}. With
+   * `isolated`, the bin handles its elements' asynchronous state changes itself, so that adding it
+   * to a running pipeline never makes the pipeline wait for (or lose its state to) the new sink.
+   * Throws `INVALID_ARGUMENT` with the parse error.
+   */
+  parseBin(name: string, description: string, isolated: boolean): Pointer {
+    const errorOut = this.#pointers;
+    errorOut.fill(0n);
+    const bin = this.#c.gst_parse_bin_from_description(cstr(description), 0, ptr(errorOut));
+    const gerror = Number(errorOut[0]) as Pointer;
+    if (gerror !== 0 || bin === null) {
+      const failure = gerror === 0 ? { message: "no bin" } : this.#takeGError(gerror, "", "");
+      if (bin !== null) this.#c.gst_object_unref(this.#c.gst_object_ref_sink(bin));
+      throw new RialtoError(
+        "INVALID_ARGUMENT",
+        `GStreamer engine: cannot build ${name}: ${failure.message}`,
+        { details: { gstError: failure } },
+      );
+    }
+    this.#c.gst_object_ref_sink(bin);
+    this.#c.gst_object_set_name(bin, cstr(name));
+    if (isolated) this.setProperty(bin as Pointer, "async-handling", "true");
+    return bin as Pointer;
+  }
+
+  /**
+   * Adds `element` to `bin` and drops the caller's reference to it (the bin keeps it alive); with
+   * `follow`, the element then takes the bin's state (a running pipeline's new branch).
+   */
+  addToBin(bin: Pointer, element: Pointer, follow: boolean): void {
+    const added = this.#c.gst_bin_add(bin, element);
+    if (added !== 0 && follow) this.#c.gst_element_sync_state_with_parent(element);
+    this.#c.gst_object_unref(element);
+    if (added === 0) throw new RialtoError("INTERNAL", "GStreamer engine: gst_bin_add refused");
+  }
+
+  /**
+   * Stops and removes from `bin` the chain of elements that starts at `first` and follows each
+   * element's `src` pad downstream to the end (a source's branch of a launch description). The
+   * caller's reference to `first` stays its own.
+   */
+  removeChain(bin: Pointer, first: Pointer): void {
+    const chain: Pointer[] = [this.#c.gst_object_ref(first) as Pointer];
+    for (let element = first; ; ) {
+      const pad = this.#c.gst_element_get_static_pad(element, cstr("src"));
+      if (pad === null) break;
+      const peer = this.#c.gst_pad_get_peer(pad);
+      this.#c.gst_object_unref(pad);
+      if (peer === null) break;
+      const next = this.#c.gst_pad_get_parent_element(peer);
+      this.#c.gst_object_unref(peer);
+      if (next === null) break;
+      element = next as Pointer;
+      chain.push(element);
+    }
+    // Upstream first: the appsrc's streaming thread stops before the elements it feeds.
+    for (const element of chain) {
+      this.#c.gst_element_set_state(element, GstState.Null);
+      this.#c.gst_bin_remove(bin, element);
+      this.#c.gst_object_unref(element);
+    }
+  }
+
+  /** Stops the named child of `bin` (state NULL) and removes it, which frees it. */
+  removeFromBin(bin: Pointer, name: string): void {
+    const element = this.child(bin, name);
+    this.#c.gst_element_set_state(element, GstState.Null);
+    this.#c.gst_bin_remove(bin, element);
+    this.#c.gst_object_unref(element);
+  }
+
+  /**
+   * The pipeline's running time now, ns: from its clock while PLAYING, else the running time it
+   * will resume from (its start time).
+   */
+  runningTime(pipeline: Pointer, playing: boolean): number {
+    const time = playing
+      ? this.#c.gst_element_get_current_running_time(pipeline)
+      : this.#c.gst_element_get_start_time(pipeline);
+    return time === CLOCK_TIME_NONE ? 0 : Number(time);
+  }
+
+  /** Shifts the running time of everything `element`'s `src` pad pushes by `offsetNs`. */
+  setSourceOffset(element: Pointer, offsetNs: number): void {
+    const pad = this.#c.gst_element_get_static_pad(element, cstr("src"));
+    if (pad === null) throw new RialtoError("INTERNAL", "GStreamer engine: no src pad");
+    this.#c.gst_pad_set_offset(pad, BigInt(Math.round(offsetNs)));
+    this.#c.gst_object_unref(pad);
   }
 
   /**
@@ -552,15 +657,15 @@ export class GstLibrary {
 
   /**
    * A flushing, accurate seek of a pipeline (or of one appsrc alone) to `positionNs` at `rate`;
-   * false when refused.
+   * false when refused. Not `flushing`: a source not yet started keeps it for its first segment.
    */
-  seek(element: Pointer, positionNs: number, rate: number): boolean {
+  seek(element: Pointer, positionNs: number, rate: number, flushing = true): boolean {
     return (
       this.#c.gst_element_seek(
         element,
         rate,
         FORMAT_TIME,
-        SEEK_FLAG_FLUSH | SEEK_FLAG_ACCURATE,
+        flushing ? SEEK_FLAG_FLUSH | SEEK_FLAG_ACCURATE : SEEK_FLAG_ACCURATE,
         SEEK_TYPE_SET,
         BigInt(positionNs),
         SEEK_TYPE_NONE,

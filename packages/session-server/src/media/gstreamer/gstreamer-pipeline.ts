@@ -35,7 +35,12 @@ import {
   GstState,
   StateChangeReturn,
 } from "./gst-ffi.ts";
-import { describeLaunch, elementSourceId } from "./launch-description.ts";
+import {
+  branchName,
+  describeBranch,
+  describeLaunch,
+  elementSourceId,
+} from "./launch-description.ts";
 import { planSource, type SourcePlan } from "./source-caps.ts";
 
 /** Knobs of the GStreamer pipeline; every field has a default. */
@@ -66,9 +71,15 @@ const MAX_ERROR_MESSAGE = 1024;
 interface GstSource {
   readonly id: SourceId;
   readonly kind: "audio" | "video";
-  readonly source: MediaSource;
-  readonly plan: SourcePlan;
+  source: MediaSource;
+  plan: SourcePlan;
   appsrc?: Pointer;
+  /**
+   * The branch was added to the running pipeline: it is a bin of its own (`branch<id>`) and its
+   * appsrc's running time is offset (until a seek restarts it).
+   */
+  live: boolean;
+  offset: boolean;
   output?: DecodedOutput;
   /** The `volume` element of an audio source. */
   volume?: Pointer;
@@ -178,7 +189,11 @@ export class GstreamerPipeline implements Pipeline {
 
   attachSource(source: MediaSource): SourceId {
     this.#usable("attachSource");
-    if (this.#pipeline !== undefined) this.#refuse("attachSource", "is past allSourcesAttached");
+    // Past allSourcesAttached only an audio source may come, in place of a removed one (an audio
+    // codec or language switch): its branch joins the running pipeline at the playhead.
+    if (this.#pipeline !== undefined && source.type !== "audio") {
+      this.#refuse("attachSource", "is past allSourcesAttached (only audio may be attached now)");
+    }
     if (source.type === "subtitle") {
       throw new RialtoError(
         "INVALID_ARGUMENT",
@@ -188,12 +203,13 @@ export class GstreamerPipeline implements Pipeline {
     checkOneSourcePerType(this.#sources.values(), this.id, source.type);
     const plan = planSource(source, (factory) => this.#gst.hasElement(factory));
     const kind = source.type;
-    const id = this.#nextSourceId++;
-    this.#sources.set(id, {
-      id,
+    const added: GstSource = {
+      id: this.#nextSourceId,
       kind,
       source,
       plan,
+      live: false,
+      offset: false,
       requestPending: false,
       eos: false,
       firstFrameSent: false,
@@ -201,18 +217,26 @@ export class GstreamerPipeline implements Pipeline {
       muted: false,
       dropped: 0,
       pushedEndNs: 0,
-    });
-    return id;
+    };
+    if (this.#pipeline !== undefined) {
+      this.#installBranch(added, this.#parseBranch(added));
+      this.#applySettings();
+    }
+    this.#nextSourceId++;
+    this.#sources.set(added.id, added);
+    // Its first request comes from the next poll, after this call's reply: the app knows the id.
+    this.#schedulePoll();
+    return added.id;
   }
 
   removeSource(sourceId: SourceId): void {
     this.#usable("removeSource");
     const source = this.#source("removeSource", sourceId);
-    if (this.#pipeline !== undefined) {
-      this.#refuse("removeSource", "is past allSourcesAttached (its GStreamer pipeline is built)");
-    }
     this.#void(source);
+    // Its branch leaves the running pipeline; the others play on.
+    this.#removeBranch(source);
     this.#sources.delete(sourceId);
+    this.settings.forgetSource(sourceId);
   }
 
   switchSource(source: MediaSource): SourceId {
@@ -225,14 +249,28 @@ export class GstreamerPipeline implements Pipeline {
       );
     }
     const plan = planSource(source, (factory) => this.#gst.hasElement(factory));
-    if (plan.decoder !== existing.plan.decoder) {
-      throw new RialtoError(
-        "INVALID_STATE",
-        `pipeline/switchSource: the GStreamer engine cannot yet replace ${existing.plan.decoder} with ${plan.decoder} in a built pipeline ("${existing.source.mimeType}" → "${source.mimeType}")`,
-      );
+    const appsrc = existing.appsrc;
+    if (appsrc === undefined || plan.decoder === existing.plan.decoder) {
+      // Same decoder (or no pipeline yet): new caps (codec data, rate, channels) on the appsrc;
+      // the frames it holds play out first.
+      if (appsrc !== undefined) this.#gst.setAppSrcCaps(appsrc, plan.caps);
+      existing.source = source;
+      existing.plan = plan;
+      return existing.id;
     }
-    // Same decoder: new caps (codec data, rate, channels) on the appsrc.
-    if (existing.appsrc !== undefined) this.#gst.setAppSrcCaps(existing.appsrc, plan.caps);
+    // Another decoder: the source gets a new branch at the playhead. What the old decoder holds
+    // is dropped (the new one cannot read it); the source is asked for data from the playhead.
+    const bin = this.#parseBranch({ ...existing, plan });
+    this.#void(existing);
+    existing.output?.poll();
+    this.#removeBranch(existing);
+    existing.source = source;
+    existing.plan = plan;
+    this.#installBranch(existing, bin);
+    this.#applySettings();
+    // The first request for the new codec comes from the next poll, after this call's reply: an
+    // app answers it with the new codec's samples, never the old one's.
+    this.#schedulePoll();
     return existing.id;
   }
 
@@ -246,6 +284,7 @@ export class GstreamerPipeline implements Pipeline {
     this.#usable("setSourcePosition");
     const source = this.#source("setSourcePosition", sourceId);
     checkPosition("setSourcePosition", positionNs);
+    this.#clearOffset(source);
     // A flushing seek of this appsrc alone: its new segment starts at the position (earlier
     // frames are decoded but clipped); it also ends an end of stream.
     if (source.appsrc !== undefined) this.#gst.seek(source.appsrc, positionNs, appliedRate);
@@ -317,13 +356,7 @@ export class GstreamerPipeline implements Pipeline {
     this.#setState("Seeking");
     // A flushing seek resets the bin's EOS: it posts the next one itself.
     this.#eosFromSinks = false;
-    for (const source of this.#sources.values()) {
-      this.#void(source);
-      source.eos = false;
-      source.firstFrameSent = false;
-      source.underflowReported = false;
-      source.pushedEndNs = positionNs;
-    }
+    this.#restartSources(positionNs, false);
     // A flushing seek empties every appsrc and the decoders before it returns.
     this.#appliedRate = this.#rate;
     if (!this.#gst.seek(pipeline, positionNs, this.#rate)) {
@@ -351,6 +384,10 @@ export class GstreamerPipeline implements Pipeline {
   flush(sourceId: SourceId, resetTime: boolean): void {
     this.#usable("flush");
     const source = this.#source("flush", sourceId);
+    if (resetTime && this.#state === "EndOfStream" && this.#pipeline !== undefined) {
+      this.#restart(source);
+      return;
+    }
     this.#void(source);
     if (source.appsrc !== undefined) {
       // An appsrc that ended refuses data until it is seeked; a flushing seek of that appsrc
@@ -369,6 +406,33 @@ export class GstreamerPipeline implements Pipeline {
       this.#eosFromSinks = true;
       this.#setState("Playing");
       this.#startPositionTimer();
+    }
+    this.#refill();
+  }
+
+  /**
+   * A flush with resetTime once every source ended: the time restarts at 0 for the whole
+   * pipeline (a flushing seek of it, so that the clock and every sink start over together; an
+   * appsrc seeked alone would have its frames rendered at once, late on the old running time).
+   * Every source is asked for data again; one the app did not flush answers end of stream.
+   */
+  #restart(flushed: GstSource): void {
+    const pipeline = this.#pipeline as Pointer;
+    this.#eosFromSinks = false;
+    this.#restartSources(0, true);
+    if (!this.#gst.seek(pipeline, 0, this.#rate)) {
+      this.#fail(undefined, "GStreamer refused the seek to 0 of a flush with resetTime");
+      return;
+    }
+    this.#appliedRate = this.#rate;
+    this.#lastPositionNs = 0;
+    this.#emit(PipelineEvents.sourceFlushed, { pipelineId: this.id, sourceId: flushed.id });
+    this.#startingUntilMs = this.#clock.now() + STARTING_WINDOW_MS;
+    if (this.#wantPlaying) {
+      this.#setState("Playing");
+      this.#startPositionTimer();
+    } else {
+      this.#setState("Paused");
     }
     this.#refill();
   }
@@ -426,7 +490,8 @@ export class GstreamerPipeline implements Pipeline {
 
   getStats(sourceId: SourceId): SourceStats {
     const source = this.#source("getStats", sourceId);
-    source.output?.poll();
+    // Through the drain that reports first frames, so that a read here never hides one.
+    this.#drainOutputs();
     const counters = source.output?.counters() ?? { renderedFrames: 0, renderedBytes: 0 };
     return { ...counters, droppedFrames: source.dropped };
   }
@@ -454,45 +519,117 @@ export class GstreamerPipeline implements Pipeline {
   /** Builds the GstPipeline for the attached sources and takes references to its elements. */
   #build(): void {
     const playback = this.#options.playback;
-    const sources = [...this.#sources.values()].map((s) => ({
-      id: s.id,
-      kind: s.kind,
-      plan: s.plan,
-    }));
+    const sources = [...this.#sources.values()];
     const pipeline = this.#gst.parseLaunch(describeLaunch(sources, playback));
     this.#pipeline = pipeline;
     try {
       this.#bus = this.#gst.bus(pipeline);
-      for (const source of this.#sources.values()) {
-        const appsrc = this.#gst.child(pipeline, `src${source.id}`);
-        source.appsrc = appsrc;
-        this.#gst.makeSeekable(appsrc);
-        const outputName = playback.sink === "device" ? `count${source.id}` : `sink${source.id}`;
-        const output = this.#gst.child(pipeline, outputName);
-        // The pipeline keeps its elements alive; the output only reads through the pointer.
-        this.#gst.unref(output);
-        if (playback.sink !== "device") source.appsink = output;
-        source.output = createDecodedOutput(
-          this.#gst,
-          playback.sink,
-          source.kind,
-          output,
-          this.#sheet,
-        );
-        if (source.kind === "audio") {
-          const volume = this.#gst.child(pipeline, `vol${source.id}`);
-          this.#gst.unref(volume);
-          source.volume = volume;
-        }
-      }
+      for (const source of sources) this.#takeElements(source, pipeline);
       // Settings made before the pipeline existed apply to its new elements.
-      this.#applyVolume(true);
-      this.#applyMute();
-      this.#applySync();
+      this.#applySettings();
     } catch (error) {
       this.#teardown();
       throw error;
     }
+  }
+
+  /** References to the elements of a source's branch in `container` (the pipeline or its bin). */
+  #takeElements(source: GstSource, container: Pointer): void {
+    const { sink } = this.#options.playback;
+    const appsrc = this.#gst.child(container, `src${source.id}`);
+    source.appsrc = appsrc;
+    this.#gst.makeSeekable(appsrc);
+    // The pipeline keeps its elements alive: only the appsrc's reference is held.
+    const outputName = sink === "device" ? `count${source.id}` : `sink${source.id}`;
+    const output = this.#gst.child(container, outputName);
+    this.#gst.unref(output);
+    if (sink !== "device") source.appsink = output;
+    if (source.output === undefined) {
+      source.output = createDecodedOutput(this.#gst, sink, source.kind, output, this.#sheet);
+    } else {
+      source.output.retarget(output);
+    }
+    if (source.kind === "audio") {
+      const volume = this.#gst.child(container, `vol${source.id}`);
+      this.#gst.unref(volume);
+      source.volume = volume;
+    }
+  }
+
+  /**
+   * A source's branch for the built pipeline, as a bin of its own not yet in it (throws when it
+   * cannot be built). The bin prerolls on its own: the running pipeline never waits for it.
+   */
+  #parseBranch(source: Pick<GstSource, "id" | "kind" | "plan">): Pointer {
+    const description = describeBranch(source, this.#options.playback);
+    return this.#gst.parseBin(branchName(source.id), description, true);
+  }
+
+  /**
+   * Puts a parsed branch into the running pipeline at the playhead: its first segment starts at
+   * the position (the appsrc keeps the seek until it starts) and its running time is offset by
+   * the pipeline's, so that its frames line up with the other sources' on the clock.
+   */
+  #installBranch(source: GstSource, bin: Pointer): void {
+    const pipeline = this.#pipeline as Pointer;
+    this.#takeElements(source, bin);
+    const appsrc = source.appsrc as Pointer;
+    const positionNs = this.getPosition();
+    const runningNs = this.#gst.runningTime(pipeline, this.#state === "Playing");
+    this.#gst.seek(appsrc, positionNs, this.#appliedRate, false);
+    this.#gst.setSourceOffset(appsrc, runningNs);
+    source.live = true;
+    source.offset = true;
+    source.eos = false;
+    source.firstFrameSent = false;
+    // Until its first frames come, its empty appsrc is its start, not a stall.
+    source.underflowReported = true;
+    source.pushedEndNs = positionNs;
+    this.#gst.addToBin(pipeline, bin, true);
+  }
+
+  /**
+   * Every source after a flushing seek of the pipeline to `positionNs`: request void, end of
+   * stream over, first frame and underflow (unless `quiet`) to be reported again.
+   */
+  #restartSources(positionNs: number, quiet: boolean): void {
+    for (const source of this.#sources.values()) {
+      this.#void(source);
+      source.eos = false;
+      source.firstFrameSent = false;
+      source.underflowReported = quiet;
+      source.pushedEndNs = positionNs;
+      this.#clearOffset(source);
+    }
+  }
+
+  /** A seek restarts the running times: a live-added branch's offset is over. */
+  #clearOffset(source: GstSource): void {
+    if (!source.offset || source.appsrc === undefined) return;
+    this.#gst.setSourceOffset(source.appsrc, 0);
+    source.offset = false;
+  }
+
+  /** Takes a source's branch out of the pipeline (no-op before the pipeline is built). */
+  #removeBranch(source: GstSource): void {
+    const pipeline = this.#pipeline;
+    const appsrc = source.appsrc;
+    if (pipeline === undefined || appsrc === undefined) return;
+    if (source.live) this.#gst.removeFromBin(pipeline, branchName(source.id));
+    else this.#gst.removeChain(pipeline, appsrc);
+    this.#gst.unref(appsrc);
+    source.appsrc = undefined;
+    source.appsink = undefined;
+    source.volume = undefined;
+    source.live = false;
+    source.offset = false;
+  }
+
+  /** Volume, mute and sync on the elements of every branch (after one was built). */
+  #applySettings(): void {
+    this.#applyVolume(true);
+    this.#applyMute();
+    this.#applySync();
   }
 
   /** Writes the contact sheet, if one is kept; a failure to write is not the playback's. */

@@ -40,27 +40,34 @@ function audioTail(id: SourceId, playback: PlaybackOptions, sync: boolean): stri
 }
 
 /**
- * The `gst_parse_launch` description of a pipeline: per source `appsrc name=src<id>` (time
- * format, seekable, the planned caps) → decoder `dec<id>` (`max-errors=0`: corrupt input is an
- * ERROR, never a silently dropped frame) → the tail `playback.sink` names. Decoded output is
- * I420 video and F32LE interleaved audio for the `checksum` sink; audio always passes a
- * `volume` element `vol<id>`. `realtime` sinks sync to the clock, `freerun` sinks do not.
+ * The launch description of one source's branch: `appsrc name=src<id>` (time format, seekable,
+ * the planned caps) → decoder `dec<id>` (`max-errors=0`: corrupt input is an ERROR, never a
+ * silently dropped frame) → the tail `playback.sink` names. Decoded output is I420 video and
+ * F32LE interleaved audio for the `checksum` sink; audio always passes a `volume` element
+ * `vol<id>`. `realtime` sinks sync to the clock, `freerun` sinks do not.
  */
+export function describeBranch(source: LaunchSource, playback: PlaybackOptions): string {
+  const { id, kind, plan } = source;
+  const sync = playback.clock === "realtime";
+  const head = `appsrc name=src${id} format=time stream-type=seekable emit-signals=false caps="${plan.caps}" ! ${plan.decoder} name=dec${id} max-errors=0`;
+  const tail = kind === "video" ? videoTail(id, playback, sync) : audioTail(id, playback, sync);
+  return `${head} ! ${tail}`;
+}
+
+/** The name of the bin that holds a source's branch. */
+export function branchName(id: SourceId): string {
+  return `branch${id}`;
+}
+
+/** The `gst_parse_launch` description of a whole pipeline: every source's branch, unlinked. */
 export function describeLaunch(
   sources: readonly LaunchSource[],
   playback: PlaybackOptions,
 ): string {
-  const sync = playback.clock === "realtime";
-  return sources
-    .map(({ id, kind, plan }) => {
-      const head = `appsrc name=src${id} format=time stream-type=seekable emit-signals=false caps="${plan.caps}" ! ${plan.decoder} name=dec${id} max-errors=0`;
-      const tail = kind === "video" ? videoTail(id, playback, sync) : audioTail(id, playback, sync);
-      return `${head} ! ${tail}`;
-    })
-    .join("  ");
+  return sources.map((source) => describeBranch(source, playback)).join("  ");
 }
 
-/** The source id in an element name of {@link describeLaunch} (`src3`, `dec3`, `sink3`, ...). */
+/** The source id in an element name of {@link describeBranch} (`src3`, `dec3`, `sink3`, ...). */
 export function elementSourceId(name: string): SourceId | undefined {
   const match = /^(?:src|dec|sink|vol|count)(\d+)$/.exec(name);
   return match === null ? undefined : Number(match[1]);

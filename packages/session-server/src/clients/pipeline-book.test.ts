@@ -3,7 +3,6 @@ import { DEFAULT_RESOURCES } from "@rialto/protocol";
 import pino from "pino";
 import { AvMemory } from "../av-memory.ts";
 import { PipelineBook } from "./pipeline-book.ts";
-import { PipelineSessions } from "./pipeline-sessions.ts";
 import { bookClient } from "./test-support/book-client.ts";
 
 const cleanups: (() => void)[] = [];
@@ -11,35 +10,34 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-function givenSessions(options: { maxPlaybackSessions?: number; withMemory?: boolean } = {}) {
+function givenPipelines(options: { maxPlaybackSessions?: number; withMemory?: boolean } = {}) {
   const resources = { ...DEFAULT_RESOURCES, maxPlaybackSessions: options.maxPlaybackSessions ?? 2 };
   const memory = options.withMemory === false ? undefined : AvMemory.allocate(resources);
-  const book = new PipelineBook(resources.maxPlaybackSessions);
-  const sessions = new PipelineSessions({
+  const pipelines = new PipelineBook({
     logger: pino({ level: "silent" }),
-    book,
+    maxPlaybackSessions: resources.maxPlaybackSessions,
     playback: { clock: "freerun", sink: "checksum" },
     avMemory: () => memory,
   });
   cleanups.push(() => {
-    sessions.closeAll();
+    pipelines.closeAll();
     memory?.close();
   });
-  return { sessions, book, memory };
+  return { pipelines, memory };
 }
 
 const names = (sent: { event: string }[]) => sent.map((s) => s.event);
 
-describe("PipelineSessions", () => {
+describe("PipelineBook", () => {
   it("gives each pipeline the lowest free partition and sends its events to the owner only", () => {
-    const { sessions, memory } = givenSessions();
+    const { pipelines, memory } = givenPipelines();
     const owner = bookClient(1);
     const other = bookClient(2);
-    const first = sessions.create(owner.client, {});
-    const second = sessions.create(other.client, {});
+    const first = pipelines.create(owner.client, {});
+    const second = pipelines.create(other.client, {});
     expect([first.partition, second.partition]).toEqual([0, 1]);
 
-    const service = sessions.get(owner.client, first.id, "pipeline/play");
+    const service = pipelines.get(owner.client, first.id, "pipeline/play");
     service.pipeline.attachSource({ type: "audio", mimeType: "audio/mp4" });
     service.pipeline.allSourcesAttached();
 
@@ -47,7 +45,7 @@ describe("PipelineSessions", () => {
     expect(other.sent).toEqual([]);
     const need = owner.sent[1]?.payload as { region: { offset: number } };
     expect(need.region.offset).toBe(memory?.layout.playback[0]?.audio.offset ?? -1);
-    expect(() => sessions.get(other.client, first.id, "pipeline/play")).toThrow(
+    expect(() => pipelines.get(other.client, first.id, "pipeline/play")).toThrow(
       expect.objectContaining({
         code: "NOT_FOUND",
         message: `"pipeline/play": client 2 has no pipeline ${first.id}`,
@@ -56,57 +54,63 @@ describe("PipelineSessions", () => {
   });
 
   it("refuses past maxPlaybackSessions with RESOURCE_EXHAUSTED, and frees a partition on destroy", () => {
-    const { sessions, book } = givenSessions({ maxPlaybackSessions: 1 });
+    const { pipelines } = givenPipelines({ maxPlaybackSessions: 1 });
     const owner = bookClient(1);
-    const { id } = sessions.create(owner.client, {});
-    expect(() => sessions.create(owner.client, {})).toThrow(
+    const { id } = pipelines.create(owner.client, {});
+    expect(() => pipelines.create(owner.client, {})).toThrow(
       expect.objectContaining({ code: "RESOURCE_EXHAUSTED" }),
     );
-    sessions.destroy(owner.client, id);
-    expect([sessions.size, book.inUse]).toEqual([0, 0]);
-    expect(() => sessions.destroy(owner.client, id)).toThrow(
+    pipelines.destroy(owner.client, id);
+    expect(pipelines.size).toBe(0);
+    expect(() => pipelines.destroy(owner.client, id)).toThrow(
       expect.objectContaining({ code: "NOT_FOUND" }),
     );
-    expect(sessions.create(owner.client, {}).partition).toBe(0);
+    expect(pipelines.create(owner.client, {}).partition).toBe(0);
   });
 
   it("claims no partition without AV memory (INVALID_STATE)", () => {
-    const { sessions, book } = givenSessions({ withMemory: false });
-    expect(() => sessions.create(bookClient(1).client, {})).toThrow(
+    const { pipelines } = givenPipelines({ withMemory: false });
+    expect(() => pipelines.create(bookClient(1).client, {})).toThrow(
       expect.objectContaining({ code: "INVALID_STATE" }),
     );
-    expect(book.inUse).toBe(0);
+    expect(pipelines.size).toBe(0);
   });
 
   it("tells the owner playbackState Stopped before releasing its pipelines", () => {
-    const { sessions, book } = givenSessions({ maxPlaybackSessions: 3 });
+    const { pipelines } = givenPipelines({ maxPlaybackSessions: 3 });
     const owner = bookClient(1);
     const other = bookClient(2);
-    sessions.create(owner.client, {});
-    sessions.create(owner.client, {});
-    sessions.create(other.client, {});
+    pipelines.create(owner.client, {});
+    pipelines.create(owner.client, {});
+    pipelines.create(other.client, {});
 
-    expect(sessions.releaseClient(owner.client)).toBe(2);
+    expect(pipelines.releaseClient(owner.client)).toBe(2);
 
     expect(owner.sent.map((s) => [s.event, (s.payload as { state: string }).state])).toEqual([
       ["pipeline/playbackState", "Stopped"],
       ["pipeline/playbackState", "Stopped"],
     ]);
-    expect([sessions.size, book.inUse, other.sent.length]).toEqual([1, 1, 0]);
+    expect([pipelines.size, other.sent.length]).toEqual([1, 0]);
+    // The released pipelines' partitions are free again: two more fit.
+    expect(
+      [pipelines.create(owner.client, {}), pipelines.create(owner.client, {})].map(
+        (r) => r.partition,
+      ),
+    ).toEqual([0, 1]);
   });
 
   it("holds needMediaData while the app is not Running and sends it anew when it is again", () => {
-    const { sessions } = givenSessions();
+    const { pipelines } = givenPipelines();
     const owner = bookClient(1);
-    const { id } = sessions.create(owner.client, {});
-    const { pipeline } = sessions.get(owner.client, id, "test");
+    const { id } = pipelines.create(owner.client, {});
+    const { pipeline } = pipelines.get(owner.client, id, "test");
     pipeline.attachSource({ type: "video", mimeType: "video/h264" });
 
-    sessions.setApplicationRunning(false);
+    pipelines.setApplicationRunning(false);
     pipeline.allSourcesAttached();
     expect(names(owner.sent)).toEqual(["pipeline/networkState"]);
 
-    sessions.setApplicationRunning(true);
+    pipelines.setApplicationRunning(true);
     expect(names(owner.sent)).toEqual(["pipeline/networkState", "pipeline/needMediaData"]);
   });
 });

@@ -22,8 +22,8 @@ export const DEFAULT_TICK_MS = 20;
 /** Slack when turning elapsed time into whole frames (absorbs floating-point rounding). */
 const FRAME_EPSILON = 1e-6;
 
-/** Options of a {@link WebAudioPlayer}. */
-export interface WebAudioPlayerOptions {
+/** Options of a {@link WebAudioRenderer}. */
+export interface WebAudioRendererOptions {
   /** The wire id of the player, carried in its `state` events. */
   readonly playerId: number;
   /** The PCM format (validated: see `validatePcmConfig`). */
@@ -51,14 +51,15 @@ export interface WebAudioPlayerOptions {
 }
 
 /**
- * A web-audio PCM player (Rialto's `IWebAudioPlayer`) over a ring in shared memory: the client asks
+ * The session server's side of a web-audio player (Rialto's `IWebAudioPlayer`; the client's is
+ * `WebAudioPlayer` of @rialto/client): PCM over a ring in shared memory. The client asks
  * where to write (`getBufferAvailable`), copies frames there and commits them (`writeBuffer`);
  * while `Playing`, the virtual device consumes them at the PCM rate. States: `Idle` → `Playing` ⇄
  * `Paused`; after `setEos`, `EndOfStream` once the ring has drained while playing; `Failure` when
  * the device fails. Calls that change things are `INVALID_STATE` in `EndOfStream`, `Failure` or
  * once destroyed.
  */
-export class WebAudioPlayer implements Disposable {
+export class WebAudioRenderer implements Disposable {
   /** The validated format. */
   readonly format: PcmFormat;
   readonly #id: number;
@@ -77,7 +78,7 @@ export class WebAudioPlayer implements Disposable {
   #anchorMs = 0;
   #consumedSinceAnchor = 0;
 
-  constructor(options: WebAudioPlayerOptions) {
+  constructor(options: WebAudioRendererOptions) {
     this.format = validatePcmConfig(options.pcm);
     const tickMs = options.tickMs ?? DEFAULT_TICK_MS;
     if (!(tickMs > 0) || !Number.isFinite(tickMs)) {

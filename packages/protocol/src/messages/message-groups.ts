@@ -8,21 +8,6 @@ import { SessionEvents, SessionMethods } from "./session.ts";
 import { ShmPoolMethods } from "./shm-pool.ts";
 import { WebAudioEvents, WebAudioMethods } from "./web-audio.ts";
 
-export * from "./common.ts";
-export * from "./control-channel.ts";
-export * from "./control-socket.ts";
-export * from "./control-stats.ts";
-export * from "./fd-tag.ts";
-export * from "./media-keys.ts";
-export * from "./media-pipeline.ts";
-export * from "./media-pipeline-controls.ts";
-export * from "./media-pipeline-events.ts";
-export * from "./media-source.ts";
-export * from "./primitives.ts";
-export * from "./session.ts";
-export * from "./shm-pool.ts";
-export * from "./web-audio.ts";
-
 /** Any method or event descriptor. */
 export type AnyMessage = AnyMethod | AnyEvent;
 

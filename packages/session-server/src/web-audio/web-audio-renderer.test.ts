@@ -2,7 +2,7 @@ import { describe, expect, it } from "bun:test";
 import type { PcmConfig, WebAudioPlayerState } from "@rialto/protocol";
 import { ManualClock } from "../media/test-support/manual-clock.ts";
 import { rejectionOf } from "../test-support/rejection.ts";
-import { WebAudioPlayer, type WebAudioPlayerOptions } from "./web-audio-player.ts";
+import { WebAudioRenderer, type WebAudioRendererOptions } from "./web-audio-renderer.ts";
 
 /** 3 channels of 24-bit: 9-byte frames, so a 10 KiB ring holds 1137 frames and 7 bytes spare. */
 const ODD_PCM: PcmConfig = {
@@ -17,12 +17,12 @@ const RING_BYTES = 10 * 1024;
 const RING_OFFSET = 4096;
 
 /** A player on a 10 KiB ring at offset 4096 of a fake AV mapping, with a manual clock. */
-function givenPlayer(options: Partial<WebAudioPlayerOptions> = {}) {
+function givenPlayer(options: Partial<WebAudioRendererOptions> = {}) {
   const clock = new ManualClock();
   const mapping = new Uint8Array(RING_OFFSET + RING_BYTES + 100);
   const states: WebAudioPlayerState[] = [];
   const played: number[] = [];
-  const player = new WebAudioPlayer({
+  const player = new WebAudioRenderer({
     playerId: 3,
     pcm: ODD_PCM,
     ring: mapping.subarray(RING_OFFSET, RING_OFFSET + RING_BYTES),
@@ -53,7 +53,7 @@ function givenPlayer(options: Partial<WebAudioPlayerOptions> = {}) {
 
 const refusal = (run: () => unknown) => rejectionOf(Promise.try(run));
 
-describe("WebAudioPlayer ring", () => {
+describe("WebAudioRenderer ring", () => {
   it("reports the device: 1137 frames of 9 bytes, 640 preferred, deferred play", () => {
     const { player } = givenPlayer();
     expect(player.getDeviceInfo()).toEqual({
@@ -102,7 +102,7 @@ describe("WebAudioPlayer ring", () => {
   });
 });
 
-describe("WebAudioPlayer timing", () => {
+describe("WebAudioRenderer timing", () => {
   it("counts queued frames as delay and consumes them at the PCM rate only while playing", () => {
     const { player, clock, write } = givenPlayer({ pcm: { ...ODD_PCM, rate: 48_000 } });
     write(480);
@@ -166,7 +166,7 @@ describe("WebAudioPlayer timing", () => {
   });
 });
 
-describe("WebAudioPlayer states", () => {
+describe("WebAudioRenderer states", () => {
   it("reaches EndOfStream by itself once the frames queued before setEos are played", async () => {
     const { player, clock, states, write } = givenPlayer();
     write(100);
