@@ -402,8 +402,8 @@ export class RialtoClient implements AsyncDisposable {
     const mapping = (async () => {
       try {
         const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
-        const side = this.#requireSideChannel("session/getSharedMemory");
-        const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
+        const side = this.#requireSideChannel(SessionMethods.getSharedMemory.name);
+        const fd = side.receiveFd(info.fdTag, SessionMethods.getSharedMemory.name);
         const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
         this.#unmap();
         this.#mapping = { info, memory };
@@ -443,7 +443,7 @@ export class RialtoClient implements AsyncDisposable {
   }
 
   async #registerPool(pool: ShmPool): Promise<number> {
-    this.#requireSideChannel("shm/registerPool").sendFd(pool.fd, POOL_FD_TAG);
+    this.#requireSideChannel(ShmPoolMethods.registerPool.name).sendFd(pool.fd, POOL_FD_TAG);
     const { poolId } = await this.#retry.call(ShmPoolMethods.registerPool, {
       size: pool.size,
       fdTag: POOL_FD_TAG,

@@ -4,6 +4,7 @@ import {
   type ApplicationInfo,
   assertCompatibleVersion,
   type ControlAnnounceParams,
+  ControlChannelMethods,
   compileValidator,
   describeValue,
   LogLevel,
@@ -359,7 +360,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
     announce: ControlAnnounceParams,
     channelClosed: Promise<RialtoError | undefined>,
   ): Promise<void> {
-    const method = "control/announce";
+    const method = ControlChannelMethods.announce.name;
     this.#assertOpen(method);
     assertAppId(announce.appId, method);
     assertCompatibleVersion(announce.protocolVersion);
