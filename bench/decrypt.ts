@@ -21,12 +21,15 @@ import { createCipheriv, createDecipheriv } from "node:crypto";
 import { join } from "node:path";
 import { RegisteredClient } from "@rialto/protocol";
 import { createFrameDecryptor } from "@rialto/session-server";
+import {
+  aesDecryptor,
+  ClientState,
+  MediaKeysBook,
+  PipelineHarness,
+} from "@rialto/session-server/testing";
 import type { MediaFrame } from "@rialto/shm";
 import keyFile from "../apps/demo-app/media/encrypted/key.json";
 import { demuxEncryptedMp4, demuxMp4File, toMediaFrame } from "../apps/demo-app/src/mp4/index.ts";
-import { ClientState, MediaKeysBook } from "../packages/session-server/src/clients/index.ts";
-import { aesDecryptor } from "../packages/session-server/src/keys/aes-decryptor.ts";
-import { PipelineHarness } from "../packages/session-server/src/media/test-support/pipeline-harness.ts";
 import { best, median, roundTo } from "./support/measure.ts";
 import { quick } from "./support/quick.ts";
 

@@ -47,9 +47,7 @@ const SETTLE_MS = 3000;
 const IDLE_SETTLE_MS = 10_000;
 const DEADLINE_MS = 180_000;
 const PLAYER = "player";
-const DAEMON_MAIN = fileURLToPath(
-  new URL("../packages/server-manager/src/daemon/main.ts", import.meta.url),
-);
+const DAEMON_MAIN = fileURLToPath(import.meta.resolve("@rialto/server-manager/daemon"));
 const MiB = 2 ** 20;
 
 const build = sessionServerBuildStatus();

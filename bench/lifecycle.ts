@@ -8,11 +8,12 @@
 // Last line: one JSON object with the figures.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SessionServerState } from "@rialto/protocol";
 import {
   defaultSessionServerCommand,
+  SESSION_SERVER_LAYOUT,
   ServerManager,
   type ServerManagerOptions,
 } from "@rialto/server-manager";
@@ -29,7 +30,7 @@ const SETTLE_MS = 1000;
 const DEADLINE_MS = 30_000;
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
-const SESSION_SERVER_MAIN = join(REPO, "packages/session-server/src/main.ts");
+const SESSION_SERVER_MAIN = SESSION_SERVER_LAYOUT.main;
 /** Quiet until configured (then at the manager's level); the flag costs nothing at start-up. */
 const QUIET = ["--log-level", "error"];
 /** The manager's default session server command, quiet. */
@@ -213,14 +214,14 @@ async function compileSessionServer(): Promise<string | undefined> {
 
 /** Spawn-to-exit p50 of loading each layer of the session server, ms. */
 async function startupBreakdown(binary: string | undefined) {
-  const sessionServerDir = join(REPO, "packages/session-server");
+  const sessionServerDir = SESSION_SERVER_LAYOUT.packageDir;
   const steps: [string, string[], string][] = [
     ["bun -e 0", [process.execPath, "-e", "0"], REPO],
     ["import pino", [process.execPath, "-e", "await import('pino')"], sessionServerDir],
     [
       "import typebox/compile",
       [process.execPath, "-e", "await import('typebox/compile')"],
-      join(REPO, "packages/protocol"),
+      dirname(fileURLToPath(import.meta.resolve("@rialto/protocol/package.json"))),
     ],
     [
       "import @rialto/protocol",

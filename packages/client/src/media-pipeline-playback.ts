@@ -308,7 +308,7 @@ export class PipelinePlayback implements PipelineEventTarget {
     if (!STATUS.check(status) || !Number.isInteger(requestId) || requestId < 0) {
       throw new RialtoError(
         "INVALID_ARGUMENT",
-        `"pipeline/haveData": haveData(status, requestId) takes a MediaSourceStatus and a request id, got (${describeValue(status)}, ${describeValue(requestId)})`,
+        `"${PipelineMethods.haveData.name}": haveData(status, requestId) takes a MediaSourceStatus and a request id, got (${describeValue(status)}, ${describeValue(requestId)})`,
       );
     }
     const answered = this.#requests.take(requestId);

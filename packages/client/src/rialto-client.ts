@@ -80,10 +80,13 @@ export class RialtoClient implements AsyncDisposable {
   #mapping: MappedSharedMemory | undefined;
   /** The map under way, if any (one at a time). */
   #mapping$: Promise<void> | undefined;
-  #registrations = 0;
-  #closed = false;
-  /** Set once the first connection is up: reconnects follow the reconnect policy instead. */
-  #everConnected = false;
+  /**
+   * Where the connection is in its life: `new` until the first connection is up (until then a
+   * missing listener is waited for, after it reconnects follow the reconnect policy),
+   * `connected`, `registered` once a registration went through (a fresh one after that means
+   * the server forgot us), `closed` for good.
+   */
+  #connection: "new" | "connected" | "registered" | "closed" = "new";
 
   private constructor(options: ReturnType<typeof resolveClientOptions>, pool: ShmPool) {
     this.#options = options;
@@ -319,7 +322,7 @@ export class RialtoClient implements AsyncDisposable {
    * the mapping and the pool. Pending calls reject with CONNECTION_LOST. Idempotent.
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#connection === "closed") return;
     if (this.#retry.state === "connected") {
       const timeoutMs = Math.min(this.#options.timeoutMs, 1000);
       await this.#retry.call(SessionMethods.releaseResources, {}, { timeoutMs }).catch(() => {});
@@ -343,17 +346,17 @@ export class RialtoClient implements AsyncDisposable {
     this.#retry = await RetryClient.connect({
       name: "rialto-client",
       connect: async () => {
-        if (this.#everConnected) return connectUnix(this.#options.socketPath);
+        if (this.#connection !== "new") return connectUnix(this.#options.socketPath);
         const transport = await connectWhenListening(
           this.#options.socketPath,
           this.#options.connectRetryMs,
         );
-        this.#everConnected = true;
+        this.#connection = "connected";
         return transport;
       },
       registration: async (fresh) => {
         if (!fresh) return { protocolVersion: PROTOCOL_VERSION };
-        if (this.#registrations > 0) this.#forgotten();
+        if (this.#connection === "registered") this.#forgotten();
         this.#side?.close();
         this.#side = undefined;
         this.#side = await ClientSideChannel.open(
@@ -390,7 +393,7 @@ export class RialtoClient implements AsyncDisposable {
   #registered(result: RegisterResult, fresh: boolean): void {
     assertCompatibleVersion(result.protocolVersion);
     this.#resources = result.resources;
-    if (fresh) this.#registrations++;
+    if (fresh && this.#connection !== "closed") this.#connection = "registered";
     this.#setServerState(result.applicationState);
   }
 
@@ -402,8 +405,8 @@ export class RialtoClient implements AsyncDisposable {
     const mapping = (async () => {
       try {
         const info = await this.#retry.call(SessionMethods.getSharedMemory, {});
-        const side = this.#requireSideChannel("session/getSharedMemory");
-        const fd = side.receiveFd(info.fdTag, "session/getSharedMemory");
+        const side = this.#requireSideChannel(SessionMethods.getSharedMemory.name);
+        const fd = side.receiveFd(info.fdTag, SessionMethods.getSharedMemory.name);
         const memory = SharedMemory.fromFd(fd, { expectedSize: info.size });
         this.#unmap();
         this.#mapping = { info, memory };
@@ -427,7 +430,7 @@ export class RialtoClient implements AsyncDisposable {
     if (this.applicationState !== "Running" || this.#mapping !== undefined) return;
     if (this.#mapping$ !== undefined) return;
     // Before RetryClient.connect returned (events of the first registration), #start maps.
-    if (this.#closed || this.#retry === undefined) return;
+    if (this.#connection === "closed" || this.#retry === undefined) return;
     this.#map().catch(() => undefined);
   }
 
@@ -443,7 +446,7 @@ export class RialtoClient implements AsyncDisposable {
   }
 
   async #registerPool(pool: ShmPool): Promise<number> {
-    this.#requireSideChannel("shm/registerPool").sendFd(pool.fd, POOL_FD_TAG);
+    this.#requireSideChannel(ShmPoolMethods.registerPool.name).sendFd(pool.fd, POOL_FD_TAG);
     const { poolId } = await this.#retry.call(ShmPoolMethods.registerPool, {
       size: pool.size,
       fdTag: POOL_FD_TAG,
@@ -502,7 +505,7 @@ export class RialtoClient implements AsyncDisposable {
   }
 
   #shutDown(): void {
-    this.#closed = true;
+    this.#connection = "closed";
     this.#retry?.close();
     this.#side?.close();
     this.#side = undefined;

@@ -1,5 +1,5 @@
 import { RialtoError } from "@rialto/protocol";
-import type { ExitInfo } from "./session-server.ts";
+import type { ExitInfo } from "./session-server-handle.ts";
 
 /**
  * Where an app is in its lifecycle, as the manager sees it (finer than `SessionServerState`):

@@ -21,7 +21,11 @@ import {
 } from "./app-phase.ts";
 import { AppSockets } from "./app-sockets.ts";
 import type { ResolvedOptions } from "./options.ts";
-import type { ExitInfo, SessionServer, SessionServerListener } from "./session-server.ts";
+import type {
+  ExitInfo,
+  SessionServerHandle,
+  SessionServerListener,
+} from "./session-server-handle.ts";
 
 /** What an {@link AppSupervisor} needs from its manager. */
 export interface SupervisorContext {
@@ -34,9 +38,9 @@ export interface SupervisorContext {
   /** Sends a `client_event` to the monitors. */
   monitor(appId: string, event: MonitorEventName, state?: SessionServerState): void;
   /** A waiting preloaded server (already `Uninitialised`), now owned by `listener`; or none. */
-  takePreloaded(listener: SessionServerListener): SessionServer | undefined;
+  takePreloaded(listener: SessionServerListener): SessionServerHandle | undefined;
   /** Spawns a fresh session server with the app's extra environment; throws SPAWN_FAILED. */
-  spawn(env: Record<string, string>, listener: SessionServerListener): SessionServer;
+  spawn(env: Record<string, string>, listener: SessionServerListener): SessionServerHandle;
   /** Queues a restart of the app on the manager's work queue. */
   requestRestart(app: AppSupervisor): void;
   /** Drops the app from the manager's table (its id may be used again). */
@@ -61,9 +65,11 @@ export class AppSupervisor implements SessionServerListener {
   /** The public state (`getState`). */
   state: SessionServerState = "NotRunning";
   phase: AppPhase = "launching";
-  server: SessionServer | undefined;
-  /** Why the last session server of this app ended (kept after the app is forgotten). */
+  server: SessionServerHandle | undefined;
+  /** Why the current session server of this app ended (kept after the app is forgotten). */
   termination: TerminationReason | undefined;
+  /** Why the one before ended, while a restarted one runs. */
+  previousTermination: TerminationReason | undefined;
   /** The last `control/stats` report of the current session server. */
   lastStats: StatsEvent | undefined;
   readonly #ctx: SupervisorContext;
@@ -141,7 +147,7 @@ export class AppSupervisor implements SessionServerListener {
       this.#ready();
       return;
     }
-    let server: SessionServer;
+    let server: SessionServerHandle;
     try {
       server = this.#ctx.spawn(this.config.env, this);
     } catch (error) {
@@ -155,7 +161,7 @@ export class AppSupervisor implements SessionServerListener {
   }
 
   /** Takes over a session server that joined from outside (monitor event `joined`). */
-  adopt(server: SessionServer): void {
+  adopt(server: SessionServerHandle): void {
     this.#attach(server);
     this.#monitor("joined");
   }
@@ -248,7 +254,7 @@ export class AppSupervisor implements SessionServerListener {
   }
 
   /** Called by the health check after `failedPingsBeforeRecovery` unanswered pings in a row. */
-  hung(server: SessionServer): void {
+  hung(server: SessionServerHandle): void {
     if (server !== this.server || !this.#isActive()) return;
     this.#fail(
       { kind: "hung", detail: `${server.health.failed} pings unanswered` },
@@ -262,7 +268,7 @@ export class AppSupervisor implements SessionServerListener {
     return this.phase === "configuring" || this.phase === "running" || this.phase === "changing";
   }
 
-  stateChanged(server: SessionServer, state: SessionServerState, reason?: string): void {
+  stateChanged(server: SessionServerHandle, state: SessionServerState, reason?: string): void {
     if (server !== this.server) return;
     this.#log.debug({ state, reason, phase: this.phase }, "session server reported a state");
     switch (this.phase) {
@@ -305,13 +311,13 @@ export class AppSupervisor implements SessionServerListener {
     }
   }
 
-  stats(server: SessionServer, report: StatsEvent): void {
+  stats(server: SessionServerHandle, report: StatsEvent): void {
     if (server !== this.server) return;
     this.lastStats = report;
     this.#ctx.statsReported?.(this.appId, report);
   }
 
-  channelLost(server: SessionServer, cause?: RialtoError): void {
+  channelLost(server: SessionServerHandle, cause?: RialtoError): void {
     if (server !== this.server) return;
     if (this.#isActive()) {
       this.#fail({ kind: "channel-broken", detail: cause?.message }, this.#failureEvent());
@@ -319,7 +325,7 @@ export class AppSupervisor implements SessionServerListener {
     void server.ensureExit(this.#ctx.options.stopTimeoutMs);
   }
 
-  exited(server: SessionServer, exit: ExitInfo): void {
+  exited(server: SessionServerHandle, exit: ExitInfo): void {
     if (server !== this.server) return;
     this.server = undefined;
     this.#clearTimers();
@@ -342,9 +348,10 @@ export class AppSupervisor implements SessionServerListener {
     this.#remove();
   }
 
-  #attach(server: SessionServer): void {
+  #attach(server: SessionServerHandle): void {
     server.bind(this);
     this.server = server;
+    this.previousTermination = this.termination ?? this.previousTermination;
     this.termination = undefined;
     this.lastStats = undefined;
     this.#enter("starting");
@@ -356,7 +363,7 @@ export class AppSupervisor implements SessionServerListener {
   }
 
   #ready(): void {
-    const server = this.server as SessionServer;
+    const server = this.server as SessionServerHandle;
     this.#clearTimers();
     this.#enter("configuring");
     this.#monitor("ready", "Uninitialised");

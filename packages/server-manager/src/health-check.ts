@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
-import type { SessionServer } from "./session-server.ts";
+import type { SessionServerHandle } from "./session-server-handle.ts";
 
 /** A session server the health check pings, and what to do when it is found hung. */
 export interface PingTarget {
-  server: SessionServer;
-  hung(server: SessionServer): void;
+  server: SessionServerHandle;
+  hung(server: SessionServerHandle): void;
 }
 
 /** Options of {@link HealthCheck}. */
@@ -17,7 +17,7 @@ export interface HealthCheckOptions {
   targets(): Iterable<PingTarget>;
   logger: Logger;
   /** Called with each answered ping's round trip, ms (metrics). */
-  onAnswer?(server: SessionServer, roundTripMs: number): void;
+  onAnswer?(server: SessionServerHandle, roundTripMs: number): void;
 }
 
 /**

@@ -22,6 +22,7 @@ export {
 export {
   type BuildStatus,
   defaultSessionServerCommand,
+  SESSION_SERVER_LAYOUT,
   sessionServerBuildStatus,
 } from "./session-server-command.ts";
 export type { WaitForStateOptions } from "./state-waiter.ts";

@@ -3,6 +3,7 @@ import { compileValidator, describeValue, LogLevel, RialtoError } from "@rialto/
 import pino, { type Logger } from "pino";
 import { defaultRuntimeDir, MAX_RUNTIME_DIR_LENGTH } from "./runtime-dir.ts";
 import { defaultSessionServerCommand } from "./session-server-command.ts";
+import { type SessionServerLauncher, spawnSessionServerProcess } from "./session-server-handle.ts";
 
 /** Options of `new ServerManager(options)` (SPEC 3.1). Every field is optional. */
 export interface ServerManagerOptions {
@@ -51,6 +52,11 @@ export interface ServerManagerOptions {
    * (`os.availableParallelism()`), at least 2. 1 runs every call one after another.
    */
   maxConcurrentApps?: number;
+  /**
+   * How session servers are started; default {@link spawnSessionServerProcess} (a process
+   * running `sessionServerCommand`). Tests give an in-memory fake (`FakeSessionServers`).
+   */
+  launchSessionServer?: SessionServerLauncher;
 }
 
 /** {@link ServerManagerOptions} with every default applied. */
@@ -69,6 +75,7 @@ export interface ResolvedOptions {
   transitionTimeoutMs: number;
   stopTimeoutMs: number;
   maxConcurrentApps: number;
+  launchSessionServer: SessionServerLauncher;
 }
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
@@ -86,6 +93,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   "transitionTimeoutMs",
   "stopTimeoutMs",
   "maxConcurrentApps",
+  "launchSessionServer",
 ]);
 
 const MAX_TIMEOUT_MS = 600_000;
@@ -164,7 +172,16 @@ export function resolveOptions(options: ServerManagerOptions | undefined): Resol
       1,
       64,
     ),
+    launchSessionServer: launcherOption(options.launchSessionServer),
   };
+}
+
+function launcherOption(value: unknown): SessionServerLauncher {
+  if (value === undefined) return spawnSessionServerProcess;
+  if (typeof value !== "function") {
+    throw invalid(`launchSessionServer must be a function, got ${describeValue(value)}`);
+  }
+  return value as SessionServerLauncher;
 }
 
 function invalid(message: string): RialtoError {

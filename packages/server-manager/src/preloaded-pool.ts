@@ -1,6 +1,10 @@
 import type { RialtoError, SessionServerState } from "@rialto/protocol";
 import type { Logger } from "pino";
-import type { ExitInfo, SessionServer, SessionServerListener } from "./session-server.ts";
+import type {
+  ExitInfo,
+  SessionServerHandle,
+  SessionServerListener,
+} from "./session-server-handle.ts";
 
 /** Consecutive preloaded servers that may fail before the pool stops replacing them. */
 export const MAX_CONSECUTIVE_PRELOAD_FAILURES = 3;
@@ -18,7 +22,7 @@ export interface PreloadedPoolOptions {
   readyTimeoutMs: number;
   stopTimeoutMs: number;
   /** Spawns one session server owned by `listener` (throws SPAWN_FAILED). */
-  spawn(listener: SessionServerListener): SessionServer;
+  spawn(listener: SessionServerListener): SessionServerHandle;
   logger: Logger;
 }
 
@@ -31,7 +35,7 @@ export interface PreloadedPoolOptions {
  */
 export class PreloadedPool implements SessionServerListener {
   readonly #options: PreloadedPoolOptions;
-  readonly #entries = new Map<SessionServer, PoolEntry>();
+  readonly #entries = new Map<SessionServerHandle, PoolEntry>();
   #failures = 0;
   #closed = false;
 
@@ -40,14 +44,14 @@ export class PreloadedPool implements SessionServerListener {
   }
 
   /** Servers that sent their first message and wait for an app. */
-  get readyServers(): SessionServer[] {
+  get readyServers(): SessionServerHandle[] {
     return [...this.#entries]
       .filter(([, entry]) => entry.ready && !entry.discarded)
       .map(([s]) => s);
   }
 
   /** Every pooled process that is not being discarded, ready or not. */
-  get servers(): SessionServer[] {
+  get servers(): SessionServerHandle[] {
     return [...this.#entries].filter(([, entry]) => !entry.discarded).map(([server]) => server);
   }
 
@@ -61,7 +65,7 @@ export class PreloadedPool implements SessionServerListener {
         );
         return;
       }
-      let server: SessionServer;
+      let server: SessionServerHandle;
       try {
         server = this.#options.spawn(this);
       } catch (error) {
@@ -78,7 +82,7 @@ export class PreloadedPool implements SessionServerListener {
   }
 
   /** Hands a ready server to `listener` and spawns its replacement; none when none is ready. */
-  take(listener: SessionServerListener): SessionServer | undefined {
+  take(listener: SessionServerListener): SessionServerHandle | undefined {
     const server = this.readyServers[0];
     if (server === undefined) return undefined;
     this.#entries.delete(server);
@@ -88,7 +92,7 @@ export class PreloadedPool implements SessionServerListener {
   }
 
   /** Kills a pooled server that stopped answering pings. */
-  hung(server: SessionServer): void {
+  hung(server: SessionServerHandle): void {
     this.#discard(server, "pings unanswered");
   }
 
@@ -100,7 +104,7 @@ export class PreloadedPool implements SessionServerListener {
     await Promise.all(servers.map((server) => server.terminate(this.#options.stopTimeoutMs)));
   }
 
-  stateChanged(server: SessionServer, state: SessionServerState): void {
+  stateChanged(server: SessionServerHandle, state: SessionServerState): void {
     const entry = this.#entries.get(server);
     if (entry === undefined || entry.discarded) return;
     if (state === "Uninitialised" && !entry.ready) {
@@ -112,11 +116,11 @@ export class PreloadedPool implements SessionServerListener {
     this.#discard(server, `reported ${state} while waiting`);
   }
 
-  channelLost(server: SessionServer, cause?: RialtoError): void {
+  channelLost(server: SessionServerHandle, cause?: RialtoError): void {
     this.#discard(server, `control channel lost: ${cause?.message ?? "closed"}`);
   }
 
-  exited(server: SessionServer, exit: ExitInfo): void {
+  exited(server: SessionServerHandle, exit: ExitInfo): void {
     const entry = this.#entries.get(server);
     if (entry === undefined) return;
     clearTimeout(entry.timer);
@@ -129,7 +133,7 @@ export class PreloadedPool implements SessionServerListener {
     this.fill();
   }
 
-  #discard(server: SessionServer, why: string): void {
+  #discard(server: SessionServerHandle, why: string): void {
     const entry = this.#entries.get(server);
     if (entry === undefined || entry.discarded) return;
     clearTimeout(entry.timer);

@@ -4,6 +4,7 @@ import {
   type ApplicationInfo,
   assertCompatibleVersion,
   type ControlAnnounceParams,
+  ControlChannelMethods,
   compileValidator,
   describeValue,
   LogLevel,
@@ -29,8 +30,12 @@ import {
 import { type ResolvedOptions, resolveOptions, type ServerManagerOptions } from "./options.ts";
 import { PreloadedPool } from "./preloaded-pool.ts";
 import { ensureRuntimeDir } from "./runtime-dir.ts";
-import { isAlive, SessionServer, type SessionServerListener } from "./session-server.ts";
 import { SESSION_SERVER_LAYOUT, sessionServerBuildStatus } from "./session-server-command.ts";
+import {
+  isAlive,
+  SessionServerHandle,
+  type SessionServerListener,
+} from "./session-server-handle.ts";
 import { type StateSource, type WaitForStateOptions, waitForAppState } from "./state-waiter.ts";
 import { WorkQueue } from "./work-queue.ts";
 
@@ -301,7 +306,8 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
    * forgotten; undefined when it never ended or the app is unknown.
    */
   getTerminationReason(appId: string): TerminationReason | undefined {
-    return this.#apps.get(appId)?.termination ?? this.#terminations.get(appId);
+    const app = this.#apps.get(appId);
+    return app?.termination ?? app?.previousTermination ?? this.#terminations.get(appId);
   }
 
   /**
@@ -354,7 +360,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
     announce: ControlAnnounceParams,
     channelClosed: Promise<RialtoError | undefined>,
   ): Promise<void> {
-    const method = "control/announce";
+    const method = ControlChannelMethods.announce.name;
     this.#assertOpen(method);
     assertAppId(announce.appId, method);
     assertCompatibleVersion(announce.protocolVersion);
@@ -376,7 +382,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       );
       const app = new AppSupervisor(this.#context, announce.appId, config, "Inactive", true);
       this.#apps.set(announce.appId, app);
-      app.adopt(SessionServer.join(channel, announce.pid, channelClosed, app));
+      app.adopt(SessionServerHandle.join(channel, announce.pid, channelClosed, app));
       hold(app.whenSettled(), this.#settleDeadlineMs());
     }, announce.appId);
   }
@@ -440,13 +446,14 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
     }
   }
 
-  #spawn(env: Record<string, string>, listener: SessionServerListener): SessionServer {
-    return SessionServer.spawn(
+  #spawn(env: Record<string, string>, listener: SessionServerListener): SessionServerHandle {
+    return SessionServerHandle.spawn(
       {
         command: this.#options.sessionServerCommand,
         env: { ...SESSION_SERVER_ENV_DEFAULTS, ...this.#options.env, ...env },
       },
       listener,
+      this.#options.launchSessionServer,
     );
   }
 

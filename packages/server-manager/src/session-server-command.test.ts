@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { defaultSessionServerCommand, sessionServerBuildStatus } from "./session-server-command.ts";
 
 const dirs: string[] = [];
@@ -28,7 +28,7 @@ function fakeWorkspace() {
     utimesSync(join(workspace, file), sourcesAt, sourcesAt);
   }
   const layout = {
-    workspace,
+    packageDir: join(workspace, "server"),
     main: join(workspace, "server/src/main.ts"),
     built: join(workspace, "server/dist/rialto-session-server.js"),
     inputs: join(workspace, "server/dist/rialto-session-server.inputs.json"),
@@ -37,7 +37,9 @@ function fakeWorkspace() {
   /** What `bun run build` leaves: the bundle and the list of the files it read. */
   const build = (listed: readonly string[] = inputs) => {
     mkdirSync(join(layout.built, ".."), { recursive: true });
-    writeFileSync(layout.inputs, JSON.stringify({ inputs: listed }));
+    // The build lists what it read relative to the session server's package.
+    const relativeToPackage = listed.map((file) => relative("server", file));
+    writeFileSync(layout.inputs, JSON.stringify({ inputs: relativeToPackage }));
     writeFileSync(layout.built, "// bundle");
     utimesSync(layout.built, builtAt, builtAt);
   };
@@ -76,7 +78,7 @@ describe("defaultSessionServerCommand", () => {
       touch(input);
       expect(sessionServerBuildStatus(layout)).toEqual({
         fresh: false,
-        reason: `${input} changed after the build`,
+        reason: `${relative("server", input)} changed after the build`,
       });
       expect(defaultSessionServerCommand(layout)).toEqual([process.execPath, layout.main]);
       touch(input, sourcesAt);
@@ -88,7 +90,7 @@ describe("defaultSessionServerCommand", () => {
     build([...fakeWorkspace().inputs, "server/src/gone.ts"]);
     expect(sessionServerBuildStatus(layout)).toEqual({
       fresh: false,
-      reason: "server/src/gone.ts, which it bundles, is gone",
+      reason: "src/gone.ts, which it bundles, is gone",
     });
     rmSync(layout.inputs);
     expect(sessionServerBuildStatus(layout).fresh).toBe(false);

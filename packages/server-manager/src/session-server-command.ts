@@ -1,21 +1,23 @@
 import { readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The workspace root, found relative to this file (the packages live side by side in it). */
-const WORKSPACE = fileURLToPath(new URL("../../../", import.meta.url));
+/** The session server's package, found through the manager's declared dependency on it. */
+const SESSION_SERVER_PACKAGE = dirname(
+  fileURLToPath(import.meta.resolve("@rialto/session-server/package.json")),
+);
 
 /**
- * Where the session server lives in the workspace: its sources, its build, and the list of the
- * files that build read (`bun run build` writes it beside the bundle from Bun's metafile:
- * the session server's sources, those of the workspace packages it imports, and the files of
- * the dependencies it bundles; paths relative to `workspace`).
+ * Where the session server lives: its sources, its build, and the list of the files that build
+ * read (`bun run build` writes it beside the bundle from Bun's metafile: the session server's
+ * sources, those of the packages it imports, and the files of the dependencies it bundles;
+ * paths relative to `packageDir`).
  */
 export const SESSION_SERVER_LAYOUT = Object.freeze({
-  workspace: WORKSPACE,
-  main: join(WORKSPACE, "packages/session-server/src/main.ts"),
-  built: join(WORKSPACE, "packages/session-server/dist/rialto-session-server.js"),
-  inputs: join(WORKSPACE, "packages/session-server/dist/rialto-session-server.inputs.json"),
+  packageDir: SESSION_SERVER_PACKAGE,
+  main: join(SESSION_SERVER_PACKAGE, "src/main.ts"),
+  built: join(SESSION_SERVER_PACKAGE, "dist/rialto-session-server.js"),
+  inputs: join(SESSION_SERVER_PACKAGE, "dist/rialto-session-server.inputs.json"),
 });
 
 /** What {@link sessionServerBuildStatus} found. */
@@ -39,7 +41,7 @@ export function sessionServerBuildStatus(layout = SESSION_SERVER_LAYOUT): BuildS
     return { fresh: false, reason: `the build has no readable input list (${layout.inputs})` };
   }
   for (const input of inputs) {
-    const path = resolve(layout.workspace, input);
+    const path = resolve(layout.packageDir, input);
     const changedAt = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
     if (changedAt === undefined)
       return { fresh: false, reason: `${input}, which it bundles, is gone` };

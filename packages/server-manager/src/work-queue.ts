@@ -54,7 +54,7 @@ export class WorkQueue {
     const { promise, resolve, reject } = Promise.withResolvers<T>();
     const run = async () => {
       const holds: Promise<unknown>[] = [];
-      const hold: HoldQueue = (until, deadlineMs) => holds.push(withDeadline(until, deadlineMs));
+      const hold: HoldQueue = (until, deadlineMs) => holds.push(waitAtMost(until, deadlineMs));
       try {
         resolve(await job(hold));
       } catch (error) {
@@ -98,7 +98,8 @@ export class WorkQueue {
   }
 }
 
-function withDeadline(until: Promise<unknown>, deadlineMs: number): Promise<void> {
+/** Resolves when `until` settles (either way) or after `deadlineMs`, whichever comes first. */
+function waitAtMost(until: Promise<unknown>, deadlineMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, deadlineMs);
     until.then(

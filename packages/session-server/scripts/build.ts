@@ -9,7 +9,6 @@ import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
-const WORKSPACE = fileURLToPath(new URL("../../..", import.meta.url));
 const OUT_DIR = `${PACKAGE}dist`;
 // Built beside and renamed into place: an interrupted build never leaves a partial bundle that
 // is newer than the sources (the manager would run it).
@@ -36,11 +35,12 @@ if (!result.success) {
   rmSync(BUILD_DIR, { recursive: true, force: true });
   process.exit(1);
 }
-// Every file the build read (workspace-relative): the server manager runs the bundle only while
-// none of them changed, so files the build never reads (tests, bun.lock) cannot make it stale.
+// Every file the build read (relative to this package): the server manager runs the bundle only
+// while none of them changed, so files the build never reads (tests, bun.lock) cannot make it
+// stale.
 const metafile = (result as unknown as { metafile?: { inputs: Record<string, unknown> } }).metafile;
 const inputs = Object.keys(metafile?.inputs ?? {})
-  .map((input) => relative(WORKSPACE, resolve(process.cwd(), input)))
+  .map((input) => relative(PACKAGE, resolve(process.cwd(), input)))
   .sort();
 if (inputs.length === 0) {
   console.error("session server build: Bun reported no inputs (metafile)");

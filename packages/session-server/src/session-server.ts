@@ -102,7 +102,7 @@ export class SessionServer implements AsyncDisposable {
     this.router = new MethodRouter<RpcPeer>()
       .handle(ControlChannelMethods.setConfiguration, (params) => this.#setConfiguration(params))
       .handle(ControlChannelMethods.setState, ({ state }) => {
-        const method = "control/setState";
+        const method = ControlChannelMethods.setState.name;
         if (state === "NotRunning") {
           const from: SessionServerState[] = ["Uninitialised", "Inactive", "Active"];
           return this.#accept(method, state, from, () =>
@@ -209,7 +209,7 @@ export class SessionServer implements AsyncDisposable {
   }
 
   #setConfiguration(params: SetConfigurationParams): Empty {
-    const method = "control/setConfiguration";
+    const method = ControlChannelMethods.setConfiguration.name;
     const announced = this.#options.appId;
     if (
       announced !== undefined &&

@@ -3,7 +3,9 @@
  * server process driven by hand, the virtual engine on a manual clock, and the GStreamer
  * engine's own building blocks for an in-process baseline (`bench/gst-playback.ts`).
  */
+export { ClientState } from "./clients/client-state.ts";
 export { MediaKeysBook } from "./clients/media-keys-book.ts";
+export { aesDecryptor } from "./keys/aes-decryptor.ts";
 export { type GstLibrary, GstState, loadGstreamer } from "./media/gstreamer/gst-ffi.ts";
 export { describeLaunch } from "./media/gstreamer/launch-description.ts";
 export { planSource } from "./media/gstreamer/source-caps.ts";

@@ -2,6 +2,7 @@ import {
   type CreateKeySessionParams,
   MediaKeysEvents,
   type MediaKeysId,
+  MediaKeysMethods,
   RialtoError,
 } from "@rialto/protocol";
 import { type ClearKeyMediaKeys, createMediaKeys, type KeyStore } from "../keys/index.ts";
@@ -71,7 +72,7 @@ export class MediaKeysBook implements KeyStore {
 
   /** Creates a key session in `client`'s MediaKeys `params.mediaKeysId`; returns its id. */
   createKeySession(client: Client, params: CreateKeySessionParams): number {
-    const record = this.#own(client, params.mediaKeysId, "keys/createKeySession");
+    const record = this.#own(client, params.mediaKeysId, MediaKeysMethods.createKeySession.name);
     const keySessionId = record.mediaKeys.createKeySession(params.sessionType);
     this.#sessions.set(keySessionId, record);
     return keySessionId;
@@ -91,13 +92,15 @@ export class MediaKeysBook implements KeyStore {
 
   /** Closes (if open) and forgets `client`'s key session; its id is NOT_FOUND afterwards. */
   removeKeySession(client: Client, keySessionId: number): void {
-    this.holderOf(client, keySessionId, "keys/removeKeySession").removeKeySession(keySessionId);
+    this.holderOf(client, keySessionId, MediaKeysMethods.removeKeySession.name).removeKeySession(
+      keySessionId,
+    );
     this.#sessions.delete(keySessionId);
   }
 
   /** Destroys `client`'s MediaKeys `mediaKeysId` with every key session it holds. */
   destroy(client: Client, mediaKeysId: MediaKeysId): void {
-    this.#free(this.#own(client, mediaKeysId, "keys/destroy"));
+    this.#free(this.#own(client, mediaKeysId, MediaKeysMethods.destroy.name));
   }
 
   /** Destroys every MediaKeys of the client `clientId`; returns what was freed. */

@@ -15,17 +15,17 @@ export function addMediaKeysHandlers(router: ClientRouter, context: ClientsConte
   return (
     router
       .handle(MediaKeysMethods.create, ({ keySystem }, client) => {
-        requireRunning(context, "keys/create");
+        requireRunning(context, MediaKeysMethods.create.name);
         const mediaKeysId = context.keys.create(client, keySystem);
         context.logger.info({ clientId: client.id, mediaKeysId, keySystem }, "MediaKeys created");
         return { mediaKeysId };
       })
       .handle(MediaKeysMethods.createKeySession, (params, client) => {
-        requireRunning(context, "keys/createKeySession");
+        requireRunning(context, MediaKeysMethods.createKeySession.name);
         return { keySessionId: context.keys.createKeySession(client, params) };
       })
       .handle(MediaKeysMethods.generateRequest, (params, client) => {
-        const method = "keys/generateRequest";
+        const method = MediaKeysMethods.generateRequest.name;
         requireRunning(context, method);
         context.keys
           .holderOf(client, params.keySessionId, method)
@@ -37,7 +37,7 @@ export function addMediaKeysHandlers(router: ClientRouter, context: ClientsConte
         return {};
       })
       .handle(MediaKeysMethods.updateSession, (params, client) => {
-        const method = "keys/updateSession";
+        const method = MediaKeysMethods.updateSession.name;
         requireRunning(context, method);
         const license = responseBytes(params.response, params.responseEncoding);
         context.keys
@@ -46,30 +46,30 @@ export function addMediaKeysHandlers(router: ClientRouter, context: ClientsConte
         return {};
       })
       .handle(MediaKeysMethods.closeKeySession, ({ keySessionId }, client) => {
-        const method = "keys/closeKeySession";
+        const method = MediaKeysMethods.closeKeySession.name;
         requireRunning(context, method);
         context.keys.holderOf(client, keySessionId, method).closeKeySession(keySessionId);
         return {};
       })
       .handle(MediaKeysMethods.removeKeySession, ({ keySessionId }, client) => {
-        requireRunning(context, "keys/removeKeySession");
+        requireRunning(context, MediaKeysMethods.removeKeySession.name);
         context.keys.removeKeySession(client, keySessionId);
         return {};
       })
       .handle(MediaKeysMethods.destroy, ({ mediaKeysId }, client) => {
-        requireRunning(context, "keys/destroy");
+        requireRunning(context, MediaKeysMethods.destroy.name);
         context.keys.destroy(client, mediaKeysId);
         context.logger.info({ clientId: client.id, mediaKeysId }, "MediaKeys destroyed");
         return {};
       })
       .handle(MediaKeysMethods.containsKey, ({ keySessionId, keyId }, client) => {
-        const method = "keys/containsKey";
+        const method = MediaKeysMethods.containsKey.name;
         requireRunning(context, method);
         const holder = context.keys.holderOf(client, keySessionId, method);
         return { supported: holder.containsKey(keySessionId, keyId) };
       })
       .handle(MediaKeysMethods.getCdmKeySessionId, ({ keySessionId }, client) => {
-        const method = "keys/getCdmKeySessionId";
+        const method = MediaKeysMethods.getCdmKeySessionId.name;
         requireRunning(context, method);
         const holder = context.keys.holderOf(client, keySessionId, method);
         return { cdmKeySessionId: holder.cdmKeySessionId(keySessionId) };
@@ -86,7 +86,7 @@ export function addMediaKeysHandlers(router: ClientRouter, context: ClientsConte
         if (version === undefined || !Object.hasOwn(KEY_SYSTEM_VERSIONS, keySystem)) {
           throw new RialtoError(
             "NOT_FOUND",
-            `"keys/getSupportedKeySystemVersion": no key system ${describeValue(keySystem)}`,
+            `"${MediaKeysMethods.getSupportedKeySystemVersion.name}": no key system ${describeValue(keySystem)}`,
           );
         }
         return { version };

@@ -1,6 +1,7 @@
 import {
   type CreatePipelineParams,
   DEFAULT_PLAYBACK_OPTIONS,
+  PipelineMethods,
   type PipelineStatsReport,
   type PlaybackOptions,
   RialtoError,
@@ -123,7 +124,7 @@ export class PipelineBook {
       const capacity = this.#partitions.length;
       throw new RialtoError(
         "RESOURCE_EXHAUSTED",
-        `"pipeline/create": all ${capacity} playback sessions are in use (maxPlaybackSessions ${capacity})`,
+        `"${PipelineMethods.create.name}": all ${capacity} playback sessions are in use (maxPlaybackSessions ${capacity})`,
         { details: { maxPlaybackSessions: capacity } },
       );
     }
@@ -131,7 +132,7 @@ export class PipelineBook {
     if (partition === undefined) {
       throw new RialtoError(
         "INTERNAL",
-        `"pipeline/create": the AV memory has no playback partition ${partitionIndex}`,
+        `"${PipelineMethods.create.name}": the AV memory has no playback partition ${partitionIndex}`,
       );
     }
     const id = this.#nextId;
@@ -175,7 +176,7 @@ export class PipelineBook {
 
   /** Destroys `owner`'s pipeline (no event follows); `NOT_FOUND` when it has no such pipeline. */
   destroy(owner: Client, pipelineId: number): void {
-    this.get(owner, pipelineId, "pipeline/destroy");
+    this.get(owner, pipelineId, PipelineMethods.destroy.name);
     this.#close(pipelineId);
   }
 

@@ -1,4 +1,4 @@
-import { RialtoError } from "@rialto/protocol";
+import { PipelineMethods, RialtoError } from "@rialto/protocol";
 import type { PipelineService } from "../media/pipeline-service.ts";
 
 /**
@@ -42,13 +42,13 @@ export class PipelineCallOrder {
 
   /** Before `attachSource`: `load` first. */
   checkAttach(): void {
-    if (!this.#loaded) this.#refuse("pipeline/attachSource", ["load()"]);
+    if (!this.#loaded) this.#refuse(PipelineMethods.attachSource.name, ["load()"]);
   }
 
   /** Before `allSourcesAttached`: `load` and at least one `attachSource` first. */
   checkAllSourcesAttached(): void {
     const missing = this.#missing().filter((step) => step !== "allSourcesAttached()");
-    if (missing.length > 0) this.#refuse("pipeline/allSourcesAttached", missing);
+    if (missing.length > 0) this.#refuse(PipelineMethods.allSourcesAttached.name, missing);
   }
 
   /** Before a playback call (`play`, `pause`, seeks, flushes, ...): `allSourcesAttached` first. */

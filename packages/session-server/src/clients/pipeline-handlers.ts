@@ -11,7 +11,7 @@ export function addPipelineHandlers(router: ClientRouter, context: ClientsContex
   return (
     router
       .handle(PipelineMethods.create, (params, client) => {
-        requireRunning(context, "pipeline/create");
+        requireRunning(context, PipelineMethods.create.name);
         const pipeline = context.pipelines.create(client, params);
         context.logger.info(
           { clientId: client.id, pipelineId: pipeline.id, partition: pipeline.partition },
@@ -20,7 +20,7 @@ export function addPipelineHandlers(router: ClientRouter, context: ClientsContex
         return { pipelineId: pipeline.id };
       })
       .handle(PipelineMethods.destroy, ({ pipelineId }, client) => {
-        requireRunning(context, "pipeline/destroy");
+        requireRunning(context, PipelineMethods.destroy.name);
         context.pipelines.destroy(client, pipelineId);
         context.logger.info({ clientId: client.id, pipelineId }, "pipeline destroyed");
         return {};

@@ -35,13 +35,13 @@ export function addPipelinePlaybackHandlers(
   };
   return router
     .handle(PipelineMethods.load, ({ pipelineId, ...params }, client) => {
-      const service = serviceOf("pipeline/load", pipelineId, client);
+      const service = serviceOf(PipelineMethods.load.name, pipelineId, client);
       service.pipeline.load(params);
       callOrderOf(service, pipelineId).loaded();
       return {};
     })
     .handle(PipelineMethods.attachSource, ({ pipelineId, source }, client) => {
-      const method = "pipeline/attachSource";
+      const method = PipelineMethods.attachSource.name;
       const service = serviceOf(method, pipelineId, client);
       checkSource(context.pipelines.engine, source, method);
       const order = callOrderOf(service, pipelineId);
@@ -52,14 +52,14 @@ export function addPipelinePlaybackHandlers(
       return { sourceId };
     })
     .handle(PipelineMethods.removeSource, ({ pipelineId, sourceId }, client) => {
-      const service = serviceOf("pipeline/removeSource", pipelineId, client);
+      const service = serviceOf(PipelineMethods.removeSource.name, pipelineId, client);
       service.pipeline.removeSource(sourceId);
       callOrderOf(service, pipelineId).sourceRemoved();
       context.pipelines.forgetSource(pipelineId, sourceId);
       return {};
     })
     .handle(PipelineMethods.allSourcesAttached, ({ pipelineId }, client) => {
-      const service = serviceOf("pipeline/allSourcesAttached", pipelineId, client);
+      const service = serviceOf(PipelineMethods.allSourcesAttached.name, pipelineId, client);
       const order = callOrderOf(service, pipelineId);
       order.checkAllSourcesAttached();
       service.pipeline.allSourcesAttached();
@@ -67,49 +67,55 @@ export function addPipelinePlaybackHandlers(
       return {};
     })
     .handle(PipelineMethods.play, ({ pipelineId }, client) => {
-      playingPipelineOf("pipeline/play", pipelineId, client).play();
+      playingPipelineOf(PipelineMethods.play.name, pipelineId, client).play();
       return {};
     })
     .handle(PipelineMethods.pause, ({ pipelineId }, client) => {
-      playingPipelineOf("pipeline/pause", pipelineId, client).pause();
+      playingPipelineOf(PipelineMethods.pause.name, pipelineId, client).pause();
       return {};
     })
     .handle(PipelineMethods.stop, ({ pipelineId }, client) => {
-      pipelineOf("pipeline/stop", pipelineId, client).stop();
+      pipelineOf(PipelineMethods.stop.name, pipelineId, client).stop();
       return {};
     })
     .handle(PipelineMethods.setPlaybackRate, ({ pipelineId, rate }, client) => {
-      pipelineOf("pipeline/setPlaybackRate", pipelineId, client).setPlaybackRate(rate);
+      pipelineOf(PipelineMethods.setPlaybackRate.name, pipelineId, client).setPlaybackRate(rate);
       return {};
     })
     .handle(PipelineMethods.setPosition, ({ pipelineId, positionNs }, client) => {
-      playingPipelineOf("pipeline/setPosition", pipelineId, client).setPosition(positionNs);
+      playingPipelineOf(PipelineMethods.setPosition.name, pipelineId, client).setPosition(
+        positionNs,
+      );
       return {};
     })
     .handle(PipelineMethods.getPosition, ({ pipelineId }, client) => ({
-      positionNs: pipelineOf("pipeline/getPosition", pipelineId, client).getPosition(),
+      positionNs: pipelineOf(PipelineMethods.getPosition.name, pipelineId, client).getPosition(),
     }))
     .handle(PipelineMethods.flush, ({ pipelineId, sourceId, resetTime }, client) => {
-      pipelineOf("pipeline/flush", pipelineId, client).flush(sourceId, resetTime);
+      pipelineOf(PipelineMethods.flush.name, pipelineId, client).flush(sourceId, resetTime);
       return {};
     })
     .handle(PipelineMethods.setVolume, ({ pipelineId, volume, durationMs, easing }, client) => {
-      pipelineOf("pipeline/setVolume", pipelineId, client).setVolume(volume, durationMs, easing);
+      pipelineOf(PipelineMethods.setVolume.name, pipelineId, client).setVolume(
+        volume,
+        durationMs,
+        easing,
+      );
       return {};
     })
     .handle(PipelineMethods.getVolume, ({ pipelineId }, client) => ({
-      volume: pipelineOf("pipeline/getVolume", pipelineId, client).getVolume(),
+      volume: pipelineOf(PipelineMethods.getVolume.name, pipelineId, client).getVolume(),
     }))
     .handle(PipelineMethods.setMute, ({ pipelineId, sourceId, mute }, client) => {
-      pipelineOf("pipeline/setMute", pipelineId, client).setMute(sourceId, mute);
+      pipelineOf(PipelineMethods.setMute.name, pipelineId, client).setMute(sourceId, mute);
       return {};
     })
     .handle(PipelineMethods.haveData, (params, client) => {
       // "stale" and "retrying" are normal outcomes (a seek racing the answer, no samples yet).
-      serviceOf("pipeline/haveData", params.pipelineId, client).haveData(params);
+      serviceOf(PipelineMethods.haveData.name, params.pipelineId, client).haveData(params);
       return {};
     })
     .handle(PipelineMethods.getStats, ({ pipelineId, sourceId }, client) =>
-      pipelineOf("pipeline/getStats", pipelineId, client).getStats(sourceId),
+      pipelineOf(PipelineMethods.getStats.name, pipelineId, client).getStats(sourceId),
     );
 }

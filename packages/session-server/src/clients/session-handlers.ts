@@ -39,14 +39,14 @@ export function addSessionHandlers(router: ClientRouter, context: ClientsContext
       if (memory === undefined) {
         throw new RialtoError(
           "INVALID_STATE",
-          `"session/getSharedMemory": shared memory exists only while the app is Running (it is ${context.applicationState})`,
+          `"${SessionMethods.getSharedMemory.name}": shared memory exists only while the app is Running (it is ${context.applicationState})`,
         );
       }
       const channel = client.session.fdChannel;
       if (channel === undefined) {
         throw new RialtoError(
           "INVALID_STATE",
-          `"session/getSharedMemory": client ${client.id} registered without an fdToken, so no fd can be sent`,
+          `"${SessionMethods.getSharedMemory.name}": client ${client.id} registered without an fdToken, so no fd can be sent`,
         );
       }
       const fdTag = client.session.nextFdTag();
@@ -56,7 +56,7 @@ export function addSessionHandlers(router: ClientRouter, context: ClientsContext
       } catch (error) {
         throw new RialtoError(
           "CONNECTION_LOST",
-          `"session/getSharedMemory": cannot send the memfd to client ${client.id}: ${toRialtoError(error).message}`,
+          `"${SessionMethods.getSharedMemory.name}": cannot send the memfd to client ${client.id}: ${toRialtoError(error).message}`,
           { cause: error },
         );
       }
@@ -81,14 +81,14 @@ function claimSideChannel(context: ClientsContext, token: string): FdChannel {
   } catch (error) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"session/register": fdToken of ${bytes.byteLength} bytes: ${toRialtoError(error).message}`,
+      `"${SessionMethods.register.name}": fdToken of ${bytes.byteLength} bytes: ${toRialtoError(error).message}`,
       { cause: error },
     );
   }
   if (channel === undefined) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"session/register": no side-channel connection presented fdToken ${token.slice(0, 16)}...`,
+      `"${SessionMethods.register.name}": no side-channel connection presented fdToken ${token.slice(0, 16)}...`,
     );
   }
   return channel;

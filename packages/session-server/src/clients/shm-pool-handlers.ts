@@ -35,7 +35,7 @@ export function addShmPoolHandlers(router: ClientRouter, context: ClientsContext
       } catch (error) {
         throw new RialtoError(
           "INVALID_ARGUMENT",
-          `"shm/registerPool": the pool memfd of client ${client.id} is unusable: ${toRialtoError(error).message}`,
+          `"${ShmPoolMethods.registerPool.name}": the pool memfd of client ${client.id} is unusable: ${toRialtoError(error).message}`,
           { cause: error },
         );
       }
@@ -54,7 +54,7 @@ function takeTaggedFd(client: Client, fdTag: number): number {
   if (channel === undefined) {
     throw new RialtoError(
       "INVALID_STATE",
-      `"shm/registerPool": client ${client.id} registered without an fdToken, so it cannot pass a pool`,
+      `"${ShmPoolMethods.registerPool.name}": client ${client.id} registered without an fdToken, so it cannot pass a pool`,
     );
   }
   let record: FdRecord | undefined;
@@ -63,14 +63,14 @@ function takeTaggedFd(client: Client, fdTag: number): number {
   } catch (error) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"shm/registerPool": reading the side channel failed: ${toRialtoError(error).message}`,
+      `"${ShmPoolMethods.registerPool.name}": reading the side channel failed: ${toRialtoError(error).message}`,
       { cause: error },
     );
   }
   if (record === undefined) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"shm/registerPool": no side-channel record tagged ${fdTag} was sent first`,
+      `"${ShmPoolMethods.registerPool.name}": no side-channel record tagged ${fdTag} was sent first`,
     );
   }
   const tag = record.data.byteLength === 4 ? decodeFdTag(record.data) : undefined;
@@ -78,7 +78,7 @@ function takeTaggedFd(client: Client, fdTag: number): number {
     for (const fd of record.fds) closeFd(fd);
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"shm/registerPool": the side-channel record (tag ${tag}, ${record.fds.length} fds) is not one fd tagged ${fdTag}`,
+      `"${ShmPoolMethods.registerPool.name}": the side-channel record (tag ${tag}, ${record.fds.length} fds) is not one fd tagged ${fdTag}`,
     );
   }
   return record.fds[0] as number;
@@ -96,13 +96,13 @@ async function runPoolCall(
   if (pool === undefined || pool.id !== poolId) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"shm/call": pool ${poolId} is not the pool client ${client.id} registered`,
+      `"${ShmPoolMethods.call.name}": pool ${poolId} is not the pool client ${client.id} registered`,
     );
   }
   if (length > capacity) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"shm/call": length ${length} exceeds the block capacity ${capacity}`,
+      `"${ShmPoolMethods.call.name}": length ${length} exceeds the block capacity ${capacity}`,
     );
   }
   let block: Uint8Array;
@@ -111,24 +111,27 @@ async function runPoolCall(
   } catch {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"shm/call": block (offset ${offset}, capacity ${capacity}) lies outside pool ${poolId} of ${pool.view.size} bytes`,
+      `"${ShmPoolMethods.call.name}": block (offset ${offset}, capacity ${capacity}) lies outside pool ${poolId} of ${pool.view.size} bytes`,
     );
   }
   const service = method.slice(0, method.indexOf("/"));
   if (NOT_THROUGH_THE_POOL.has(service)) {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"shm/call": "${method}" cannot run through the pool`,
+      `"${ShmPoolMethods.call.name}": "${method}" cannot run through the pool`,
     );
   }
   if (!router.has(method)) {
-    throw new RialtoError("UNKNOWN_METHOD", `"shm/call": unknown method "${method}"`);
+    throw new RialtoError(
+      "UNKNOWN_METHOD",
+      `"${ShmPoolMethods.call.name}": unknown method "${method}"`,
+    );
   }
   const running = state.shmCallsRunning.get(service) ?? 0;
   if (running >= context.shmMaxConcurrentInvocations) {
     throw new RialtoError(
       "TOO_MANY_INVOCATIONS",
-      `"shm/call": client ${client.id} already runs ${running} "${service}" pool calls (limit ${context.shmMaxConcurrentInvocations})`,
+      `"${ShmPoolMethods.call.name}": client ${client.id} already runs ${running} "${service}" pool calls (limit ${context.shmMaxConcurrentInvocations})`,
     );
   }
   let params: unknown;
@@ -137,7 +140,7 @@ async function runPoolCall(
   } catch {
     throw new RialtoError(
       "INVALID_ARGUMENT",
-      `"shm/call": the ${length} bytes at offset ${offset} are not UTF-8 JSON`,
+      `"${ShmPoolMethods.call.name}": the ${length} bytes at offset ${offset} are not UTF-8 JSON`,
     );
   }
   state.shmCallsRunning.set(service, running + 1);
@@ -147,9 +150,13 @@ async function runPoolCall(
       Promise.resolve(router.dispatch({ id: 1, method, params }, client)),
       ms,
       () =>
-        new RialtoError("TIMEOUT", `"shm/call": "${method}" took longer than ${ms} ms`, {
-          details: { timeoutMs: ms },
-        }),
+        new RialtoError(
+          "TIMEOUT",
+          `"${ShmPoolMethods.call.name}": "${method}" took longer than ${ms} ms`,
+          {
+            details: { timeoutMs: ms },
+          },
+        ),
     );
     if (response.error !== undefined) throw RialtoError.fromWire(response.error);
     const bytes = encoder.encode(JSON.stringify(response.result));

@@ -5,6 +5,7 @@ import {
   type Resources,
   RialtoError,
   WebAudioEvents,
+  WebAudioMethods,
 } from "@rialto/protocol";
 import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
@@ -84,7 +85,7 @@ export class WebAudioBook {
     params: CreateWebAudioPlayerParams,
     memory: AvMemory,
   ): CreateWebAudioPlayerResult {
-    const method = "webAudio/create";
+    const method = WebAudioMethods.create.name;
     if (!this.#options.resources.supportsWebAudio) {
       throw new RialtoError(
         "PERMISSION_DENIED",
@@ -141,7 +142,7 @@ export class WebAudioBook {
 
   /** Destroys `client`'s player `playerId` and frees its partition. */
   destroy(client: Client, playerId: number): void {
-    this.#free(this.#own(client, playerId, "webAudio/destroy"));
+    this.#free(this.#own(client, playerId, WebAudioMethods.destroy.name));
   }
 
   /** Destroys every player of the client `clientId`; returns how many. */

@@ -17,7 +17,7 @@ export function addWebAudioHandlers(router: ClientRouter, context: ClientsContex
   };
   return router
     .handle(WebAudioMethods.create, (params, client) => {
-      const method = "webAudio/create";
+      const method = WebAudioMethods.create.name;
       requireRunning(context, method);
       const memory = context.avMemory();
       if (memory === undefined) {
@@ -31,39 +31,39 @@ export function addWebAudioHandlers(router: ClientRouter, context: ClientsContex
       return created;
     })
     .handle(WebAudioMethods.getBufferAvailable, ({ playerId }, client) =>
-      playerFor("webAudio/getBufferAvailable", playerId, client).getBufferAvailable(),
+      playerFor(WebAudioMethods.getBufferAvailable.name, playerId, client).getBufferAvailable(),
     )
     .handle(WebAudioMethods.writeBuffer, ({ playerId, numberOfFrames }, client) => {
-      playerFor("webAudio/writeBuffer", playerId, client).writeBuffer(numberOfFrames);
+      playerFor(WebAudioMethods.writeBuffer.name, playerId, client).writeBuffer(numberOfFrames);
       return {};
     })
     .handle(WebAudioMethods.play, ({ playerId }, client) => {
-      playerFor("webAudio/play", playerId, client).play();
+      playerFor(WebAudioMethods.play.name, playerId, client).play();
       return {};
     })
     .handle(WebAudioMethods.pause, ({ playerId }, client) => {
-      playerFor("webAudio/pause", playerId, client).pause();
+      playerFor(WebAudioMethods.pause.name, playerId, client).pause();
       return {};
     })
     .handle(WebAudioMethods.setEos, ({ playerId }, client) => {
-      playerFor("webAudio/setEos", playerId, client).setEos();
+      playerFor(WebAudioMethods.setEos.name, playerId, client).setEos();
       return {};
     })
     .handle(WebAudioMethods.getBufferDelay, ({ playerId }, client) =>
-      playerFor("webAudio/getBufferDelay", playerId, client).getBufferDelay(),
+      playerFor(WebAudioMethods.getBufferDelay.name, playerId, client).getBufferDelay(),
     )
     .handle(WebAudioMethods.getDeviceInfo, ({ playerId }, client) =>
-      playerFor("webAudio/getDeviceInfo", playerId, client).getDeviceInfo(),
+      playerFor(WebAudioMethods.getDeviceInfo.name, playerId, client).getDeviceInfo(),
     )
     .handle(WebAudioMethods.setVolume, ({ playerId, volume }, client) => {
-      playerFor("webAudio/setVolume", playerId, client).setVolume(volume);
+      playerFor(WebAudioMethods.setVolume.name, playerId, client).setVolume(volume);
       return {};
     })
     .handle(WebAudioMethods.getVolume, ({ playerId }, client) => ({
-      volume: playerFor("webAudio/getVolume", playerId, client).getVolume(),
+      volume: playerFor(WebAudioMethods.getVolume.name, playerId, client).getVolume(),
     }))
     .handle(WebAudioMethods.destroy, ({ playerId }, client) => {
-      requireRunning(context, "webAudio/destroy");
+      requireRunning(context, WebAudioMethods.destroy.name);
       context.webAudio.destroy(client, playerId);
       context.logger.info({ clientId: client.id, playerId }, "web-audio player destroyed");
       return {};

@@ -5,6 +5,7 @@ import {
   type KeyStatusesChangedEvent,
   type LicenseRequestEvent,
   MAX_INT32,
+  MediaKeysMethods,
   RialtoError,
 } from "@rialto/protocol";
 import { clearKeyLicenseRequest, keyIdsFromInitData, parseJwkSet } from "./clearkey-messages.ts";
@@ -151,7 +152,9 @@ export class ClearKeyMediaKeys implements KeyStore {
 
   /** Whether a key session holds a usable key of that id (32 hex digits); NOT_FOUND for no session. */
   containsKey(keySessionId: number, keyIdHex: string): boolean {
-    return this.#session("keys/containsKey", keySessionId).key(keyIdHex) !== undefined;
+    return (
+      this.#session(MediaKeysMethods.containsKey.name, keySessionId).key(keyIdHex) !== undefined
+    );
   }
 
   /**
@@ -159,7 +162,7 @@ export class ClearKeyMediaKeys implements KeyStore {
    * with the key system's name (`org.w3.clearkey-<id>`); NOT_FOUND for no session.
    */
   cdmKeySessionId(keySessionId: number): string {
-    this.#session("keys/getCdmKeySessionId", keySessionId);
+    this.#session(MediaKeysMethods.getCdmKeySessionId.name, keySessionId);
     return `${CLEAR_KEY_SYSTEM}-${keySessionId}`;
   }
 

@@ -12,6 +12,7 @@ import {
   type SessionServerState,
   type SetConfigurationParams,
   type StatsEvent,
+  type Transport,
 } from "@rialto/protocol";
 import { FdChannel } from "@rialto/shm";
 
@@ -31,20 +32,20 @@ export interface ExitInfo {
   signal: string | null;
 }
 
-/** What a {@link SessionServer} reports to whoever owns it (an app, or the preloaded pool). */
+/** What a {@link SessionServerHandle} reports to whoever owns it (an app, or the preloaded pool). */
 export interface SessionServerListener {
   /** A `control/stateChanged` event arrived. */
-  stateChanged(server: SessionServer, state: SessionServerState, reason?: string): void;
+  stateChanged(server: SessionServerHandle, state: SessionServerState, reason?: string): void;
   /** The control channel closed while the process was still known to run. */
-  channelLost(server: SessionServer, cause?: RialtoError): void;
+  channelLost(server: SessionServerHandle, cause?: RialtoError): void;
   /** The process is gone (reaped, or for a joined process: no longer exists). */
-  exited(server: SessionServer, exit: ExitInfo): void;
+  exited(server: SessionServerHandle, exit: ExitInfo): void;
   /** A `control/stats` report arrived (media counters; only when they changed). */
-  stats?(server: SessionServer, report: StatsEvent): void;
+  stats?(server: SessionServerHandle, report: StatsEvent): void;
 }
 
 /** The OS side of a session server: its pid, its end, and a way to signal it. */
-interface ProcessHandle {
+export interface ProcessHandle {
   readonly pid: number;
   readonly exited: Promise<ExitInfo>;
   signal(signal: NodeJS.Signals): void;
@@ -58,16 +59,84 @@ export interface SpawnOptions {
   env: Record<string, string>;
 }
 
+/** Where a session server's listening sockets are passed (SCM_RIGHTS on its fd 4). */
+export interface SocketPassing {
+  sendFds(fds: readonly number[]): void;
+  close(): void;
+}
+
+/**
+ * A session server started by a {@link SessionServerLauncher}: its process, the transport of
+ * its control channel once open (a rejection means it could not be opened), and where its
+ * listening sockets go.
+ */
+export interface LaunchedSessionServer {
+  readonly process: ProcessHandle;
+  readonly controlChannel: Promise<Transport>;
+  readonly sockets?: SocketPassing;
+}
+
+/**
+ * How the manager starts a session server: the real one spawns a process
+ * ({@link spawnSessionServerProcess}); a test may give an in-memory fake. Throws SPAWN_FAILED
+ * when nothing could be started.
+ */
+export type SessionServerLauncher = (options: SpawnOptions) => LaunchedSessionServer;
+
+/**
+ * Spawns `command` with the control channel as its fd 3 (a socketpair) and, as its fd 4, a
+ * SOCK_SEQPACKET pair that carries the app's listening sockets (SCM_RIGHTS, which a Bun-managed
+ * stream like the control channel would drop).
+ */
+export const spawnSessionServerProcess: SessionServerLauncher = (options) => {
+  let child: Bun.Subprocess<"ignore", "inherit", "inherit">;
+  const [sockets, childEnd] = FdChannel.pair();
+  try {
+    child = Bun.spawn({
+      cmd: [...options.command],
+      env: options.env,
+      stdio: ["ignore", "inherit", "inherit", "socket-fd", childEnd.fd],
+    });
+  } catch (error) {
+    sockets.close();
+    throw new RialtoError(
+      "SPAWN_FAILED",
+      `cannot spawn session server ${JSON.stringify(options.command[0])}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    childEnd.close();
+  }
+  const fd = child.stdio[3];
+  return {
+    process: {
+      pid: child.pid,
+      exited: child.exited.then(() => ({
+        exitCode: child.exitCode,
+        signal: child.signalCode === null ? null : String(child.signalCode),
+      })),
+      signal: (signal) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      },
+    },
+    controlChannel:
+      typeof fd === "number"
+        ? connectFd(fd, CONTROL_CHANNEL_OUTPUT_LIMITS)
+        : Promise.reject(new Error("Bun.spawn returned no socket for stdio[3]")),
+    sockets,
+  };
+};
+
 const JOINED_POLL_MS = 20;
 let nextServerId = 1;
 
 /**
- * One session server process and its control channel (SPEC 3): spawned by us with a socketpair
+ * The manager's handle on one session server process and its control channel: spawned by us with a socketpair
  * end as fd 3, or started from a shell and joined through the daemon's control socket. Owns the
  * process until it is gone: {@link ensureExit} escalates from waiting to SIGTERM to SIGKILL, and
  * a spawned child is always reaped (no zombies).
  */
-export class SessionServer implements AsyncDisposable {
+export class SessionServerHandle implements AsyncDisposable {
   /** Unique per manager process; names the server in logs. */
   readonly id = nextServerId++;
   /** True when the process was started from outside and announced itself. */
@@ -81,14 +150,14 @@ export class SessionServer implements AsyncDisposable {
   #signalled = false;
   #channelOpen = true;
   /** Our end of the fd channel (the child's fd 4): how listening sockets reach it. */
-  #fdChannel: FdChannel | undefined;
+  #fdChannel: SocketPassing | undefined;
 
   private constructor(
     channel: RpcPeer<unknown>,
     process: ProcessHandle,
     joined: boolean,
     channelClosed: Promise<RialtoError | undefined>,
-    fdChannel?: FdChannel,
+    fdChannel?: SocketPassing,
   ) {
     this.channel = channel;
     this.#process = process;
@@ -115,62 +184,32 @@ export class SessionServer implements AsyncDisposable {
   }
 
   /**
-   * Spawns `command` with the control channel as its fd 3 and returns at once (the channel
-   * opens in the background). Throws SPAWN_FAILED when the process cannot be started; a process
-   * that starts and dies, or whose channel cannot be opened, is reported through
-   * {@link SessionServerListener.exited}.
+   * Starts a session server with `launch` (default: a process, see
+   * {@link spawnSessionServerProcess}) and returns at once (the channel opens in the
+   * background). Throws SPAWN_FAILED when nothing can be started; one that starts and dies, or
+   * whose channel cannot be opened, is reported through {@link SessionServerListener.exited}.
    */
-  static spawn(options: SpawnOptions, listener: SessionServerListener): SessionServer {
-    let child: Bun.Subprocess<"ignore", "inherit", "inherit">;
-    // The child's fd 4: a SOCK_SEQPACKET pair that carries the app's listening sockets
-    // (SCM_RIGHTS), which a Bun-managed stream like the control channel would drop.
-    const [fdChannel, childEnd] = FdChannel.pair();
-    try {
-      child = Bun.spawn({
-        cmd: [...options.command],
-        env: options.env,
-        stdio: ["ignore", "inherit", "inherit", "socket-fd", childEnd.fd],
-      });
-    } catch (error) {
-      fdChannel.close();
-      throw new RialtoError(
-        "SPAWN_FAILED",
-        `cannot spawn session server ${JSON.stringify(options.command[0])}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    } finally {
-      childEnd.close();
-    }
-    const process: ProcessHandle = {
-      pid: child.pid,
-      exited: child.exited.then(() => ({
-        exitCode: child.exitCode,
-        signal: child.signalCode === null ? null : String(child.signalCode),
-      })),
-      signal: (signal) => {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      },
-    };
+  static spawn(
+    options: SpawnOptions,
+    listener: SessionServerListener,
+    launch: SessionServerLauncher = spawnSessionServerProcess,
+  ): SessionServerHandle {
+    const { process, controlChannel, sockets } = launch(options);
     const closed = Promise.withResolvers<RialtoError | undefined>();
     const channel = new RpcPeer<unknown>({
-      name: `session-server ${child.pid}`,
+      name: `session-server ${process.pid}`,
       onTransportClose: closed.resolve,
       // A session server that starts a frame and never finishes it is cut off (and then
       // treated as crashed) instead of holding up to a megabyte here for ever.
       frameTimeoutMs: DEFAULT_CONNECTION_LIMITS.frameTimeoutMs,
     });
-    const server = new SessionServer(channel, process, false, closed.promise, fdChannel);
+    const server = new SessionServerHandle(channel, process, false, closed.promise, sockets);
     server.#listener = listener;
-    const fd = child.stdio[3];
-    const opened =
-      typeof fd === "number"
-        ? connectFd(fd, CONTROL_CHANNEL_OUTPUT_LIMITS)
-        : Promise.reject(new Error("Bun.spawn returned no socket for stdio[3]"));
-    opened.then(
+    controlChannel.then(
       (transport) => channel.attach(transport),
       (error: unknown) => {
         closed.resolve(
-          new RialtoError("CONNECTION_LOST", `control channel of ${child.pid}: ${String(error)}`),
+          new RialtoError("CONNECTION_LOST", `control channel of ${process.pid}: ${String(error)}`),
         );
         process.signal("SIGKILL");
       },
@@ -188,8 +227,8 @@ export class SessionServer implements AsyncDisposable {
     pid: number,
     channelClosed: Promise<RialtoError | undefined>,
     listener: SessionServerListener,
-  ): SessionServer {
-    const server = new SessionServer(channel, joinedProcess(pid), true, channelClosed);
+  ): SessionServerHandle {
+    const server = new SessionServerHandle(channel, joinedProcess(pid), true, channelClosed);
     server.#listener = listener;
     return server;
   }
