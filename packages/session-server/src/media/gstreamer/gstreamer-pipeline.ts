@@ -12,7 +12,6 @@ import {
   type SourceStats,
 } from "@rialto/protocol";
 import type { MediaFrame } from "@rialto/shm";
-import { clearBytes, type FrameFailure } from "../clear-bytes.ts";
 import type { ClockTimer, MediaClock } from "../media-clock.ts";
 import type { CreatePipelineOptions, Pipeline } from "../media-engine.ts";
 import {
@@ -27,7 +26,8 @@ import { PlaybackInfoTimer } from "../playback-info-timer.ts";
 import { PLAYING_FRAME_COUNT, PREROLL_FRAME_COUNT } from "../virtual-pipeline.ts";
 import { VolumeRamp } from "../volume-ramp.ts";
 import { ContactSheet } from "./contact-sheet.ts";
-import { createDecodedOutput, type DecodedOutput } from "./decoded-output.ts";
+import { createDecodedOutput } from "./decoded-output.ts";
+import { pushFrameBuffer } from "./frame-push.ts";
 import {
   type BusMessage,
   type GstErrorInfo,
@@ -35,13 +35,14 @@ import {
   GstState,
   StateChangeReturn,
 } from "./gst-ffi.ts";
+import { type GstSource, newGstSource } from "./gst-source.ts";
 import {
   branchName,
   describeBranch,
   describeLaunch,
   elementSourceId,
 } from "./launch-description.ts";
-import { planSource, type SourcePlan } from "./source-caps.ts";
+import { planSource } from "./source-caps.ts";
 
 /** Knobs of the GStreamer pipeline; every field has a default. */
 export interface GstreamerTuning {
@@ -66,35 +67,6 @@ const STARTING_WINDOW_MS = 250;
 
 /** Longest message of a `playbackError` event (its wire limit). */
 const MAX_ERROR_MESSAGE = 1024;
-
-/** One source: its plan, its appsrc and output once built, and the data-request bookkeeping. */
-interface GstSource {
-  readonly id: SourceId;
-  readonly kind: "audio" | "video";
-  source: MediaSource;
-  plan: SourcePlan;
-  appsrc?: Pointer;
-  /**
-   * The branch was added to the running pipeline: it is a bin of its own (`branch<id>`) and its
-   * appsrc's running time is offset (until a seek restarts it).
-   */
-  live: boolean;
-  offset: boolean;
-  output?: DecodedOutput;
-  /** The `volume` element of an audio source. */
-  volume?: Pointer;
-  /** The appsink of the source (null and checksum sinks), for its `sync` property. */
-  appsink?: Pointer;
-  requestPending: boolean;
-  eos: boolean;
-  firstFrameSent: boolean;
-  underflowReported: boolean;
-  muted: boolean;
-  /** Frames dropped by QoS (from the sink's QOS messages) and frames that failed to decrypt. */
-  dropped: number;
-  /** End (pts + duration) of the latest frame pushed, ns. */
-  pushedEndNs: number;
-}
 
 /** What the engine hands each pipeline. */
 export interface GstreamerPipelineDeps {
@@ -202,22 +174,7 @@ export class GstreamerPipeline implements Pipeline {
     }
     checkOneSourcePerType(this.#sources.values(), this.id, source.type);
     const plan = planSource(source, (factory) => this.#gst.hasElement(factory));
-    const kind = source.type;
-    const added: GstSource = {
-      id: this.#nextSourceId,
-      kind,
-      source,
-      plan,
-      live: false,
-      offset: false,
-      requestPending: false,
-      eos: false,
-      firstFrameSent: false,
-      underflowReported: false,
-      muted: false,
-      dropped: 0,
-      pushedEndNs: 0,
-    };
+    const added = newGstSource(this.#nextSourceId, source, plan);
     if (this.#pipeline !== undefined) {
       this.#installBranch(added, this.#parseBranch(added));
       this.#applySettings();
@@ -675,10 +632,7 @@ export class GstreamerPipeline implements Pipeline {
       const changed = { ...source.source, codecData } as MediaSource;
       this.#gst.setAppSrcCaps(appsrc, planSource(changed, (f) => this.#gst.hasElement(f)).caps);
     }
-    const failure =
-      frame.encryption === undefined
-        ? this.#pushClear(appsrc, frame)
-        : this.#pushDecrypted(appsrc, frame);
+    const failure = pushFrameBuffer(this.#gst, appsrc, frame, this.#options.decrypt);
     if (failure !== undefined) {
       source.dropped++;
       this.#emit(PipelineEvents.playbackError, {
@@ -689,42 +643,6 @@ export class GstreamerPipeline implements Pipeline {
       return;
     }
     source.pushedEndNs = Math.max(source.pushedEndNs, frame.timestampNs + frame.durationNs);
-  }
-
-  /** A clear frame is copied into a new buffer (its bytes may be shared memory). */
-  #pushClear(appsrc: Pointer, frame: MediaFrame): FrameFailure | undefined {
-    const bytes = clearBytes(frame, undefined);
-    if (!(bytes instanceof Uint8Array)) return bytes;
-    this.#gst.pushBuffer(appsrc, bytes.byteLength, frame.timestampNs, frame.durationNs, bytes);
-    return undefined;
-  }
-
-  /** An encrypted frame is decrypted straight into the buffer GStreamer gets: no extra copy. */
-  #pushDecrypted(appsrc: Pointer, frame: MediaFrame): FrameFailure | undefined {
-    let failure: FrameFailure | undefined;
-    const pushed = this.#gst.pushBuffer(
-      appsrc,
-      frame.data.byteLength,
-      frame.timestampNs,
-      frame.durationNs,
-      (target) => {
-        const clear = clearBytes(frame, this.#options.decrypt, target);
-        if (!(clear instanceof Uint8Array)) {
-          failure = clear;
-          return false;
-        }
-        // A decryptor that did not write into `target` returned its own bytes: copy them in.
-        if (clear.buffer !== target.buffer) target.set(clear);
-        return true;
-      },
-    );
-    if (pushed) return undefined;
-    return (
-      failure ?? {
-        error: "Generic",
-        message: `frame at ${frame.timestampNs} ns did not fit its GStreamer buffer`,
-      }
-    );
   }
 
   /** Runs the poll soon: fast while anything moves, slowly while nothing does. */
