@@ -55,26 +55,118 @@ if (!build.fresh) console.log(`warning: the session server runs from its sources
 
 const dir = mkdtempSync(join(tmpdir(), "rialto-bench-scale-"));
 const controlSocket = join(dir, "control.sock");
-const daemon = Bun.spawn({
-  cmd: [
-    process.execPath,
-    DAEMON_MAIN,
-    "--runtime-dir",
-    dir,
-    "--control-socket",
-    controlSocket,
-    "--log-level",
-    "error",
-    "--session-server-command",
-    JSON.stringify([...defaultSessionServerCommand(), "--log-level", "error"]),
-    "--http",
-    "127.0.0.1:0",
-  ],
-  // As a platform's service unit would start it: Bun's GC timer off (see BENCHMARKS.md).
-  env: { ...process.env, BUN_GC_TIMER_DISABLE: "1" },
-  stdio: ["ignore", "pipe", "inherit"],
-});
+/** Starts the app that plays, Active with the checksum sink, and waits until it runs. */
+async function startPlayer(control: RpcPeer, list: () => Promise<ApplicationInfo[]>) {
+  await control.call(ControlSocketMethods.initiateApplication, {
+    appId: PLAYER,
+    state: "Active",
+    config: { playback: { clock: "realtime", sink: "checksum" } },
+  });
+  return until("the player app Active", async () => {
+    const info = (await list()).find((a) => a.appId === PLAYER);
+    return info?.state === "Active" && info.pid !== undefined ? info : undefined;
+  });
+}
+
+/** A quiet `rialto-server-manager` on `runtimeDir`, as a platform's service unit would start it. */
+function spawnDaemon(runtimeDir: string, socket: string, extra: readonly string[]) {
+  return Bun.spawn({
+    cmd: [
+      process.execPath,
+      DAEMON_MAIN,
+      "--runtime-dir",
+      runtimeDir,
+      "--control-socket",
+      socket,
+      "--log-level",
+      "error",
+      "--session-server-command",
+      JSON.stringify([...defaultSessionServerCommand(), "--log-level", "error"]),
+      ...extra,
+    ],
+    // Bun's GC timer off (see BENCHMARKS.md).
+    env: { ...process.env, BUN_GC_TIMER_DISABLE: "1" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+const daemon = spawnDaemon(dir, controlSocket, ["--http", "127.0.0.1:0"]);
 const children: Bun.Subprocess[] = [];
+/** The parking manager of step 6 and what it started. */
+const parkedChildren: Bun.Subprocess[] = [];
+const PARK_AFTER_MS = 500;
+
+/**
+ * Step 6: a manager with `--park-inactive-after-ms`: APPS apps started Inactive are parked (no
+ * session server), then one more app plays Active for a client of this process. Returns the
+ * figures against the bare Bun baseline of step 2 (`bareTotal` for APPS + 1 processes).
+ */
+async function measureParked(bareTotal: number, bareMedian: number) {
+  const parkedDir = mkdtempSync(join(tmpdir(), "rialto-bench-park-"));
+  const socket = join(parkedDir, "control.sock");
+  const manager = spawnDaemon(parkedDir, socket, [
+    "--park-inactive-after-ms",
+    String(PARK_AFTER_MS),
+  ]);
+  parkedChildren.push(manager);
+  try {
+    await until("the parking manager's control socket", async () =>
+      (await isListening(socket)) ? true : undefined,
+    );
+    const control = new RpcPeer({ name: "bench-device-scale-park", timeoutMs: DEADLINE_MS });
+    control.attach(await connectUnix(socket));
+    const listParked = async () =>
+      (await control.call(ControlSocketMethods.listApplications, {})).applications;
+    await Promise.all(
+      Array.from({ length: APPS }, (_, i) =>
+        control.call(ControlSocketMethods.initiateApplication, {
+          appId: `app${i}`,
+          state: "Inactive",
+        }),
+      ),
+    );
+    await until(`${APPS} apps parked`, async () => {
+      const all = await listParked();
+      const done = all.length === APPS && all.every((a) => a.state === "Inactive" && !a.pid);
+      return done ? true : undefined;
+    });
+    await Bun.sleep(IDLE_SETTLE_MS);
+    const [managerIdle = 0] = await cpuPercent([manager.pid], WINDOW_MS);
+    const managerParkedRss = rssBytes(manager.pid);
+    const player = await startPlayer(control, listParked);
+    const client = await RialtoClient.connect({ socketPath: player.socketPath });
+    await client.setApplicationState("Running");
+    const clip = await ClipPlayer.open(client, await loadDemoClip());
+    await clip.play();
+    await Bun.sleep(SETTLE_MS);
+    const playingRss = rssBytes(player.pid ?? 0);
+    const total = playingRss + rssBytes(manager.pid);
+    await clip.pipeline.destroy().catch(() => {});
+    await client.close();
+    control.close();
+    const figures = {
+      parkAfterMs: PARK_AFTER_MS,
+      managerIdlePercent: round2(managerIdle),
+      managerRssMiB: mib(managerParkedRss),
+      activePlayingMiB: mib(playingRss),
+      totalWithManagerMiB: mib(total),
+      bareTotalMiB: mib(bareTotal),
+      totalRatio: round2(total / bareTotal),
+      perParkedAppMiB: 0,
+      bareBunMiB: mib(bareMedian),
+    };
+    console.log(
+      `parked (--park-inactive-after-ms ${PARK_AFTER_MS}): ${APPS} Inactive apps with no client have no process; manager idle ${figures.managerIdlePercent} % of a core with them parked, ${figures.managerRssMiB} MiB`,
+    );
+    console.log(
+      `  ${APPS} parked + 1 Active playing: ${figures.totalWithManagerMiB} MiB, manager included, against ${APPS + 1} bare Bun ${figures.bareTotalMiB} MiB (${figures.totalRatio}×)`,
+    );
+    return figures;
+  } finally {
+    manager.kill("SIGTERM");
+    await manager.exited;
+    rmSync(parkedDir, { recursive: true, force: true });
+  }
+}
 
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined) {
   const deadline = performance.now() + DEADLINE_MS;
@@ -237,15 +329,7 @@ try {
   const inactiveRss = sessionServers.map(rssBytes);
   const bareRss = bare.map((b) => rssBytes(b.pid));
   const bareMedian = median(bareRss);
-  await peer.call(ControlSocketMethods.initiateApplication, {
-    appId: PLAYER,
-    state: "Active",
-    config: { playback: { clock: "realtime", sink: "checksum" } },
-  });
-  const player = await until("the player app Active", async () => {
-    const info = (await list()).find((a) => a.appId === PLAYER);
-    return info?.state === "Active" ? info : undefined;
-  });
+  const player = await startPlayer(peer, list);
   await Bun.sleep(SETTLE_MS);
   const activeIdleRss = rssBytes(player.pid ?? 0);
   const client = await RialtoClient.connect({ socketPath: player.socketPath });
@@ -341,6 +425,10 @@ try {
   await Promise.all([loop, drain]);
   peer.close();
 
+  // Step 6: the same apps with parking on (a second manager, parkInactiveAfterMs): Inactive apps
+  // with no client have no process at all; one Active app plays for a client here.
+  const parked = await measureParked(sum(bareRss), bareMedian);
+
   const goals = {
     start: startSeconds <= 3,
     idleMemory: memory.inactiveRatio <= 1.5 && memory.activeIdleRatio <= 1.5,
@@ -367,12 +455,18 @@ try {
       scrapedWithPage: withPage,
       scrapeMedianMs: round2(median(scrapeMs)),
       scrapeBytes,
+      parked,
       goals,
     }),
   );
 } finally {
+  for (const child of parkedChildren) child.kill();
   for (const child of children) child.kill();
   daemon.kill("SIGTERM");
-  await Promise.all([daemon.exited, ...children.map((child) => child.exited)]);
+  await Promise.all([
+    daemon.exited,
+    ...children.map((child) => child.exited),
+    ...parkedChildren.map((child) => child.exited),
+  ]);
   rmSync(dir, { recursive: true, force: true });
 }

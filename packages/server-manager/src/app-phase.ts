@@ -9,6 +9,9 @@ import type { ExitInfo } from "./session-server-handle.ts";
  * - `changing`: SetState(Inactive|Active) sent, waiting for the new state.
  * - `stopping`: NotRunning requested (or reported), waiting for the process to exit.
  * - `failed`: Error reported; waiting for the process to be gone, then restart or forget.
+ * - `parked`: Inactive with no session server (`parkInactiveAfterMs`): the manager keeps the
+ *   listening sockets and starts one again for a client or for Active; the public state stays
+ *   Inactive.
  * - `launching`: not started yet, or a restart is queued.
  * - `removed`: forgotten (terminal).
  */
@@ -20,6 +23,7 @@ export type AppPhase =
   | "changing"
   | "stopping"
   | "failed"
+  | "parked"
   | "removed";
 
 const TRANSITIONS: Readonly<Record<AppPhase, readonly AppPhase[]>> = {
@@ -28,13 +32,19 @@ const TRANSITIONS: Readonly<Record<AppPhase, readonly AppPhase[]>> = {
   configuring: ["running", "stopping", "failed"],
   running: ["changing", "stopping", "failed"],
   changing: ["running", "stopping", "failed"],
-  stopping: ["removed", "failed"],
+  stopping: ["removed", "failed", "parked"],
   failed: ["launching", "stopping", "removed"],
+  parked: ["launching", "removed"],
   removed: [],
 };
 
 /** Phases after which the next queued call may run: nothing is in flight. */
-export const SETTLED_PHASES: ReadonlySet<AppPhase> = new Set(["running", "failed", "removed"]);
+export const SETTLED_PHASES: ReadonlySet<AppPhase> = new Set([
+  "running",
+  "failed",
+  "parked",
+  "removed",
+]);
 
 /** Throws INTERNAL for a transition the lifecycle does not allow (a bug in the manager). */
 export function assertTransition(appId: string, from: AppPhase, to: AppPhase): void {

@@ -39,6 +39,11 @@ export class AppSockets implements Disposable {
     }
   }
 
+  /** Whether a client waits to be accepted on either socket (nobody serves them meanwhile). */
+  get clientWaiting(): boolean {
+    return this.#rpc.hasPendingConnection || this.#side.hasPendingConnection;
+  }
+
   /** The fds to pass to a session server, in the order SetConfiguration's `socketsPassed` names. */
   get fds(): readonly [rpc: number, sideChannel: number] {
     return [this.#rpc.fd, this.#side.fd];

@@ -326,3 +326,79 @@ describe("the monitor hub with in-memory session servers", () => {
     expect(order.at(-1)).toBe("removed");
   });
 });
+
+describe("parking with in-memory session servers (parkInactiveAfterMs)", () => {
+  const parked = async (manager: ServerManager, appId: string) => {
+    for (const start = performance.now(); performance.now() - start < 2000; ) {
+      const info = manager.listApplications().find((app) => app.appId === appId);
+      if (info !== undefined && info.pid === undefined) return;
+      await Bun.sleep(2);
+    }
+    throw new Error(`${appId} was not parked`);
+  };
+
+  it("parks an Inactive app with no client, invisibly, and wakes it Active on request", async () => {
+    const { manager, fakes, reaches, statesOf } = givenManager({ parkInactiveAfterMs: 20 });
+    const messages: MonitorMessage[] = [];
+    const monitor = manager.addMonitor((message) => messages.push(message));
+    cleanups.push(() => monitor.close());
+    await manager.initiateApplication("app", "Inactive");
+    await reaches("app", "Inactive");
+    await parked(manager, "app");
+    // Parked: no process, but the app is Inactive with its socket path, as before.
+    expect(fakes.started[0]?.running).toBe(false);
+    expect(manager.getState("app")).toBe("Inactive");
+    expect(manager.getAppConnectionInfo("app")).toEndWith(".sock");
+    expect(manager.getTerminationReason("app")).toBeUndefined();
+
+    await manager.changeSessionServerState("app", "Active");
+    await reaches("app", "Active");
+    expect(fakes.started).toHaveLength(2);
+    expect(fakes.latest.configuration).toMatchObject({ targetState: "Active" });
+    // The app manager saw Inactive → Active, nothing of the stop and the start between.
+    expect(statesOf("app")).toEqual(["Uninitialised", "Inactive", "Active"]);
+    const events = messages.flatMap((m) =>
+      m.type === "client_event" && m.appId === "app" ? [m.event] : [],
+    );
+    expect(events.filter((e) => e === "start_request")).toHaveLength(1);
+    expect(events).not.toContain("stopped_by_server");
+    expect(events.at(-1)).toBe("state_changed");
+  });
+
+  it("wakes a parked app when a client connects to its socket, and stops one while parked", async () => {
+    const { manager, fakes, reaches } = givenManager({ parkInactiveAfterMs: 20 });
+    await manager.initiateApplication("app", "Inactive");
+    await reaches("app", "Inactive");
+    await parked(manager, "app");
+    const client = await Bun.connect({
+      unix: manager.getAppConnectionInfo("app"),
+      socket: { data() {} },
+    });
+    cleanups.push(() => {
+      client.end();
+    });
+    const woken = () => fakes.started.length === 2 && fakes.latest.configuration !== undefined;
+    for (const start = performance.now(); !woken(); ) {
+      if (performance.now() - start > 2000) throw new Error("no session server for the client");
+      await Bun.sleep(5);
+    }
+    expect(fakes.latest.configuration).toMatchObject({ targetState: "Inactive" });
+    expect(fakes.latest.passedSockets).toHaveLength(2);
+    expect(manager.getState("app")).toBe("Inactive");
+
+    // Parked again (the fake never reports a client), then stopped: forgotten as usual.
+    await parked(manager, "app");
+    await manager.changeSessionServerState("app", "NotRunning");
+    await reaches("app", "NotRunning");
+    expect(manager.getState("app")).toBeUndefined();
+  });
+
+  it("never parks an app that is Active or has a client", async () => {
+    const { manager, fakes, reaches } = givenManager({ parkInactiveAfterMs: 10 });
+    await manager.initiateApplication("app", "Active");
+    await reaches("app", "Active");
+    await Bun.sleep(60);
+    expect(fakes.latest.running).toBe(true);
+    expect(fakes.latest.calls).toEqual(["control/setConfiguration"]);
+  });
+});

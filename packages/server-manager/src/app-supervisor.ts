@@ -43,6 +43,10 @@ export interface SupervisorContext {
   spawn(env: Record<string, string>, listener: SessionServerListener): SessionServerHandle;
   /** Queues a restart of the app on the manager's work queue. */
   requestRestart(app: AppSupervisor): void;
+  /** Queues parking the app (it stayed Inactive with no client for `parkInactiveAfterMs`). */
+  requestPark(app: AppSupervisor): void;
+  /** The app was parked or woken: the manager watches parked apps' sockets for clients. */
+  parkingChanged(): void;
   /** Drops the app from the manager's table (its id may be used again). */
   forget(app: AppSupervisor): void;
   /** A `control/stats` report of the app's current session server arrived. */
@@ -82,6 +86,12 @@ export class AppSupervisor implements SessionServerListener {
   #sockets: AppSockets | undefined;
   #stopRequested = false;
   #stopKind: TerminationKind = "stopped";
+  /**
+   * Parking or waking: the session server's comings and goings (its start, its first state, its
+   * stop) are not reported; only a state the app really changes to is.
+   */
+  #quiet = false;
+  #parkTimer: ReturnType<typeof setTimeout> | undefined;
   #readyTimer: ReturnType<typeof setTimeout> | undefined;
   #transitionTimer: ReturnType<typeof setTimeout> | undefined;
   #settled = Promise.withResolvers<void>();
@@ -172,6 +182,11 @@ export class AppSupervisor implements SessionServerListener {
    */
   async changeState(state: TargetState | "NotRunning", method: string): Promise<void> {
     if (state === "NotRunning") return this.stop(method);
+    if (this.phase === "parked" && state !== this.state) {
+      this.#monitor("state_request", state);
+      this.wake(state);
+      return;
+    }
     if (this.phase !== "running" || this.server === undefined) {
       throw new RialtoError(
         "INVALID_STATE",
@@ -221,6 +236,11 @@ export class AppSupervisor implements SessionServerListener {
       void server.terminate(this.#ctx.options.stopTimeoutMs);
       return;
     }
+    await this.#stopServer(server);
+  }
+
+  /** SetState(NotRunning), then makes sure the process goes (terminated if it refuses). */
+  async #stopServer(server: SessionServerHandle): Promise<void> {
     try {
       await server.setState("NotRunning", this.#ctx.options.transitionTimeoutMs);
     } catch (error) {
@@ -315,6 +335,41 @@ export class AppSupervisor implements SessionServerListener {
     if (server !== this.server) return;
     this.lastStats = report;
     this.#ctx.statsReported?.(this.appId, report);
+    this.#scheduleParking();
+  }
+
+  /** Whether the app is parked (Inactive, no session server). */
+  get parked(): boolean {
+    return this.phase === "parked";
+  }
+
+  /** Whether a client waits on a parked app's sockets. */
+  get clientWaiting(): boolean {
+    return this.phase === "parked" && this.#sockets?.clientWaiting === true;
+  }
+
+  /**
+   * Parks the app if it is still Inactive with no client: its session server is stopped quietly
+   * and the app stays Inactive with its sockets kept. Resolves once the stop is requested.
+   */
+  async park(): Promise<void> {
+    const server = this.server;
+    if (!this.#parkable() || server === undefined) return;
+    this.#log.info("parking: Inactive with no client");
+    this.#quiet = true;
+    this.#enter("stopping");
+    await this.#stopServer(server);
+  }
+
+  /** Starts a session server for a parked app, in `state` (a client came, or Active was asked). */
+  wake(state: TargetState = "Inactive"): void {
+    if (this.phase !== "parked") return;
+    this.#log.info({ state }, "waking a parked app");
+    this.#quiet = true;
+    this.targetState = state;
+    this.#enter("launching");
+    this.#ctx.parkingChanged();
+    this.launch(false);
   }
 
   channelLost(server: SessionServerHandle, cause?: RialtoError): void {
@@ -329,6 +384,14 @@ export class AppSupervisor implements SessionServerListener {
     if (server !== this.server) return;
     this.server = undefined;
     this.#clearTimers();
+    if (this.#quiet && this.phase === "stopping" && !this.#stopRequested && !this.#ctx.closing) {
+      // Parked: no process, the sockets kept, the public state still Inactive.
+      this.#quiet = false;
+      this.#enter("parked");
+      this.#ctx.parkingChanged();
+      return;
+    }
+    this.#quiet = false;
     if (this.#isActive()) {
       this.#fail({ kind: "crashed", detail: describeExit(exit) }, this.#failureEvent());
     }
@@ -400,6 +463,31 @@ export class AppSupervisor implements SessionServerListener {
     this.#reachedTarget = true;
     this.#ownsSocket = true;
     this.#setState(state);
+    this.#quiet = false;
+    this.#scheduleParking();
+  }
+
+  /** Inactive, configured, no client known, not joined: may be parked. */
+  #parkable(): boolean {
+    return (
+      this.#ctx.options.parkInactiveAfterMs > 0 &&
+      !this.joined &&
+      !this.#ctx.closing &&
+      this.phase === "running" &&
+      this.state === "Inactive" &&
+      (this.lastStats?.clients ?? 0) === 0
+    );
+  }
+
+  /** (Re)starts the parking timer while the app may be parked. */
+  #scheduleParking(): void {
+    clearTimeout(this.#parkTimer);
+    this.#parkTimer = undefined;
+    if (!this.#parkable()) return;
+    this.#parkTimer = setTimeout(() => {
+      this.#parkTimer = undefined;
+      if (this.#parkable()) this.#ctx.requestPark(this);
+    }, this.#ctx.options.parkInactiveAfterMs);
   }
 
   #stoppedByItself(): void {
@@ -411,6 +499,7 @@ export class AppSupervisor implements SessionServerListener {
   /** Reports Error, then makes sure the process goes (killed now, or after the stop grace). */
   #fail(reason: TerminationReason, event?: MonitorEventName, kill = false): void {
     this.#clearTimers();
+    this.#quiet = false;
     this.termination = reason;
     this.#log.warn({ termination: reason }, "session server failed");
     this.#enter("failed");
@@ -487,6 +576,8 @@ export class AppSupervisor implements SessionServerListener {
   }
 
   #clearTimers(): void {
+    clearTimeout(this.#parkTimer);
+    this.#parkTimer = undefined;
     clearTimeout(this.#readyTimer);
     clearTimeout(this.#transitionTimer);
     this.#readyTimer = undefined;
@@ -502,15 +593,27 @@ export class AppSupervisor implements SessionServerListener {
   }
 
   #setState(state: SessionServerState): void {
+    // Parking or waking, the server's start and the state the app already had are not news.
+    if (this.#quiet && (state === "Uninitialised" || state === this.state)) return;
     this.state = state;
     this.#monitor("state_changed", state);
     this.#ctx.notifyState(this.appId, state);
   }
 
   #monitor(event: MonitorEventName, state?: SessionServerState): void {
+    if (this.#quiet && QUIET_EVENTS.has(event)) return;
     this.#ctx.monitor(this.appId, event, state);
   }
 }
+
+/** Monitor events of a session server's start and stop, not told while parking or waking. */
+const QUIET_EVENTS: ReadonlySet<MonitorEventName> = new Set([
+  "start_request",
+  "started",
+  "ready",
+  "stopped_by_server",
+  "stopped_by_itself",
+]);
 
 function describeExit(exit: ExitInfo): string {
   if (exit.signal !== null) return `killed by ${exit.signal}`;

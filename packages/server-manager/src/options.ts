@@ -53,6 +53,14 @@ export interface ServerManagerOptions {
    */
   maxConcurrentApps?: number;
   /**
+   * Park an app that has been Inactive with no client for this long, in ms: 0 (never, the
+   * default) or 10 .. 3600000. A parked app has no session server: the manager keeps its
+   * listening sockets (a client's connect is queued, never refused) and starts one again when a
+   * client connects or the app is made Active. States, monitor events and the socket path stay
+   * as they were: parking is invisible to the app manager and to clients.
+   */
+  parkInactiveAfterMs?: number;
+  /**
    * How session servers are started; default {@link spawnSessionServerProcess} (a process
    * running `sessionServerCommand`). Tests give an in-memory fake (`FakeSessionServers`).
    */
@@ -75,6 +83,7 @@ export interface ResolvedOptions {
   transitionTimeoutMs: number;
   stopTimeoutMs: number;
   maxConcurrentApps: number;
+  parkInactiveAfterMs: number;
   launchSessionServer: SessionServerLauncher;
 }
 
@@ -94,6 +103,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   "stopTimeoutMs",
   "maxConcurrentApps",
   "launchSessionServer",
+  "parkInactiveAfterMs",
 ]);
 
 const MAX_TIMEOUT_MS = 600_000;
@@ -172,8 +182,19 @@ export function resolveOptions(options: ServerManagerOptions | undefined): Resol
       1,
       64,
     ),
+    parkInactiveAfterMs: parkOption(options.parkInactiveAfterMs),
     launchSessionServer: launcherOption(options.launchSessionServer),
   };
+}
+
+function parkOption(value: unknown): number {
+  if (value === undefined || value === 0) return 0;
+  if (!Number.isInteger(value) || (value as number) < 10 || (value as number) > 3_600_000) {
+    throw invalid(
+      `parkInactiveAfterMs must be 0 (never) or an integer 10 .. 3600000 (ms), got ${describeValue(value)}`,
+    );
+  }
+  return value as number;
 }
 
 function launcherOption(value: unknown): SessionServerLauncher {

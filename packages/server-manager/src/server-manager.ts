@@ -65,6 +65,8 @@ const SESSION_SERVER_STATES: readonly SessionServerState[] = [
   "Error",
 ];
 const TERMINATIONS_KEPT = 1024;
+/** How often parked apps' sockets are looked at for a waiting client, ms. */
+const PARKED_POLL_MS = 100;
 /**
  * Environment every session server gets unless the manager's `env` or the app's says otherwise:
  * Bun's GC timer off (it wakes an idle process about three times a second to check whether to
@@ -99,6 +101,10 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
   readonly #context: SupervisorContext;
   #logLevel: LogLevel;
   #closing = false;
+  /** The timer that looks for clients of parked apps (only while one is parked). */
+  #parkedWatch: ReturnType<typeof setInterval> | undefined;
+  /** Parked apps whose waking is queued. */
+  readonly #waking = new Set<AppSupervisor>();
   #closed: Promise<void> | undefined;
 
   /**
@@ -125,6 +131,8 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       takePreloaded: (listener) => this.#pool.take(listener),
       spawn: (env, listener) => this.#spawn(env, listener),
       requestRestart: (app) => this.#restart(app),
+      requestPark: (app) => this.#park(app),
+      parkingChanged: () => this.#watchParked(),
       forget: (app) => this.#forget(app),
       statsReported: (appId, report) => this.#emitQuietly("stats", appId, report),
     };
@@ -403,6 +411,8 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
 
   async #shutdown(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#parkedWatch);
+    this.#parkedWatch = undefined;
     this.#health.stop();
     const pool = this.#pool.close();
     await this.#queue.enqueue(async () => {
@@ -433,6 +443,48 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
         hold(app.whenSettled(), this.#settleDeadlineMs());
       }, app.appId)
       .catch((error) => this.#logger.error({ err: error, appId: app.appId }, "restart failed"));
+  }
+
+  #park(app: AppSupervisor): void {
+    this.#queue
+      .enqueue(async (hold) => {
+        if (this.#apps.get(app.appId) !== app || this.#closing) return;
+        await app.park();
+        hold(app.whenSettled(), this.#settleDeadlineMs());
+      }, app.appId)
+      .catch((error) => this.#logger.error({ err: error, appId: app.appId }, "parking failed"));
+  }
+
+  /**
+   * While any app is parked, looks every PARKED_POLL_MS for a client waiting on a parked app's
+   * sockets (poll(2), no accept: the session server woken for it accepts the connection from the
+   * backlog); with none parked, no timer runs.
+   */
+  #watchParked(): void {
+    const parked = () => [...this.#apps.values()].filter((app) => app.parked);
+    if (this.#parkedWatch !== undefined || this.#closing || parked().length === 0) return;
+    this.#parkedWatch = setInterval(() => {
+      const apps = parked();
+      if (apps.length === 0 || this.#closing) {
+        clearInterval(this.#parkedWatch);
+        this.#parkedWatch = undefined;
+        return;
+      }
+      for (const app of apps) if (app.clientWaiting) this.#wake(app);
+    }, PARKED_POLL_MS);
+  }
+
+  #wake(app: AppSupervisor): void {
+    if (this.#waking.has(app)) return;
+    this.#waking.add(app);
+    this.#queue
+      .enqueue((hold) => {
+        this.#waking.delete(app);
+        if (this.#apps.get(app.appId) !== app || !app.parked || this.#closing) return;
+        app.wake("Inactive");
+        hold(app.whenSettled(), this.#settleDeadlineMs());
+      }, app.appId)
+      .catch((error) => this.#logger.error({ err: error, appId: app.appId }, "waking failed"));
   }
 
   #forget(app: AppSupervisor): void {

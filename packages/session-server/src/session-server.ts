@@ -276,6 +276,7 @@ export class SessionServer implements AsyncDisposable {
       avMemory: () => this.#memory,
       allowedUids: params.allowedUids,
       connectionLimits,
+      onClientsChanged: () => this.#stats.poke(),
     });
     this.#gateway.start(this.#listener);
     this.#stats.start();

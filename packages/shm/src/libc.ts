@@ -41,6 +41,8 @@ const SUN_PATH_MAX = 107;
 const MSGHDR_SIZE = 56;
 const CMSG_HEADER_SIZE = 16;
 const SOCKADDR_UN_SIZE = 110;
+const POLLFD_SIZE = 8;
+const POLLIN = 1;
 
 const { symbols: C } = dlopen("libc.so.6", {
   memfd_create: { args: ["ptr", "u32"], returns: "i32" },
@@ -59,6 +61,7 @@ const { symbols: C } = dlopen("libc.so.6", {
   recvmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   flock: { args: ["i32", "i32"], returns: "i32" },
+  poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   dlsym: { args: ["ptr", "ptr"], returns: "ptr" },
   strerror: { args: ["i32"], returns: "cstring" },
   __errno_location: { args: [], returns: "ptr" },
@@ -144,6 +147,11 @@ export interface Libc {
   peerCredentials(fd: number): PeerCredentials;
   /** flock(LOCK_EX | LOCK_NB); false when another open file holds the lock. */
   tryLockExclusive(fd: number): boolean;
+  /**
+   * poll(2) for POLLIN without waiting: for a listening socket, whether a connection waits in
+   * its backlog.
+   */
+  readable(fd: number): boolean;
 }
 
 function errno(): number {
@@ -340,5 +348,16 @@ export const libc: Libc = {
     const code = errno();
     if (code === EAGAIN) return false;
     return fail("flock", `fd ${fd}, LOCK_EX | LOCK_NB`, code);
+  },
+
+  readable(fd) {
+    // struct pollfd { int fd; short events; short revents; }
+    const pollfd = new DataView(new ArrayBuffer(POLLFD_SIZE));
+    pollfd.setInt32(0, fd, true);
+    pollfd.setInt16(4, POLLIN, true);
+    if (C.poll(ptr(new Uint8Array(pollfd.buffer)), 1, 0) < 0) {
+      return fail("poll", `fd ${fd}`, errno());
+    }
+    return (pollfd.getInt16(6, true) & POLLIN) !== 0;
   },
 };

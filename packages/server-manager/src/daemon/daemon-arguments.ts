@@ -14,6 +14,8 @@ export const DAEMON_USAGE = `usage: rialto-server-manager [options]
   --health-check-interval-ms <ms>   ping period, 0 = off (default 5000)
   --failed-pings <n>                unanswered pings that count as a hang (default 3)
   --no-restart                      do not restart crashed or hung session servers
+  --park-inactive-after-ms <ms>     park an app Inactive with no client this long (no process
+                                    until a client connects or it goes Active); default 0: never
   --session-server-command <json>   session server argv as a JSON array of strings
   --http [<address>:]<port>         serve the web monitor, /metrics and /api on this address
                                     (default address 127.0.0.1; port 0 picks a free one)
@@ -63,6 +65,7 @@ export function parseDaemonArguments(
         "health-check-interval-ms": { type: "string" },
         "failed-pings": { type: "string" },
         "no-restart": { type: "boolean" },
+        "park-inactive-after-ms": { type: "string" },
         "session-server-command": { type: "string" },
         http: { type: "string" },
         "http-allow-remote": { type: "boolean" },
@@ -91,6 +94,8 @@ export function parseDaemonArguments(
   const pings = integer(values, "failed-pings");
   if (pings !== undefined) options.failedPingsBeforeRecovery = pings;
   if (values["no-restart"] === true) options.restartOnFailure = false;
+  const park = integer(values, "park-inactive-after-ms");
+  if (park !== undefined) options.parkInactiveAfterMs = park;
   const command = values["session-server-command"] as string | undefined;
   if (command !== undefined) options.sessionServerCommand = jsonArgv(command);
   const controlSocket =

@@ -74,6 +74,12 @@ export interface ClientGatewayOptions {
    * An OS boundary, hence injectable.
    */
   peerUid?: (fd: number) => number;
+  /**
+   * A client registered or was released (after the change is counted): the session server
+   * reports its counters to the manager at once, which decides on them (parking an Inactive app
+   * with no client).
+   */
+  onClientsChanged?: () => void;
 }
 
 /** Builds the client gateway when the session server is configured. */

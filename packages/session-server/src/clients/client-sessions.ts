@@ -115,11 +115,16 @@ class ClientSessions implements ClientGateway, ClientsContext {
     this.#server = new RetryServer<ClientState>({
       name: "session-server/clients",
       router: this.#createRouter(testMethods),
-      createSession: () => new ClientState(),
+      createSession: () => {
+        // Counted once this returns: told after that.
+        if (options.onClientsChanged !== undefined) queueMicrotask(options.onClientsChanged);
+        return new ClientState();
+      },
       releaseSession: (client, reason) => {
         this.releaseClientResources(client);
         client.session.close();
         this.logger.info({ clientId: client.id, reason }, "client released");
+        if (options.onClientsChanged !== undefined) queueMicrotask(options.onClientsChanged);
       },
       graceMs: options.clientGracePeriodMs ?? environment.clientGraceMs,
       replyTtlMs: options.replyTtlMs,

@@ -33,6 +33,18 @@ describe("OwnedSocket", () => {
     expect(existsSync(`${socketPath()}.lock`)).toBe(true);
   });
 
+  it("tells whether a connection waits in the backlog", async () => {
+    using socket = OwnedSocket.bind(socketPath(), { type: "stream" });
+    expect(socket.hasPendingConnection).toBe(false);
+    const client = await Bun.connect({ unix: socketPath(), socket: { data() {} } });
+    expect(socket.hasPendingConnection).toBe(true);
+    const accepted = libc.accept(socket.fd);
+    expect(accepted).toBeNumber();
+    expect(socket.hasPendingConnection).toBe(false);
+    client.end();
+    libc.close(accepted as number);
+  });
+
   it("queues connections while nobody accepts, so a client's connect is not refused", async () => {
     using socket = OwnedSocket.bind(socketPath(), { type: "stream" });
     // Nobody calls accept: the kernel completes the connect into the backlog.

@@ -80,6 +80,11 @@ export class OwnedSocket implements Disposable {
     }
   }
 
+  /** Whether a connection waits in the backlog (nobody accepts on this socket meanwhile). */
+  get hasPendingConnection(): boolean {
+    return !this.#closed && libc.readable(this.fd);
+  }
+
   /** True once `close()` has run. */
   get closed(): boolean {
     return this.#closed;
