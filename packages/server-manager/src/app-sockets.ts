@@ -39,9 +39,9 @@ export class AppSockets implements Disposable {
     }
   }
 
-  /** Whether a client waits to be accepted on either socket (nobody serves them meanwhile). */
-  get clientWaiting(): boolean {
-    return this.#rpc.hasPendingConnection || this.#side.hasPendingConnection;
+  /** The two listening sockets (client RPC, side channel). */
+  get sockets(): readonly [rpc: OwnedSocket, sideChannel: OwnedSocket] {
+    return [this.#rpc, this.#side];
   }
 
   /** The fds to pass to a session server, in the order SetConfiguration's `socketsPassed` names. */

@@ -9,6 +9,7 @@ import {
   type TargetState,
   toRialtoError,
 } from "@rialto/protocol";
+import type { OwnedSocket } from "@rialto/shm";
 import type { Logger } from "pino";
 import { configurationParams, type ResolvedAppConfig } from "./app-config.ts";
 import {
@@ -343,9 +344,9 @@ export class AppSupervisor implements SessionServerListener {
     return this.phase === "parked";
   }
 
-  /** Whether a client waits on a parked app's sockets. */
-  get clientWaiting(): boolean {
-    return this.phase === "parked" && this.#sockets?.clientWaiting === true;
+  /** A parked app's listening sockets, which the manager watches for a client (else none). */
+  get parkedSockets(): readonly OwnedSocket[] {
+    return this.phase === "parked" ? (this.#sockets?.sockets ?? []) : [];
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type StatsEvent,
   type TargetState,
 } from "@rialto/protocol";
+import { OwnedSocket } from "@rialto/shm";
 import type { Logger } from "pino";
 import { assertAppId, resolveAppConfig, validateAppConfig } from "./app-config.ts";
 import type { TerminationReason } from "./app-phase.ts";
@@ -470,7 +471,11 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
         this.#parkedWatch = undefined;
         return;
       }
-      for (const app of apps) if (app.clientWaiting) this.#wake(app);
+      // One poll(2) for every parked socket: the watch costs one syscall per tick.
+      const waiting = OwnedSocket.withPendingConnections(apps.flatMap((app) => app.parkedSockets));
+      for (const app of apps) {
+        if (app.parkedSockets.some((socket) => waiting.has(socket))) this.#wake(app);
+      }
     }, PARKED_POLL_MS);
   }
 

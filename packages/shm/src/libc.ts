@@ -148,10 +148,10 @@ export interface Libc {
   /** flock(LOCK_EX | LOCK_NB); false when another open file holds the lock. */
   tryLockExclusive(fd: number): boolean;
   /**
-   * poll(2) for POLLIN without waiting: for a listening socket, whether a connection waits in
-   * its backlog.
+   * One poll(2) for POLLIN over `fds`, without waiting: which of them are readable (for a
+   * listening socket: a connection waits in its backlog).
    */
-  readable(fd: number): boolean;
+  readable(fds: readonly number[]): boolean[];
 }
 
 function errno(): number {
@@ -350,14 +350,17 @@ export const libc: Libc = {
     return fail("flock", `fd ${fd}, LOCK_EX | LOCK_NB`, code);
   },
 
-  readable(fd) {
+  readable(fds) {
+    if (fds.length === 0) return [];
     // struct pollfd { int fd; short events; short revents; }
-    const pollfd = new DataView(new ArrayBuffer(POLLFD_SIZE));
-    pollfd.setInt32(0, fd, true);
-    pollfd.setInt16(4, POLLIN, true);
-    if (C.poll(ptr(new Uint8Array(pollfd.buffer)), 1, 0) < 0) {
-      return fail("poll", `fd ${fd}`, errno());
+    const table = new DataView(new ArrayBuffer(POLLFD_SIZE * fds.length));
+    fds.forEach((fd, i) => {
+      table.setInt32(i * POLLFD_SIZE, fd, true);
+      table.setInt16(i * POLLFD_SIZE + 4, POLLIN, true);
+    });
+    if (C.poll(ptr(new Uint8Array(table.buffer)), fds.length, 0) < 0) {
+      return fail("poll", `${fds.length} fds`, errno());
     }
-    return (pollfd.getInt16(6, true) & POLLIN) !== 0;
+    return fds.map((_, i) => (table.getInt16(i * POLLFD_SIZE + 6, true) & POLLIN) !== 0);
   },
 };

@@ -82,7 +82,17 @@ export class OwnedSocket implements Disposable {
 
   /** Whether a connection waits in the backlog (nobody accepts on this socket meanwhile). */
   get hasPendingConnection(): boolean {
-    return !this.#closed && libc.readable(this.fd);
+    return OwnedSocket.withPendingConnections([this]).size > 0;
+  }
+
+  /**
+   * The sockets of `sockets` that have a connection waiting in their backlog, found with one
+   * poll(2) for all of them (closed ones are left out).
+   */
+  static withPendingConnections(sockets: readonly OwnedSocket[]): Set<OwnedSocket> {
+    const open = sockets.filter((socket) => !socket.#closed);
+    const readable = libc.readable(open.map((socket) => socket.fd));
+    return new Set(open.filter((_, i) => readable[i]));
   }
 
   /** True once `close()` has run. */
