@@ -67,7 +67,7 @@ const SESSION_SERVER_STATES: readonly SessionServerState[] = [
 ];
 const TERMINATIONS_KEPT = 1024;
 /** How often parked apps' sockets are looked at for a waiting client, ms. */
-const PARKED_POLL_MS = 100;
+const PARKED_POLL_MS = 250;
 /**
  * Environment every session server gets unless the manager's `env` or the app's says otherwise:
  * Bun's GC timer off (it wakes an idle process about three times a second to check whether to
