@@ -44,8 +44,9 @@ describe("parking Inactive apps with no client (issue 15, parkInactiveAfterMs)",
     expect(wokenPid).toBeNumber();
     expect(wokenPid).not.toBe(firstPid);
 
-    // Then: with the client connected the app is not parked again, and once Active it plays.
-    await Bun.sleep(300);
+    // Then: the session server tells the manager of its client, so the app is not parked again
+    // (parking needs no client); once Active it plays.
+    await waitFor("the client reported", () => app.manager.getAppStats(app.appId)?.clients === 1);
     expect(pidOf(app)).toBe(wokenPid);
     await app.setState("Active");
     await eventually(() => client.applicationState === "Running", "client Running");
