@@ -58,7 +58,12 @@ export {
   type SampleSubsample,
   toHex,
 } from "./keys/index.ts";
-export { createSessionServerLogger, type SessionServerLoggerOptions } from "./logger.ts";
+export {
+  createSessionServerLogger,
+  LOG_LEVEL_VALUES,
+  type SessionServerLogger,
+  type SessionServerLoggerOptions,
+} from "./logger.ts";
 export { main, runMainAndExit } from "./main.ts";
 
 // Media engines: the GStreamer engine and the virtual one, pipelines and their data side.

@@ -9,12 +9,11 @@ import {
   type Transport,
   toRialtoError,
 } from "@rialto/protocol";
-import type { Logger } from "pino";
 import type { AllocateSharedMemory } from "./av-memory.ts";
 import { CONTROL_CHANNEL_FD, type ControlEndpoint } from "./cli-arguments.ts";
 import type { CreateClientGateway, ResourceOwner } from "./client-gateway/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
-import { createSessionServerLogger } from "./logger.ts";
+import { createSessionServerLogger, type SessionServerLogger } from "./logger.ts";
 import { receivePassedSockets } from "./passed-sockets.ts";
 import { SessionServer } from "./session-server.ts";
 
@@ -31,7 +30,7 @@ export interface RunSessionServerOptions {
   /** Log level until SetConfiguration sets one; default `"info"`. */
   logLevel?: LogLevel;
   /** The logger; default pino JSON lines on stderr with `pid` (and `appId`) bound. */
-  logger?: Logger;
+  logger?: SessionServerLogger;
   /** Creates the AV memfd; default a sealed memfd (tests inject failures here). */
   allocateSharedMemory?: AllocateSharedMemory;
   /** Owners of media resources freed on Inactive (the media code registers here). */
@@ -43,7 +42,7 @@ export interface RunSessionServerOptions {
 /** A started session server. */
 export interface RunningSessionServer extends AsyncDisposable {
   readonly server: SessionServer;
-  readonly logger: Logger;
+  readonly logger: SessionServerLogger;
   /** Resolves with the exit code once the session server stopped and cleaned up. */
   readonly exitCode: Promise<number>;
   /** Cleans up and stops without reporting a state (signals); resolves with the exit code. */

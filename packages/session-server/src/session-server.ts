@@ -14,12 +14,12 @@ import {
   type StateChangedEvent,
   toRialtoError,
 } from "@rialto/protocol";
-import type { Logger } from "pino";
 import { type AllocateSharedMemory, AvMemory } from "./av-memory.ts";
 import type { ClientGateway, CreateClientGateway, ResourceOwner } from "./client-gateway/index.ts";
 import { type ClientListener, openClientListener, type PassedSockets } from "./client-listener.ts";
 import { createClientSessions } from "./clients/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
+import { LOG_LEVEL_VALUES, type SessionServerLogger } from "./logger.ts";
 import { StatsReporter } from "./stats-reporter.ts";
 
 /** The deadline of a ping's heartbeat when the manager names none, ms. */
@@ -27,7 +27,7 @@ const DEFAULT_PING_DEADLINE_MS = 1000;
 
 /** Options of {@link SessionServer}. */
 export interface SessionServerOptions {
-  logger: Logger;
+  logger: SessionServerLogger;
   /** The app announced in joined mode; SetConfiguration must then name the same app. */
   appId?: string;
   /** Creates the AV memfd (an OS boundary); default a sealed memfd via @rialto/shm. */
@@ -59,7 +59,7 @@ const MAX_REASON_LENGTH = 1024;
 export class SessionServer implements AsyncDisposable {
   /** Handlers of the control channel's methods (`control/*`). */
   readonly router: MethodRouter<RpcPeer>;
-  readonly #logger: Logger;
+  readonly #logger: SessionServerLogger;
   readonly #options: SessionServerOptions;
   readonly #exit = Promise.withResolvers<number>();
   readonly #resourceOwners: ResourceOwner[];
@@ -197,8 +197,8 @@ export class SessionServer implements AsyncDisposable {
   #setLogLevel(level: LogLevel): Empty {
     const from = this.#logger.level;
     // Logged under whichever of the two levels is more verbose, so the change always shows.
-    const quieter = this.#logger.levels.values[level] ?? Infinity;
-    if (quieter > (this.#logger.levels.values[from] ?? Infinity)) {
+    const quieter = LOG_LEVEL_VALUES[level] ?? Infinity;
+    if (quieter > (LOG_LEVEL_VALUES[from] ?? Infinity)) {
       this.#logger.info({ from, to: level }, "log level changed");
       this.#logger.level = level;
     } else {

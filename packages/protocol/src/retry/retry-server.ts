@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import type * as NodeCrypto from "node:crypto";
 import { describeValue, RialtoError, toRialtoError } from "../errors.ts";
 import { encodeJsonFrame } from "../framing/frame-encoder.ts";
 import { FrameType } from "../framing/frame-header.ts";
@@ -529,5 +529,7 @@ export class RetryServer<Session> implements AsyncDisposable {
 /** Compares two resume secrets in constant time (for equal lengths; the length is no secret). */
 function sameSecret(expected: string, presented: string | undefined): boolean {
   if (presented === undefined || presented.length !== expected.length) return false;
+  // Loaded on the first resume: node:crypto costs every session server's start several MiB.
+  const { timingSafeEqual } = require("node:crypto") as typeof NodeCrypto;
   return timingSafeEqual(Buffer.from(expected), Buffer.from(presented));
 }

@@ -5,10 +5,10 @@ import type {
   Resources,
   StatsEvent,
 } from "@rialto/protocol";
-import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientListener } from "../client-listener.ts";
 import type { HeartbeatOutcome } from "../clients/heartbeat.ts";
+import type { SessionServerLogger } from "../logger.ts";
 
 /**
  * Everything that owns per-client resources and must give them back when the app goes Inactive
@@ -48,7 +48,7 @@ export interface ClientGateway extends ResourceOwner, AsyncDisposable {
 
 /** What a {@link ClientGateway} needs from the session server (built from SetConfiguration). */
 export interface ClientGatewayOptions {
-  logger: Logger;
+  logger: SessionServerLogger;
   /** The app's resource limits (returned by `session/register`). */
   resources: Resources;
   /** The app's renderer clock and sink (SetConfiguration's `playback`). */

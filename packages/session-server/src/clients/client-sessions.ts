@@ -17,11 +17,11 @@ import {
 } from "@rialto/protocol";
 import { TestMethods } from "@rialto/protocol/testing";
 import { type FdChannel, socketPeerCredentials } from "@rialto/shm";
-import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
 import type { ClientGateway, ClientGatewayOptions } from "../client-gateway/client-gateway.ts";
 import type { ClientListener } from "../client-listener.ts";
 import { createFrameDecryptor } from "../keys/frame-decryptor.ts";
+import type { SessionServerLogger } from "../logger.ts";
 import { ClientState } from "./client-state.ts";
 import type { Client, ClientRouter, ClientsContext } from "./clients-context.ts";
 import { ClientHeartbeats, type HeartbeatOutcome, runHeartbeat } from "./heartbeat.ts";
@@ -72,7 +72,7 @@ export function createClientSessions(options: ClientSessionsOptions): ClientGate
  * Inactive.
  */
 class ClientSessions implements ClientGateway, ClientsContext {
-  readonly logger: Logger;
+  readonly logger: SessionServerLogger;
   readonly resources: Resources;
   readonly pipelines: PipelineBook;
   readonly keys = new MediaKeysBook();

@@ -1,7 +1,7 @@
 import type { ApplicationState, Resources } from "@rialto/protocol";
 import type { FdChannel } from "@rialto/shm";
-import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
+import type { SessionServerLogger } from "../logger.ts";
 import type { Client } from "./client-state.ts";
 import type { MediaKeysBook } from "./media-keys-book.ts";
 import type { PipelineBook } from "./pipeline-book.ts";
@@ -11,7 +11,7 @@ export type { Client, ClientRouter } from "./client-state.ts";
 
 /** What the client method handlers need from the client sessions that serve them. */
 export interface ClientsContext {
-  readonly logger: Logger;
+  readonly logger: SessionServerLogger;
   /** The app's resource limits. */
   readonly resources: Resources;
   /** The app's application state now. */

@@ -9,8 +9,8 @@ import {
   toRialtoError,
 } from "@rialto/protocol";
 import type { MediaKind } from "@rialto/shm";
-import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
+import type { SessionServerLogger } from "../logger.ts";
 import type { MediaClock } from "../media/media-clock.ts";
 import type { FrameDecryptor, MediaEngine } from "../media/media-engine.ts";
 import { PipelineService } from "../media/pipeline-service.ts";
@@ -32,7 +32,7 @@ export interface PipelineRecord {
 
 /** What a {@link PipelineBook} is built from. */
 export interface PipelineBookOptions {
-  readonly logger: Logger;
+  readonly logger: SessionServerLogger;
   /** Pipelines allowed at once over every client (one AV playback partition each). */
   readonly maxPlaybackSessions: number;
   /** SetConfiguration's `playback` (clock, sink); default `DEFAULT_PLAYBACK_OPTIONS`. */

@@ -7,8 +7,8 @@ import {
   WebAudioEvents,
   WebAudioMethods,
 } from "@rialto/protocol";
-import type { Logger } from "pino";
 import type { AvMemory } from "../av-memory.ts";
+import type { SessionServerLogger } from "../logger.ts";
 import { type MediaClock, systemClock } from "../media/media-clock.ts";
 import { WebAudioRenderer } from "../web-audio/index.ts";
 import type { Client } from "./client-state.ts";
@@ -33,7 +33,7 @@ interface PlayerRecord {
 
 /** Options of a {@link WebAudioBook}. */
 export interface WebAudioBookOptions {
-  readonly logger: Logger;
+  readonly logger: SessionServerLogger;
   /** `supportsWebAudio` and `maxWebAudioPlayers` apply. */
   readonly resources: Resources;
   /**

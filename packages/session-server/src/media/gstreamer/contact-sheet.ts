@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { deflateSync } from "node:zlib";
+import type * as NodeZlib from "node:zlib";
 
 /**
  * Environment variable of the session server: when set (to a file path), each GStreamer pipeline
@@ -21,6 +21,9 @@ interface Tile {
   readonly ptsNs: number;
   readonly rgb: Uint8Array;
 }
+
+/** node:zlib, loaded with the first contact sheet (a debugging aid most processes never use). */
+const zlib = () => require("node:zlib") as typeof NodeZlib;
 
 const clamp = (value: number) => Math.min(255, Math.max(0, value));
 
@@ -80,7 +83,7 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Uint8
   const parts = [
     Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk("IHDR", header),
-    pngChunk("IDAT", deflateSync(rows)),
+    pngChunk("IDAT", zlib().deflateSync(rows)),
     pngChunk("IEND", new Uint8Array(0)),
   ];
   const png = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
