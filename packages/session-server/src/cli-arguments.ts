@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import type * as NodeUtil from "node:util";
 import { APP_ID_PATTERN, type LogLevel, RialtoError } from "@rialto/protocol";
 
 /** Usage text printed by `--help` and with argument errors. */
@@ -67,6 +67,11 @@ export function parseArguments(
     "log-level"?: string;
     help?: boolean;
   };
+  // What the server manager spawns: no arguments. node:util (parseArgs) costs a session server
+  // several ms of start-up and MiB of memory, so it loads only when there is something to parse.
+  if (argv.length === 0)
+    return { control: { kind: "fd", fd: CONTROL_CHANNEL_FD }, logLevel: "info", help: false };
+  const { parseArgs } = require("node:util") as typeof NodeUtil;
   try {
     ({ values } = parseArgs({
       args: [...argv],

@@ -1,5 +1,5 @@
 import { dlopen, ptr, read, toArrayBuffer } from "bun:ffi";
-import { constants } from "node:os";
+import type * as NodeOs from "node:os";
 import { ShmError } from "./errors.ts";
 
 /** memfd_create flag: close the fd on exec. */
@@ -68,9 +68,8 @@ const { symbols: C } = dlopen("libc.so.6", {
 });
 
 const MUNMAP = C.dlsym(null, new TextEncoder().encode("munmap\0"));
-const ERRNO_NAMES = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, value]) => [value, name]),
-);
+/** errno names by number, from node:os (loaded with the first error named: it costs start-up). */
+let errnoNames: Map<number, string> | undefined;
 
 // Scratch structs are backed by explicit ArrayBuffers so their addresses never move.
 const msghdr = new DataView(new ArrayBuffer(MSGHDR_SIZE));
@@ -161,7 +160,13 @@ function errno(): number {
 
 /** Symbolic name of an errno number, e.g. 1 → `"EPERM"`. */
 export function errnoName(code: number): string {
-  return ERRNO_NAMES.get(code) ?? `E${code}`;
+  errnoNames ??= new Map(
+    Object.entries((require("node:os") as typeof NodeOs).constants.errno).map(([name, value]) => [
+      value,
+      name,
+    ]),
+  );
+  return errnoNames.get(code) ?? `E${code}`;
 }
 
 function fail(syscall: string, what: string, code = errno()): never {

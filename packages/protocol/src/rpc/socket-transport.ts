@@ -1,9 +1,12 @@
-import { chmodSync, existsSync, unlinkSync } from "node:fs";
+import type * as NodeFs from "node:fs";
 import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
 import { RialtoError, toRialtoError } from "../errors.ts";
 import type { InputScheduler } from "./input-scheduler.ts";
 import type { OutputBudget } from "./output-budget.ts";
 import type { Transport, TransportSink } from "./transport.ts";
+
+/** node:fs, loaded on first use: it costs every session server several ms of start-up. */
+const fs = (): typeof NodeFs => require("node:fs");
 
 /** Default cap on bytes queued for a peer that does not read: past it the peer is cut off. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
@@ -439,11 +442,11 @@ export async function listenUnix(
   options: ListenUnixOptions = {},
 ): Promise<UnixListener> {
   if (options.fd !== undefined) return listenOnFd(path, options.fd, onConnection, options);
-  if (existsSync(path)) {
+  if (fs().existsSync(path)) {
     if (await isListening(path)) {
       throw new RialtoError("PERMISSION_DENIED", `socket ${path} is in use by a running server`);
     }
-    unlinkSync(path);
+    fs().unlinkSync(path);
   }
   let listener: UnixSocketListener<SocketTransport> | TCPSocketListener<SocketTransport>;
   try {
@@ -451,7 +454,7 @@ export async function listenUnix(
       unix: path,
       socket: socketHandlers(onConnection, options),
     });
-    chmodSync(path, options.mode ?? 0o660);
+    fs().chmodSync(path, options.mode ?? 0o660);
   } catch (error) {
     throw new RialtoError(
       "PERMISSION_DENIED",
@@ -467,7 +470,7 @@ export async function listenUnix(
     closed = true;
     listener.stop(false);
     try {
-      unlinkSync(path);
+      fs().unlinkSync(path);
     } catch {
       // Already gone: nothing to clean up.
     }

@@ -1,7 +1,11 @@
-import { chmodSync, lstatSync, type Stats, unlinkSync } from "node:fs";
+import type * as NodeFs from "node:fs";
+import type { Stats } from "node:fs";
 import { ShmError } from "../errors.ts";
 import { libc, SOCK_SEQPACKET } from "../libc.ts";
 import { FdChannel } from "./fd-channel.ts";
+
+/** node:fs, loaded on first use: it costs every session server several ms of start-up. */
+const fs = (): typeof NodeFs => require("node:fs");
 
 /** Options of {@link FdListener.listen}. */
 export interface FdListenerOptions {
@@ -13,7 +17,7 @@ export interface FdListenerOptions {
 
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    return lstatSync(path);
+    return fs().lstatSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
@@ -52,7 +56,7 @@ export function clearStalePath(path: string): void {
     throw new ShmError("ADDRESS_IN_USE", `"${path}" has a live listener; not replacing it`);
   }
   try {
-    unlinkSync(path);
+    fs().unlinkSync(path);
   } catch (error) {
     // Someone else removed the stale file first; the path is free either way.
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
@@ -94,13 +98,13 @@ export class FdListener implements Disposable {
     try {
       libc.bind(fd, path);
       bound = true;
-      chmodSync(path, mode);
-      const inode = lstatSync(path).ino;
+      fs().chmodSync(path, mode);
+      const inode = fs().lstatSync(path).ino;
       libc.listen(fd, options.backlog ?? 128);
       return new FdListener(path, fd, inode);
     } catch (error) {
       libc.close(fd);
-      if (bound) unlinkSync(path);
+      if (bound) fs().unlinkSync(path);
       if (error instanceof ShmError && error.errno === "EADDRINUSE") {
         throw new ShmError("ADDRESS_IN_USE", `"${path}" was bound by another process meanwhile`);
       }
@@ -144,7 +148,7 @@ export class FdListener implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     libc.close(this.fd);
-    if (lstatOrUndefined(this.path)?.ino === this.#inode) unlinkSync(this.path);
+    if (lstatOrUndefined(this.path)?.ino === this.#inode) fs().unlinkSync(this.path);
   }
 
   /** Same as {@link FdListener.close}. */

@@ -1,7 +1,10 @@
-import { chmodSync, closeSync, lstatSync, openSync, unlinkSync } from "node:fs";
+import type * as NodeFs from "node:fs";
 import { ShmError } from "../errors.ts";
 import { libc, SOCK_SEQPACKET, SOCK_STREAM } from "../libc.ts";
 import { clearStalePath } from "./fd-listener.ts";
+
+/** node:fs, loaded on first use: it costs every session server several ms of start-up. */
+const fs = (): typeof NodeFs => require("node:fs");
 
 /** Options of {@link OwnedSocket.bind}. */
 export interface OwnedSocketOptions {
@@ -65,13 +68,13 @@ export class OwnedSocket implements Disposable {
       fd = libc.socket(options.type === "stream" ? SOCK_STREAM : SOCK_SEQPACKET);
       libc.bind(fd, path);
       bound = true;
-      chmodSync(path, mode);
-      const inode = lstatSync(path).ino;
+      fs().chmodSync(path, mode);
+      const inode = fs().lstatSync(path).ino;
       libc.listen(fd, options.backlog ?? 128);
       return new OwnedSocket(path, fd, inode, lock);
     } catch (error) {
       if (fd >= 0) libc.close(fd);
-      if (bound) unlinkSync(path);
+      if (bound) fs().unlinkSync(path);
       if (lock !== undefined) releaseLock(lock);
       if (error instanceof ShmError && error.errno === "EADDRINUSE") {
         throw new ShmError("ADDRESS_IN_USE", `"${path}" was bound by another process meanwhile`);
@@ -106,7 +109,7 @@ export class OwnedSocket implements Disposable {
     this.#closed = true;
     libc.close(this.fd);
     try {
-      if (lstatSync(this.path).ino === this.#inode) unlinkSync(this.path);
+      if (fs().lstatSync(this.path).ino === this.#inode) fs().unlinkSync(this.path);
     } catch {
       // Already gone.
     }
@@ -120,13 +123,13 @@ export class OwnedSocket implements Disposable {
 }
 
 function takeLock(path: string): { path: string; fd: number } {
-  const fd = openSync(path, "a", 0o600);
+  const fd = fs().openSync(path, "a", 0o600);
   try {
     if (!libc.tryLockExclusive(fd)) {
       throw new ShmError("ADDRESS_IN_USE", `"${path}" is locked by another process`);
     }
   } catch (error) {
-    closeSync(fd);
+    fs().closeSync(fd);
     throw error;
   }
   return { path, fd };
@@ -134,9 +137,9 @@ function takeLock(path: string): { path: string; fd: number } {
 
 function releaseLock(lock: { path: string; fd: number }): void {
   try {
-    unlinkSync(lock.path);
+    fs().unlinkSync(lock.path);
   } catch {
     // Already gone.
   }
-  closeSync(lock.fd);
+  fs().closeSync(lock.fd);
 }

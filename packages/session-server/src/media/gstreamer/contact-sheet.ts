@@ -1,5 +1,9 @@
-import { writeFileSync } from "node:fs";
+import type * as NodeFs from "node:fs";
 import type * as NodeZlib from "node:zlib";
+
+/** node:fs and node:zlib, loaded with the first contact sheet (a debugging aid most never use). */
+const fs = (): typeof NodeFs => require("node:fs");
+const zlib = (): typeof NodeZlib => require("node:zlib");
 
 /**
  * Environment variable of the session server: when set (to a file path), each GStreamer pipeline
@@ -21,9 +25,6 @@ interface Tile {
   readonly ptsNs: number;
   readonly rgb: Uint8Array;
 }
-
-/** node:zlib, loaded with the first contact sheet (a debugging aid most processes never use). */
-const zlib = () => require("node:zlib") as typeof NodeZlib;
 
 const clamp = (value: number) => Math.min(255, Math.max(0, value));
 
@@ -141,6 +142,6 @@ export class ContactSheet {
         sheet.set(row, ((top + y) * width + left) * 3);
       }
     });
-    writeFileSync(this.#path, encodePng(sheet, width, height));
+    fs().writeFileSync(this.#path, encodePng(sheet, width, height));
   }
 }
