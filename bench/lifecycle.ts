@@ -31,12 +31,10 @@ const DEADLINE_MS = 30_000;
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SESSION_SERVER_MAIN = SESSION_SERVER_LAYOUT.main;
-/** Quiet until configured (then at the manager's level); the flag costs nothing at start-up. */
-const QUIET = ["--log-level", "error"];
-/** The manager's default session server command, quiet. */
-const DEFAULT_COMMAND = [...defaultSessionServerCommand(), ...QUIET];
+/** The manager's default session server command: no arguments; quiet until configured (level error). */
+const DEFAULT_COMMAND = [...defaultSessionServerCommand()];
 /** The session server run from its sources, as in development before `bun run build`. */
-const SOURCES_COMMAND = [process.execPath, SESSION_SERVER_MAIN, ...QUIET];
+const SOURCES_COMMAND = [process.execPath, SESSION_SERVER_MAIN];
 const dir = mkdtempSync(join(tmpdir(), "rialto-bench-lifecycle-"));
 
 /** Wall time of `cmd` from spawn to exit, ms. */
@@ -277,7 +275,7 @@ try {
   };
   const binary = await compileSessionServer();
   if (binary !== undefined) {
-    alternatives.compiled = await alternative("compiled", [binary, ...QUIET], bareRss);
+    alternatives.compiled = await alternative("compiled", [binary], bareRss);
   }
   const breakdown = await startupBreakdown(binary);
 

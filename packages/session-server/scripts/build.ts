@@ -1,12 +1,19 @@
-// Builds the shipped session server: one bytecode bundle, dist/rialto-session-server.js, run by
-// Bun. It starts several times faster than the sources (no module graph to resolve and
-// transpile, no parsing), and the server manager runs it by default while it is newer than
-// everything it bundles. Names stay unminified so stack traces stay readable; `--sourcemap` adds a
+// Builds the shipped session server: a bytecode bundle, dist/rialto-session-server.js, run by
+// Bun, and beside it the clients bundle (src/clients-bundle.ts), the side that serves clients,
+// which the session server loads when its first client connects. It starts several times faster
+// than the sources (no module graph to resolve and transpile, no parsing), and the server manager
+// runs it by default while it is newer than everything both bundles hold. Names stay unminified so stack traces stay readable; `--sourcemap` adds a
 // linked source map for debugging, off by default because Bun parses it (1.7 MB) whenever a
 // stack trace is captured, and pino captures one when the logger is created: +17 ms per start.
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { BunPlugin } from "bun";
+import {
+  CLIENTS_BUNDLE_FILE,
+  SHARED_PACKAGES,
+  SHARED_PACKAGES_KEY,
+} from "../src/clients-bundle.ts";
 
 const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
 const OUT_DIR = `${PACKAGE}dist`;
@@ -16,10 +23,10 @@ const BUILD_DIR = `${PACKAGE}dist.building-${process.pid}`;
 
 const started = performance.now();
 rmSync(BUILD_DIR, { recursive: true, force: true });
-const result = await Bun.build({
-  entrypoints: [`${PACKAGE}src/main.ts`],
+
+/** Options both bundles share. */
+const COMMON = {
   outdir: BUILD_DIR,
-  naming: "rialto-session-server.[ext]",
   target: "bun",
   // Bytecode outside `bun build --compile` needs CommonJS output.
   format: "cjs",
@@ -28,18 +35,45 @@ const result = await Bun.build({
   sourcemap: process.argv.includes("--sourcemap") ? "linked" : "none",
   // The files read, for the input list below.
   metafile: true,
+} as const;
+
+// The session server: everything but its clients' side, which it loads from the clients bundle
+// (a path relative to this bundle, resolved when it is required) once a client connects.
+const clientsBundle = `./${CLIENTS_BUNDLE_FILE}`;
+const server = await Bun.build({
+  ...COMMON,
+  entrypoints: [`${PACKAGE}src/main.ts`],
+  naming: "rialto-session-server.[ext]",
+  define: { RIALTO_CLIENTS_BUNDLE: JSON.stringify(clientsBundle) },
+  // Matched by its file name: Bun checks a relative specifier against the externals once resolved.
+  external: [`*/${CLIENTS_BUNDLE_FILE}`],
 } as Parameters<typeof Bun.build>[0]);
-if (!result.success) {
-  for (const log of result.logs) console.error(log);
+// The clients' side, taking the shared packages from the session server's bundle.
+const clients = await Bun.build({
+  ...COMMON,
+  entrypoints: [`${PACKAGE}src/clients/client-sessions.ts`],
+  naming: CLIENTS_BUNDLE_FILE.replace(/\.js$/, ".[ext]"),
+  plugins: [sharedPackagesPlugin()],
+} as Parameters<typeof Bun.build>[0]);
+const results = [server, clients];
+if (results.some((result) => !result.success)) {
+  for (const result of results) for (const log of result.logs) console.error(log);
   console.error("session server build failed");
   rmSync(BUILD_DIR, { recursive: true, force: true });
   process.exit(1);
 }
-// Every file the build read (relative to this package): the server manager runs the bundle only
+// Every file the builds read (relative to this package): the server manager runs the bundle only
 // while none of them changed, so files the build never reads (tests, bun.lock) cannot make it
 // stale.
-const metafile = (result as unknown as { metafile?: { inputs: Record<string, unknown> } }).metafile;
-const inputs = Object.keys(metafile?.inputs ?? {})
+const inputs = [
+  ...new Set(
+    results.flatMap((result) => {
+      const metafile = (result as unknown as { metafile?: { inputs: Record<string, unknown> } })
+        .metafile;
+      return Object.keys(metafile?.inputs ?? {}).filter((input) => !input.startsWith("shared:"));
+    }),
+  ),
+]
   .map((input) => relative(PACKAGE, resolve(process.cwd(), input)))
   .sort();
 if (inputs.length === 0) {
@@ -51,10 +85,33 @@ writeFileSync(
   `${BUILD_DIR}/rialto-session-server.inputs.json`,
   `${JSON.stringify({ inputs }, null, 1)}\n`,
 );
-const entry = result.outputs.find((output) => output.kind === "entry-point");
-const megabytes = ((entry?.size ?? 0) / 2 ** 20).toFixed(2);
+// Read before the rename: an artifact's size is read from its file.
+const [serverMegabytes, clientsMegabytes] = results.map((result) =>
+  ((result.outputs.find((output) => output.kind === "entry-point")?.size ?? 0) / 2 ** 20).toFixed(
+    2,
+  ),
+);
 rmSync(OUT_DIR, { recursive: true, force: true });
 renameSync(BUILD_DIR, OUT_DIR);
 console.log(
-  `built packages/session-server/dist/rialto-session-server.js (${megabytes} MB + bytecode) in ${Math.round(performance.now() - started)} ms`,
+  `built packages/session-server/dist/rialto-session-server.js (${serverMegabytes} MB) and ${CLIENTS_BUNDLE_FILE} (${clientsMegabytes} MB), each with bytecode, in ${Math.round(performance.now() - started)} ms`,
 );
+
+/**
+ * Resolves the packages the session server's bundle shares ({@link SHARED_PACKAGES}) to its
+ * instances, found in the global registry it fills before loading the clients bundle.
+ */
+function sharedPackagesPlugin(): BunPlugin {
+  const names = Object.keys(SHARED_PACKAGES);
+  const pattern = new RegExp(`^(${names.map((name) => name.replace(/[/]/g, "\\/")).join("|")})$`);
+  return {
+    name: "rialto-shared-packages",
+    setup(build) {
+      build.onResolve({ filter: pattern }, (args) => ({ path: args.path, namespace: "shared" }));
+      build.onLoad({ filter: /.*/, namespace: "shared" }, (args) => ({
+        contents: `module.exports = globalThis[Symbol.for(${JSON.stringify(SHARED_PACKAGES_KEY.description)})][${JSON.stringify(args.path)}];`,
+        loader: "js",
+      }));
+    },
+  };
+}

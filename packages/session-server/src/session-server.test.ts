@@ -72,7 +72,7 @@ describe("SessionServer state machine (in process)", () => {
     expect(memory.size).toBeGreaterThan(0);
   });
 
-  it("builds the client gateway it is given from the configuration", async () => {
+  it("builds the client gateway it is given when the first client connects", async () => {
     const seen: ClientGatewayOptions[] = [];
     await using server = await InProcessSessionServer.configured(
       {
@@ -87,6 +87,9 @@ describe("SessionServer state machine (in process)", () => {
         },
       },
     );
+    // Inactive with no client: the client side is not built.
+    expect(seen).toHaveLength(0);
+    await using client = await TestClient.registered(server.socketPath);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({
       clientGracePeriodMs: 1500,
@@ -98,5 +101,25 @@ describe("SessionServer state machine (in process)", () => {
     await server.manager.setState("Active");
     await server.manager.expectState("Active");
     expect(seen[0]?.avMemory()?.size).toBeGreaterThan(0);
+    expect((await client.getSharedMemory()).memory.size).toBeGreaterThan(0);
+    await using second = await TestClient.registered(server.socketPath);
+    expect(second.registration?.clientId).not.toBe(client.registration?.clientId);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("builds the gateway of an app that went Active before its first client as Running", async () => {
+    const seen: ClientGatewayOptions[] = [];
+    await using server = await InProcessSessionServer.configured(
+      { targetState: "Active" },
+      {
+        createClientGateway: (options) => {
+          seen.push(options);
+          return createClientSessions(options);
+        },
+      },
+    );
+    expect(seen).toHaveLength(0);
+    await using _client = await TestClient.registered(server.socketPath);
+    expect(seen[0]?.applicationState).toBe("Running");
   });
 });

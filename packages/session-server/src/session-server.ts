@@ -12,12 +12,18 @@ import {
   type SessionServerState,
   type SetConfigurationParams,
   type StateChangedEvent,
+  type StatsEvent,
   toRialtoError,
 } from "@rialto/protocol";
 import { type AllocateSharedMemory, AvMemory } from "./av-memory.ts";
-import type { ClientGateway, CreateClientGateway, ResourceOwner } from "./client-gateway/index.ts";
+import type {
+  ClientGateway,
+  ClientGatewayOptions,
+  CreateClientGateway,
+  ResourceOwner,
+} from "./client-gateway/index.ts";
 import { type ClientListener, openClientListener, type PassedSockets } from "./client-listener.ts";
-import { createClientSessions } from "./clients/index.ts";
+import { loadClientSessions } from "./clients-bundle.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { LOG_LEVEL_VALUES, type SessionServerLogger } from "./logger.ts";
 import { StatsReporter } from "./stats-reporter.ts";
@@ -34,7 +40,10 @@ export interface SessionServerOptions {
   allocateSharedMemory?: AllocateSharedMemory;
   /** Owners of media resources (pipelines, key sessions, web audio) freed on Inactive. */
   resourceOwners?: readonly ResourceOwner[];
-  /** Builds the client gateway on SetConfiguration; default the app's client sessions over retry-RPC. */
+  /**
+   * Builds the client gateway when the first client connects; default the app's client
+   * sessions over retry-RPC.
+   */
   createClientGateway?: CreateClientGateway;
   /** How long the last control event may take to reach the OS before exiting, ms; default 2000. */
   flushTimeoutMs?: number;
@@ -48,6 +57,16 @@ export interface SessionServerOptions {
 
 /** Longest reason sent with a state change (DiagnosticText on the wire). */
 const MAX_REASON_LENGTH = 1024;
+
+/** The clients' counters before the first client connected (no gateway yet). */
+const NO_CLIENT_STATS: Omit<StatsEvent, "avMemoryBytes"> = {
+  clients: 0,
+  rpcCalls: 0,
+  rpcRetransmits: 0,
+  rpcReconnects: 0,
+  rpcMeanMs: 0,
+  pipelines: [],
+};
 
 /**
  * The session server's state machine (SPEC 3, 5): serves the control channel's methods, owns
@@ -71,7 +90,10 @@ export class SessionServer implements AsyncDisposable {
   #control: RpcPeer | undefined;
   #config: SetConfigurationParams | undefined;
   #listener: ClientListener | undefined;
+  /** What the gateway is built with once a client connects (set on SetConfiguration). */
+  #gatewayOptions: Omit<ClientGatewayOptions, "applicationState"> | undefined;
   #gateway: ClientGateway | undefined;
+  #applicationState: ApplicationState = "Inactive";
   #memory: AvMemory | undefined;
   /** Set by a stop from outside the queue (signal, lost channel): queued work bails out. */
   #stopping = false;
@@ -84,7 +106,7 @@ export class SessionServer implements AsyncDisposable {
     this.#resourceOwners = [...(options.resourceOwners ?? [])];
     this.#stats = new StatsReporter({
       collect: () => {
-        const stats = this.#gateway?.stats?.();
+        const stats = this.#gateway === undefined ? NO_CLIENT_STATS : this.#gateway.stats?.();
         return stats && { ...stats, avMemoryBytes: this.#memory?.size ?? 0 };
       },
       busy: (report) =>
@@ -262,23 +284,23 @@ export class SessionServer implements AsyncDisposable {
       connectionLimits,
       {
         passed: params.socketsPassed === true ? this.#passedSockets() : undefined,
-        onAccept: () => this.#stats.poke(),
+        onAccept: () => {
+          this.#openGateway();
+          this.#stats.poke();
+        },
       },
     );
     if (this.#stopping) return;
-    const createGateway = this.#options.createClientGateway ?? createClientSessions;
-    this.#gateway = createGateway({
+    this.#gatewayOptions = {
       logger: this.#logger,
       resources: params.resources,
       playback: params.playback,
       clientGracePeriodMs: params.clientGracePeriodMs,
-      applicationState: "Inactive",
       avMemory: () => this.#memory,
       allowedUids: params.allowedUids,
       connectionLimits,
       onClientsChanged: () => this.#stats.poke(),
-    });
-    this.#gateway.start(this.#listener);
+    };
     this.#stats.start();
     this.#logger.info({ socketPath: params.socketPath }, "listening for clients");
     if (params.targetState === "Active") {
@@ -287,6 +309,35 @@ export class SessionServer implements AsyncDisposable {
       this.#report({ state: "Inactive" });
       collectWhenIdle();
     }
+  }
+
+  /**
+   * Builds the client gateway on the first accepted connection (before the listener hands the
+   * connection over, so the gateway serves it). An app waiting Inactive with no client never
+   * loads the client side: the sessions, pipelines, media engines and keys are a third of the
+   * session server's code, its start-up and idle memory.
+   */
+  #openGateway(): void {
+    const options = this.#gatewayOptions;
+    if (this.#gateway !== undefined || options === undefined || this.#listener === undefined) {
+      return;
+    }
+    let create = this.#options.createClientGateway;
+    if (create === undefined) {
+      const started = performance.now();
+      try {
+        const loaded = loadClientSessions();
+        create = loaded.create;
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        this.#logger.debug({ from: loaded.from, ms }, "client side loaded");
+      } catch (error) {
+        // A broken installation (the clients bundle missing): nothing can serve a client.
+        void this.#fail(`cannot load the client side: ${toRialtoError(error).message}`);
+        return;
+      }
+    }
+    this.#gateway = create({ ...options, applicationState: this.#applicationState });
+    this.#gateway.start(this.#listener);
   }
 
   #passedSockets(): PassedSockets {
@@ -332,6 +383,7 @@ export class SessionServer implements AsyncDisposable {
   }
 
   #tellClients(state: ApplicationState): void {
+    this.#applicationState = state;
     this.#gateway?.setApplicationState(state);
   }
 
