@@ -70,6 +70,7 @@ export {
   ControlPingAck,
   ControlPingParams,
   ControlSetLogLevelParams,
+  LISTENING_FDS_ENV,
   MAX_CLIENT_GRACE_PERIOD_MS,
   SetConfigurationParams,
   SetStateParams,

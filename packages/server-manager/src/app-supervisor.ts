@@ -40,8 +40,15 @@ export interface SupervisorContext {
   monitor(appId: string, event: MonitorEventName, state?: SessionServerState): void;
   /** A waiting preloaded server (already `Uninitialised`), now owned by `listener`; or none. */
   takePreloaded(listener: SessionServerListener): SessionServerHandle | undefined;
-  /** Spawns a fresh session server with the app's extra environment; throws SPAWN_FAILED. */
-  spawn(env: Record<string, string>, listener: SessionServerListener): SessionServerHandle;
+  /**
+   * Spawns a fresh session server with the app's extra environment and its listening sockets
+   * (inherited); throws SPAWN_FAILED.
+   */
+  spawn(
+    env: Record<string, string>,
+    listener: SessionServerListener,
+    listeningSockets?: readonly number[],
+  ): SessionServerHandle;
   /** Queues a restart of the app on the manager's work queue. */
   requestRestart(app: AppSupervisor): void;
   /** Queues parking the app (it stayed Inactive with no client for `parkInactiveAfterMs`). */
@@ -160,7 +167,7 @@ export class AppSupervisor implements SessionServerListener {
     }
     let server: SessionServerHandle;
     try {
-      server = this.#ctx.spawn(this.config.env, this);
+      server = this.#ctx.spawn(this.config.env, this, this.#sockets?.fds);
     } catch (error) {
       this.termination = { kind: "spawn-failed", detail: toRialtoError(error).message };
       this.#monitor("open_error");

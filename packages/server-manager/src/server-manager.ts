@@ -130,7 +130,7 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
       notifyState: (appId, state) => this.#emitState(appId, state),
       monitor: (appId, event, state) => this.#hub.event(appId, event, state),
       takePreloaded: (listener) => this.#pool.take(listener),
-      spawn: (env, listener) => this.#spawn(env, listener),
+      spawn: (env, listener, listeningSockets) => this.#spawn(env, listener, listeningSockets),
       requestRestart: (app) => this.#restart(app),
       requestPark: (app) => this.#park(app),
       parkingChanged: () => this.#watchParked(),
@@ -503,11 +503,16 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
     }
   }
 
-  #spawn(env: Record<string, string>, listener: SessionServerListener): SessionServerHandle {
+  #spawn(
+    env: Record<string, string>,
+    listener: SessionServerListener,
+    listeningSockets?: readonly number[],
+  ): SessionServerHandle {
     return SessionServerHandle.spawn(
       {
         command: this.#options.sessionServerCommand,
         env: { ...SESSION_SERVER_ENV_DEFAULTS, ...this.#options.env, ...env },
+        listeningSockets,
       },
       listener,
       this.#options.launchSessionServer,

@@ -5,6 +5,7 @@ import {
   type ControlPingAck,
   connectFd,
   DEFAULT_CONNECTION_LIMITS,
+  LISTENING_FDS_ENV,
   type LogLevel,
   type RequestedState,
   RialtoError,
@@ -57,7 +58,19 @@ export interface ProcessHandle {
 export interface SpawnOptions {
   command: readonly string[];
   env: Record<string, string>;
+  /**
+   * The app's listening sockets (RPC, side channel), given to the process at spawn as its fds 5
+   * and 6 ({@link LISTENING_FDS_ENV} names them); without them (a preloaded server, started
+   * before its app is known) they go on its fd channel, fd 4, before SetConfiguration.
+   */
+  listeningSockets?: readonly number[];
 }
+
+/** Fds a spawned session server inherits its app's listening sockets on (RPC, side channel). */
+const LISTENING_FDS = [5, 6] as const;
+
+/** Sockets already inherited at spawn: SetConfiguration only says `socketsPassed`. */
+const GIVEN_AT_SPAWN: SocketPassing = { sendFds() {}, close() {} };
 
 /** Where a session server's listening sockets are passed (SCM_RIGHTS on its fd 4). */
 export interface SocketPassing {
@@ -84,28 +97,38 @@ export interface LaunchedSessionServer {
 export type SessionServerLauncher = (options: SpawnOptions) => LaunchedSessionServer;
 
 /**
- * Spawns `command` with the control channel as its fd 3 (a socketpair) and, as its fd 4, a
- * SOCK_SEQPACKET pair that carries the app's listening sockets (SCM_RIGHTS, which a Bun-managed
+ * Spawns `command` with the control channel as its fd 3 (a socketpair) and the app's listening
+ * sockets as its fds 5 and 6, or, when they are not known yet, as its fd 4 a
+ * SOCK_SEQPACKET pair that carries them later (SCM_RIGHTS, which a Bun-managed
  * stream like the control channel would drop).
  */
 export const spawnSessionServerProcess: SessionServerLauncher = (options) => {
   let child: Bun.Subprocess<"ignore", "inherit", "inherit">;
-  const [sockets, childEnd] = FdChannel.pair();
+  const listening = options.listeningSockets;
+  // Sockets known at spawn are inherited (no fd channel: the session server needs no bun:ffi
+  // to take them); a preloaded server gets them on a SOCK_SEQPACKET pair at fd 4 later.
+  const channel = listening === undefined ? FdChannel.pair() : undefined;
   try {
     child = Bun.spawn({
       cmd: [...options.command],
-      env: options.env,
-      stdio: ["ignore", "inherit", "inherit", "socket-fd", childEnd.fd],
+      env:
+        listening === undefined
+          ? options.env
+          : { ...options.env, [LISTENING_FDS_ENV]: LISTENING_FDS.join(",") },
+      stdio:
+        listening === undefined
+          ? ["ignore", "inherit", "inherit", "socket-fd", channel?.[1].fd]
+          : ["ignore", "inherit", "inherit", "socket-fd", "ignore", ...listening],
     });
   } catch (error) {
-    sockets.close();
+    channel?.[0].close();
     throw new RialtoError(
       "SPAWN_FAILED",
       `cannot spawn session server ${JSON.stringify(options.command[0])}: ${(error as Error).message}`,
       { cause: error },
     );
   } finally {
-    childEnd.close();
+    channel?.[1].close();
   }
   const fd = child.stdio[3];
   return {
@@ -123,7 +146,7 @@ export const spawnSessionServerProcess: SessionServerLauncher = (options) => {
       typeof fd === "number"
         ? connectFd(fd, CONTROL_CHANNEL_OUTPUT_LIMITS)
         : Promise.reject(new Error("Bun.spawn returned no socket for stdio[3]")),
-    sockets,
+    sockets: channel?.[0] ?? GIVEN_AT_SPAWN,
   };
 };
 

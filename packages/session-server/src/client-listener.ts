@@ -10,7 +10,7 @@ import {
   toRialtoError,
   type UnixListener,
 } from "@rialto/protocol";
-import { type FdChannel, SideChannelAcceptor } from "@rialto/shm";
+import { closeFd, type FdChannel, SideChannelAcceptor } from "@rialto/shm";
 
 /** Largest path `bind(2)` takes (sun_path is 108 bytes with the terminating NUL). */
 const MAX_SOCKET_PATH_BYTES = 107;
@@ -98,7 +98,27 @@ export async function openClientListener(
   const outputBudget = new OutputBudget(limits.maxTotalBufferedBytes);
   let watchUntil = 0;
   let sweeper: ReturnType<typeof setInterval> | undefined;
+  const acceptorOptions = {
+    mode,
+    // As many clients of one uid as may connect at once; silent connections go first.
+    maxPendingPerUid: limits.maxConnections,
+    maxPending: 2 * limits.maxConnections,
+  };
   let side: SideChannelAcceptor | undefined;
+  const acceptor = (): SideChannelAcceptor => {
+    if (side !== undefined) return side;
+    if (passed === undefined) throw new RialtoError("INTERNAL", "the side channel is closed");
+    try {
+      side = SideChannelAcceptor.adopt(passed.sideChannel, sidePath, acceptorOptions);
+    } catch (error) {
+      throw new RialtoError(
+        "INTERNAL",
+        `cannot serve the side channel the manager passed (fd ${passed.sideChannel}): ${toRialtoError(error).message}`,
+        { cause: error },
+      );
+    }
+    return side;
+  };
   const sweep = () => {
     try {
       side?.sweep();
@@ -119,6 +139,12 @@ export async function openClientListener(
   const rpc: UnixListener = await listenUnix(
     path,
     (transport) => {
+      try {
+        acceptor();
+      } catch (error) {
+        transport.close();
+        throw error;
+      }
       watchSideChannel();
       onAccept?.();
       if (handler === undefined) early.push(transport);
@@ -136,17 +162,11 @@ export async function openClientListener(
       budget: outputBudget,
     },
   );
-  const acceptorOptions = {
-    mode,
-    // As many clients of one uid as may connect at once; silent connections go first.
-    maxPendingPerUid: limits.maxConnections,
-    maxPending: 2 * limits.maxConnections,
-  };
   try {
-    side =
-      passed === undefined
-        ? SideChannelAcceptor.listen(sidePath, acceptorOptions)
-        : SideChannelAcceptor.adopt(passed.sideChannel, sidePath, acceptorOptions);
+    // A passed side channel is adopted with the first client (the manager bound it: clients
+    // wait in its backlog): adopting checks it with getsockopt, which would load bun:ffi into
+    // every idle session server.
+    if (passed === undefined) side = SideChannelAcceptor.listen(sidePath, acceptorOptions);
   } catch (error) {
     rpc.close();
     const cause = toRialtoError(error);
@@ -156,14 +176,14 @@ export async function openClientListener(
       { cause: error },
     );
   }
-  const acceptor = side;
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
     clearInterval(sweeper);
     rpc.close();
-    acceptor.close();
+    if (side !== undefined) side.close();
+    else if (passed !== undefined) closeFd(passed.sideChannel);
     for (const transport of early.splice(0)) transport.close();
   };
   return {
@@ -174,9 +194,10 @@ export async function openClientListener(
       for (const transport of early.splice(0)) next(transport);
     },
     claimSideChannel: (token) => {
-      const channel = acceptor.claim(token);
+      if (closed && side === undefined) return undefined;
+      const channel = acceptor().claim(token);
       // Others may be waiting to be claimed: keep draining and timing them out.
-      if (acceptor.pendingCount > 0) watchSideChannel();
+      if (acceptor().pendingCount > 0) watchSideChannel();
       return channel;
     },
     outputBudget,

@@ -1,4 +1,4 @@
-import { RialtoError } from "@rialto/protocol";
+import { LISTENING_FDS_ENV, RialtoError } from "@rialto/protocol";
 import { closeFd, FdChannel } from "@rialto/shm";
 import type { PassedSockets } from "./client-listener.ts";
 
@@ -6,12 +6,29 @@ import type { PassedSockets } from "./client-listener.ts";
 export const FD_CHANNEL_FD = 4;
 
 /**
- * Takes the app's listening sockets the server manager sent on the fd channel `fd` just before
- * SetConfiguration (one SCM_RIGHTS record: the RPC socket, then the side channel). The channel
- * is closed afterwards: the manager passes sockets once per process. Throws PROTOCOL_ERROR when
- * no such record is queued.
+ * Takes the app's listening sockets the server manager passed: inherited at spawn when
+ * {@link LISTENING_FDS_ENV} names them (a session server spawned for its app), else sent on the
+ * fd channel `fd` just before SetConfiguration (one SCM_RIGHTS record: the RPC socket, then the
+ * side channel; a preloaded session server), which is closed afterwards: the manager passes
+ * sockets once per process. Throws PROTOCOL_ERROR when neither holds two sockets.
  */
-export function receivePassedSockets(fd: number = FD_CHANNEL_FD): PassedSockets {
+export function receivePassedSockets(
+  fd: number = FD_CHANNEL_FD,
+  env: Record<string, string | undefined> = process.env,
+): PassedSockets {
+  const inherited = env[LISTENING_FDS_ENV];
+  if (inherited !== undefined) {
+    // Named once: a process this one starts must not take them for its own.
+    delete env[LISTENING_FDS_ENV];
+    const [rpc, sideChannel, ...extra] = inherited.split(",").map(Number);
+    if (extra.length > 0 || !isFd(rpc) || !isFd(sideChannel)) {
+      throw new RialtoError(
+        "PROTOCOL_ERROR",
+        `${LISTENING_FDS_ENV}="${inherited.slice(0, 40)}" does not name two fds (<rpc>,<side channel>)`,
+      );
+    }
+    return { rpc, sideChannel };
+  }
   let channel: FdChannel;
   try {
     channel = FdChannel.fromFd(fd);
@@ -35,4 +52,8 @@ export function receivePassedSockets(fd: number = FD_CHANNEL_FD): PassedSockets 
   } finally {
     channel.close();
   }
+}
+
+function isFd(value: number | undefined): value is number {
+  return value !== undefined && Number.isInteger(value) && value > 2;
 }

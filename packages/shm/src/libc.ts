@@ -1,4 +1,4 @@
-import { dlopen, ptr, read, toArrayBuffer } from "bun:ffi";
+import type * as BunFfi from "bun:ffi";
 import type * as NodeOs from "node:os";
 import { ShmError } from "./errors.ts";
 
@@ -44,7 +44,8 @@ const SOCKADDR_UN_SIZE = 110;
 const POLLFD_SIZE = 8;
 const POLLIN = 1;
 
-const { symbols: C } = dlopen("libc.so.6", {
+/** The libc functions this package calls, as bun:ffi declares them. */
+const SYMBOLS = {
   memfd_create: { args: ["ptr", "u32"], returns: "i32" },
   ftruncate: { args: ["i32", "i64"], returns: "i32" },
   lseek: { args: ["i32", "i64", "i32"], returns: "i64" },
@@ -65,9 +66,25 @@ const { symbols: C } = dlopen("libc.so.6", {
   dlsym: { args: ["ptr", "ptr"], returns: "ptr" },
   strerror: { args: ["i32"], returns: "cstring" },
   __errno_location: { args: [], returns: "ptr" },
-});
+} as const satisfies Record<string, BunFfi.FFIFunction>;
 
-const MUNMAP = C.dlsym(null, new TextEncoder().encode("munmap\0"));
+/**
+ * bun:ffi and libc, opened by the first call: loading bun:ffi costs a process about 10 ms of
+ * start-up and several MiB, and a session server waiting Inactive makes no call (its listening
+ * sockets arrive as inherited fds, its shared memory with the Active state).
+ */
+function open() {
+  const ffi = require("bun:ffi") as typeof BunFfi;
+  const { symbols } = ffi.dlopen("libc.so.6", SYMBOLS);
+  return {
+    ffi,
+    C: symbols,
+    munmap: symbols.dlsym(null, new TextEncoder().encode("munmap\0")),
+  };
+}
+
+let opened: ReturnType<typeof open> | undefined;
+const native = () => (opened ??= open());
 /** errno names by number, from node:os (loaded with the first error named: it costs start-up). */
 let errnoNames: Map<number, string> | undefined;
 
@@ -154,8 +171,8 @@ export interface Libc {
 }
 
 function errno(): number {
-  const location = C.__errno_location();
-  return location === null ? 0 : read.i32(location, 0);
+  const location = native().C.__errno_location();
+  return location === null ? 0 : native().ffi.read.i32(location, 0);
 }
 
 /** Symbolic name of an errno number, e.g. 1 → `"EPERM"`. */
@@ -171,10 +188,14 @@ export function errnoName(code: number): string {
 
 function fail(syscall: string, what: string, code = errno()): never {
   const name = errnoName(code);
-  throw new ShmError("ERRNO", `${syscall}(${what}) failed: ${name} (${C.strerror(code)})`, {
-    errno: name,
-    syscall,
-  });
+  throw new ShmError(
+    "ERRNO",
+    `${syscall}(${what}) failed: ${name} (${native().C.strerror(code)})`,
+    {
+      errno: name,
+      syscall,
+    },
+  );
 }
 
 function check(result: number, syscall: string, what: string): number {
@@ -202,13 +223,13 @@ function setPointer(view: DataView, offset: number, address: number): void {
 }
 
 function prepareMessage(data: Uint8Array, controlLength: number): void {
-  setPointer(iovec, 0, data.byteLength === 0 ? 0 : ptr(data));
+  setPointer(iovec, 0, data.byteLength === 0 ? 0 : native().ffi.ptr(data));
   setPointer(iovec, 8, data.byteLength);
   for (let i = 0; i < MSGHDR_SIZE; i += 4) msghdr.setUint32(i, 0, true);
-  setPointer(msghdr, 16, ptr(iovec));
+  setPointer(msghdr, 16, native().ffi.ptr(iovec));
   setPointer(msghdr, 24, 1);
   if (controlLength > 0) {
-    setPointer(msghdr, 32, ptr(control));
+    setPointer(msghdr, 32, native().ffi.ptr(control));
     setPointer(msghdr, 40, controlLength);
   }
 }
@@ -242,7 +263,7 @@ function readReceivedFds(controlLength: number): number[] {
 function getIntOption(fd: number, option: number, size: number, name: string): void {
   optLength[0] = size;
   check(
-    C.getsockopt(fd, SOL_SOCKET, option, optValue, optLength),
+    native().C.getsockopt(fd, SOL_SOCKET, option, optValue, optLength),
     "getsockopt",
     `fd ${fd}, ${name}`,
   );
@@ -252,55 +273,59 @@ function getIntOption(fd: number, option: number, size: number, name: string): v
 export const libc: Libc = {
   memfdCreate(name, flags) {
     const encoded = new TextEncoder().encode(`${name}\0`);
-    return check(C.memfd_create(encoded, flags), "memfd_create", `"${name}"`);
+    return check(native().C.memfd_create(encoded, flags), "memfd_create", `"${name}"`);
   },
   ftruncate(fd, size) {
-    check(C.ftruncate(fd, size), "ftruncate", `fd ${fd}, ${size}`);
+    check(native().C.ftruncate(fd, size), "ftruncate", `fd ${fd}, ${size}`);
   },
   fileSize(fd) {
-    const size = C.lseek(fd, 0, SEEK_END);
+    const size = native().C.lseek(fd, 0, SEEK_END);
     if (size < 0n) fail("lseek", `fd ${fd}, 0, SEEK_END`);
     return Number(size);
   },
   fcntl(fd, command, argument) {
-    return check(C.fcntl(fd, command, argument), "fcntl", `fd ${fd}, ${command}, ${argument}`);
+    return check(
+      native().C.fcntl(fd, command, argument),
+      "fcntl",
+      `fd ${fd}, ${command}, ${argument}`,
+    );
   },
   mapShared(fd, size, writable) {
     const protection = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-    const address = C.mmap(null, size, protection, MAP_SHARED, fd, 0);
+    const address = native().C.mmap(null, size, protection, MAP_SHARED, fd, 0);
     if (address === -1n) fail("mmap", `fd ${fd}, ${size} bytes`);
     // The 5-argument form (context = length, deallocator = munmap) is documented in Bun's
     // ffi docs but missing from the type declarations.
-    const wrap = toArrayBuffer as unknown as (
+    const wrap = native().ffi.toArrayBuffer as unknown as (
       address: bigint,
       offset: number,
       length: number,
       context: number,
       deallocator: unknown,
     ) => ArrayBuffer;
-    return wrap(address, 0, size, size, MUNMAP);
+    return wrap(address, 0, size, size, native().munmap);
   },
   close(fd) {
-    check(C.close(fd), "close", `fd ${fd}`);
+    check(native().C.close(fd), "close", `fd ${fd}`);
   },
   socketPair(type) {
     const flags = type | SOCK_NONBLOCK | SOCK_CLOEXEC;
-    check(C.socketpair(AF_UNIX, flags, 0, intPair), "socketpair", `AF_UNIX, ${type}`);
+    check(native().C.socketpair(AF_UNIX, flags, 0, intPair), "socketpair", `AF_UNIX, ${type}`);
     return [intPair[0] ?? -1, intPair[1] ?? -1];
   },
   socket(type) {
     const flags = type | SOCK_NONBLOCK | SOCK_CLOEXEC;
-    return check(C.socket(AF_UNIX, flags, 0), "socket", `AF_UNIX, ${type}`);
+    return check(native().C.socket(AF_UNIX, flags, 0), "socket", `AF_UNIX, ${type}`);
   },
   bind(fd, path) {
     const length = encodeSockaddr(path);
-    check(C.bind(fd, sockaddr, length), "bind", `fd ${fd}, "${path}"`);
+    check(native().C.bind(fd, sockaddr, length), "bind", `fd ${fd}, "${path}"`);
   },
   listen(fd, backlog) {
-    check(C.listen(fd, backlog), "listen", `fd ${fd}, ${backlog}`);
+    check(native().C.listen(fd, backlog), "listen", `fd ${fd}, ${backlog}`);
   },
   accept(fd) {
-    const accepted = C.accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const accepted = native().C.accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (accepted >= 0) return accepted;
     const code = errno();
     if (code === EAGAIN) return undefined;
@@ -308,7 +333,7 @@ export const libc: Libc = {
   },
   connect(fd, path) {
     const length = encodeSockaddr(path);
-    check(C.connect(fd, sockaddr, length), "connect", `fd ${fd}, "${path}"`);
+    check(native().C.connect(fd, sockaddr, length), "connect", `fd ${fd}, "${path}"`);
   },
   sendmsg(fd, data, fds) {
     const space = fds.length === 0 ? 0 : controlSpace(fds.length);
@@ -321,12 +346,16 @@ export const libc: Libc = {
         control.setInt32(CMSG_HEADER_SIZE + 4 * i, value, true);
       }
     }
-    const sent = C.sendmsg(fd, ptr(msghdr), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const sent = native().C.sendmsg(fd, native().ffi.ptr(msghdr), MSG_DONTWAIT | MSG_NOSIGNAL);
     check(sent, "sendmsg", `fd ${fd}, ${data.byteLength} bytes, fds [${fds.join(", ")}]`);
   },
   recvmsg(fd, buffer, maxFds) {
     prepareMessage(buffer, controlSpace(maxFds));
-    const received = C.recvmsg(fd, ptr(msghdr), MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    const received = native().C.recvmsg(
+      fd,
+      native().ffi.ptr(msghdr),
+      MSG_DONTWAIT | MSG_CMSG_CLOEXEC,
+    );
     if (received < 0) {
       const code = errno();
       if (code === EAGAIN) return undefined;
@@ -349,7 +378,7 @@ export const libc: Libc = {
     return { pid: optValue[0] ?? 0, uid: (optValue[1] ?? 0) >>> 0, gid: (optValue[2] ?? 0) >>> 0 };
   },
   tryLockExclusive(fd) {
-    if (C.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    if (native().C.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
     const code = errno();
     if (code === EAGAIN) return false;
     return fail("flock", `fd ${fd}, LOCK_EX | LOCK_NB`, code);
@@ -363,7 +392,7 @@ export const libc: Libc = {
       table.setInt32(i * POLLFD_SIZE, fd, true);
       table.setInt16(i * POLLFD_SIZE + 4, POLLIN, true);
     });
-    if (C.poll(ptr(new Uint8Array(table.buffer)), fds.length, 0) < 0) {
+    if (native().C.poll(native().ffi.ptr(new Uint8Array(table.buffer)), fds.length, 0) < 0) {
       return fail("poll", `${fds.length} fds`, errno());
     }
     return fds.map((_, i) => (table.getInt16(i * POLLFD_SIZE + 6, true) & POLLIN) !== 0);

@@ -74,15 +74,24 @@ export const SetConfigurationParams = Closed({
   /** When present, only clients running as one of these uids may connect (SO_PEERCRED). */
   allowedUids: Type.Optional(Type.Array(Uid, { minItems: 1, maxItems: 64 })),
   /**
-   * True when the manager owns the app's listening sockets (SPEC 3 sequence 5): just before this
-   * call it sent them, already bound at `socketPath` and its side channel and listening, as one
-   * SCM_RIGHTS record (RPC socket, then side channel) on the session server's fd channel (fd 4).
-   * The session server serves them instead of binding, and leaves the files to the manager.
-   * Absent (a joined session server): it binds `socketPath` itself.
+   * True when the manager owns the app's listening sockets (SPEC 3 sequence 5), already bound at
+   * `socketPath` and its side channel and listening: a session server spawned for the app got
+   * them as inherited fds named by {@link LISTENING_FDS_ENV}; a preloaded one (started before its
+   * app was known) gets them just before this call as one SCM_RIGHTS record (RPC socket, then
+   * side channel) on its fd channel (fd 4). The session server serves them instead of binding,
+   * and leaves the files to the manager. Absent (a joined session server): it binds
+   * `socketPath` itself.
    */
   socketsPassed: Type.Optional(Type.Boolean()),
 });
 export type SetConfigurationParams = Static<typeof SetConfigurationParams>;
+
+/**
+ * Environment variable of a session server spawned for a known app: the fds of its listening
+ * sockets, inherited from the manager, as `<rpc>,<side channel>` (e.g. `5,6`). Passing them at
+ * spawn spares the session server bun:ffi (SCM_RIGHTS) until a client connects.
+ */
+export const LISTENING_FDS_ENV = "RIALTO_LISTENING_FDS";
 
 /** Moves a configured session server to another state (Rialto's SetState). */
 export const SetStateParams = Closed({ state: RequestedState });
