@@ -14,7 +14,7 @@ import { CONTROL_CHANNEL_FD, type ControlEndpoint } from "./cli-arguments.ts";
 import type { CreateClientGateway, ResourceOwner } from "./client-gateway/index.ts";
 import { SessionServerExitCode } from "./exit-codes.ts";
 import { createSessionServerLogger, type SessionServerLogger } from "./logger.ts";
-import { receivePassedSockets } from "./passed-sockets.ts";
+import { prepareToReceiveSockets, receivePassedSockets } from "./passed-sockets.ts";
 import { SessionServer } from "./session-server.ts";
 
 /** Default deadline of `control/announce` in joined mode, ms. */
@@ -102,6 +102,7 @@ export async function runSessionServer(
     logger.info({ controlSocket: control.socketPath }, "joined the server manager");
   }
   server.attachControl(peer);
+  if (control.kind === "fd") prepareToReceiveSockets();
   const stop = async (code: number, reason: string) => {
     await server.stop(code, reason);
     return server.exitCode;

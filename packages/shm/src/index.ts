@@ -50,7 +50,7 @@ export {
   RECORD_MAX_DATA,
   RECORD_MAX_FDS,
 } from "./layout.ts";
-export type { PeerCredentials } from "./libc.ts";
+export { loadLibc, type PeerCredentials } from "./libc.ts";
 export {
   type CreateSharedMemoryOptions,
   describeSeals,

@@ -85,6 +85,14 @@ function open() {
 
 let opened: ReturnType<typeof open> | undefined;
 const native = () => (opened ??= open());
+
+/**
+ * Opens bun:ffi and libc now rather than with the first call: for a process that has time to
+ * spare before it needs them (a preloaded session server waiting for its app).
+ */
+export function loadLibc(): void {
+  native();
+}
 /** errno names by number, from node:os (loaded with the first error named: it costs start-up). */
 let errnoNames: Map<number, string> | undefined;
 
