@@ -349,6 +349,11 @@ export {
   RequestEnvelope,
   ResponseEnvelope,
 } from "./rpc/envelope.ts";
+export {
+  type FdStreamOptions,
+  FdStreamTransport,
+  openFdStream,
+} from "./rpc/fd-stream-transport.ts";
 export { DEFAULT_TURN_BUDGET_MS, InputScheduler } from "./rpc/input-scheduler.ts";
 export { createMemoryTransportPair, type MemoryTransportOptions } from "./rpc/memory-transport.ts";
 export { type MethodHandler, MethodRouter } from "./rpc/method-router.ts";

@@ -1,8 +1,8 @@
 import {
   ControlChannelMethods,
-  connectFd,
   connectUnix,
   type LogLevel,
+  openFdStream,
   PROTOCOL_VERSION,
   RialtoError,
   RpcPeer,
@@ -125,7 +125,8 @@ async function openControlTransport(
     case "transport":
       return control.transport;
     case "fd":
-      return connectFd(control.fd);
+      // Not a Bun socket: Bun wakes a process with a connected socket every second.
+      return openFdStream(control.fd);
     case "joined":
       return connectUnix(control.socketPath);
   }
