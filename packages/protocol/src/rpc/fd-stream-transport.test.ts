@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "bun:test";
+import { closeSync, openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { connectFd } from "./socket-transport.ts";
 
@@ -22,7 +23,7 @@ async function childOnFd3(script: string) {
       process.execPath,
       "-e",
       `const { openFdStream } = await import(${JSON.stringify(MODULE)});
-       const transport = openFdStream(3);
+       const transport = await openFdStream(3);
        ${script}`,
     ],
     stdio: ["ignore", "pipe", "inherit", "socket-fd"],
@@ -90,5 +91,16 @@ describe("FdStreamTransport", () => {
     await until("4 MiB from the child", () => total(received) === 4 * 1024 * 1024);
     expect(received.every((chunk) => chunk.every((byte) => byte === 7))).toBe(true);
     expect((await lines.next()).value).toBe("drained");
+  });
+
+  it("rejects an fd that is not an open socket with CONNECTION_LOST", async () => {
+    const { openFdStream } = await import(MODULE);
+    const file = openSync(MODULE, "r");
+    try {
+      await expect(openFdStream(file)).rejects.toMatchObject({ code: "CONNECTION_LOST" });
+    } finally {
+      closeSync(file);
+    }
+    await expect(openFdStream(-1)).rejects.toMatchObject({ code: "CONNECTION_LOST" });
   });
 });

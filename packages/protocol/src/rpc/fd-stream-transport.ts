@@ -1,4 +1,4 @@
-import { closeSync, fstatSync } from "node:fs";
+import type * as NodeFs from "node:fs";
 import type { FileSink } from "bun";
 import { RialtoError, toRialtoError } from "../errors.ts";
 import { DEFAULT_MAX_BUFFERED_BYTES } from "./socket-transport.ts";
@@ -117,7 +117,7 @@ export class FdStreamTransport implements Transport {
     // Bun reads and writes through duplicates of the fd; closing ours too lets the peer see
     // the end at once.
     try {
-      closeSync(this.#fd);
+      (require("node:fs") as typeof NodeFs).closeSync(this.#fd);
     } catch {
       // Already closed.
     }
@@ -154,13 +154,18 @@ export class FdStreamTransport implements Transport {
 
 /**
  * Wraps an inherited stream-socket fd (the control channel on fd 3) in a {@link FdStreamTransport};
- * takes ownership of the fd. Throws CONNECTION_LOST when `fd` is not an open socket. Unlike `connectFd` it keeps no Bun socket open, so an idle
- * process is not woken every second by Bun's runtime.
+ * takes ownership of the fd. Rejects with CONNECTION_LOST when `fd` is not an open socket.
+ * Unlike `connectFd` it keeps no Bun socket open, so an idle process is not woken every second
+ * by Bun's runtime. The check is Bun's own `stat`: node:fs would cost a session server's
+ * start-up several ms more.
  */
-export function openFdStream(fd: number, options: FdStreamOptions = {}): FdStreamTransport {
+export async function openFdStream(
+  fd: number,
+  options: FdStreamOptions = {},
+): Promise<FdStreamTransport> {
   let problem: string | undefined;
   try {
-    if (!fstatSync(fd).isSocket()) problem = "not a socket";
+    if (!(await Bun.file(fd).stat()).isSocket()) problem = "not a socket";
   } catch (error) {
     problem = toRialtoError(error).message;
   }
