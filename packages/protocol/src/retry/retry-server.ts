@@ -122,6 +122,12 @@ export class RetryServer<Session> implements AsyncDisposable {
   readonly #connections = new Set<Connection<Session>>();
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #limits: ConnectionLimits;
+  /**
+   * node:crypto's constant-time compare, loaded with the server (a session server's first client)
+   * rather than with the first resume, which would stall every client for the load (~10 ms)
+   * in the middle of serving.
+   */
+  readonly #timingSafeEqual = (require("node:crypto") as typeof NodeCrypto).timingSafeEqual;
   #released = 0;
   #reconnects = 0;
   #cutOff = 0;
@@ -144,6 +150,12 @@ export class RetryServer<Session> implements AsyncDisposable {
       Math.max(ttl / 2, 10),
     );
     this.#sweeper.unref();
+  }
+
+  /** Compares two resume secrets in constant time (for equal lengths; the length is no secret). */
+  #sameSecret(expected: string, presented: string | undefined): boolean {
+    if (presented === undefined || presented.length !== expected.length) return false;
+    return this.#timingSafeEqual(Buffer.from(expected), Buffer.from(presented));
   }
 
   /** Registered clients by id (connected or within their grace period). */
@@ -371,7 +383,7 @@ export class RetryServer<Session> implements AsyncDisposable {
     let client: RegisteredClient<Session>;
     if (requestedId !== undefined) {
       const known = this.#clients.get(requestedId);
-      if (known === undefined || !sameSecret(known.resumeToken, resumeToken)) {
+      if (known === undefined || !this.#sameSecret(known.resumeToken, resumeToken)) {
         return this.#failedResume(request.id, requestedId, connection);
       }
       client = known;
@@ -526,10 +538,3 @@ export class RetryServer<Session> implements AsyncDisposable {
   }
 }
 
-/** Compares two resume secrets in constant time (for equal lengths; the length is no secret). */
-function sameSecret(expected: string, presented: string | undefined): boolean {
-  if (presented === undefined || presented.length !== expected.length) return false;
-  // Loaded on the first resume: node:crypto costs every session server's start several MiB.
-  const { timingSafeEqual } = require("node:crypto") as typeof NodeCrypto;
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(presented));
-}
