@@ -537,4 +537,3 @@ export class RetryServer<Session> implements AsyncDisposable {
     client.graceTimer.unref();
   }
 }
-
