@@ -28,9 +28,15 @@ export async function startHttpDaemon(extraArgs: readonly string[] = []): Promis
       "the monitor's address on stdout",
       () => /monitor at (http:\/\/\S+)\n/.exec(d.daemon.stdout())?.[1],
     );
-    const token = extraArgs.includes("--http-control")
-      ? /control token ([0-9a-f]{64})\n/.exec(d.daemon.stdout())?.[1]
-      : undefined;
+    // A generated token is printed on a line of its own, which may arrive after the address's
+    // (one read from --http-token-file is not printed).
+    const token =
+      extraArgs.includes("--http-control") && !extraArgs.includes("--http-token-file")
+        ? await waitFor(
+            "the control token on stdout",
+            () => /control token ([0-9a-f]{64})\n/.exec(d.daemon.stdout())?.[1],
+          )
+        : undefined;
     return { d, url, token, [Symbol.asyncDispose]: () => d[Symbol.asyncDispose]() };
   } catch (error) {
     await d[Symbol.asyncDispose]();
