@@ -2,9 +2,10 @@
 // Bun, and beside it the clients bundle (src/clients-bundle.ts), the side that serves clients,
 // which the session server loads when its first client connects. It starts several times faster
 // than the sources (no module graph to resolve and transpile, no parsing), and the server manager
-// runs it by default while it is newer than everything both bundles hold. Names stay unminified so stack traces stay readable; `--sourcemap` adds a
-// linked source map for debugging, off by default because Bun parses it (1.7 MB) whenever a
-// stack trace is captured, and pino captures one when the logger is created: +17 ms per start.
+// runs it by default while it is newer than everything both bundles hold. Names stay unminified
+// so stack traces stay readable; `--sourcemap` adds a linked source map for debugging, off by
+// default because Bun parses it (1.7 MB) whenever a stack trace is captured, and pino captures
+// one when the logger is created: +17 ms per start.
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

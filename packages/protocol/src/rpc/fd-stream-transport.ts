@@ -1,7 +1,7 @@
 import type * as NodeFs from "node:fs";
 import type { FileSink } from "bun";
 import { RialtoError, toRialtoError } from "../errors.ts";
-import { DEFAULT_MAX_BUFFERED_BYTES } from "./socket-transport.ts";
+import { DEFAULT_MAX_BUFFERED_BYTES, peerNotReading } from "./socket-transport.ts";
 import type { Transport, TransportSink } from "./transport.ts";
 
 /** Options of {@link openFdStream}. */
@@ -71,12 +71,7 @@ export class FdStreamTransport implements Transport {
     if (typeof written !== "number") written.catch((error) => this.#lost("write", error));
     this.#queuedBytes += bytes.byteLength;
     if (this.#queuedBytes > this.#maxBufferedBytes) {
-      this.close(
-        new RialtoError(
-          "RESOURCE_EXHAUSTED",
-          `peer is not reading: ${this.#queuedBytes} bytes queued (limit ${this.#maxBufferedBytes})`,
-        ),
-      );
+      this.close(peerNotReading(this.#queuedBytes, this.#maxBufferedBytes));
       return true;
     }
     this.#drain();

@@ -140,12 +140,7 @@ export class SocketTransport implements Transport {
     this.#budget?.charge(bytes.byteLength);
     if (this.#closed) return true; // The budget cut this connection off.
     if (this.#queuedBytes > this.#maxBufferedBytes) {
-      this.close(
-        new RialtoError(
-          "RESOURCE_EXHAUSTED",
-          `peer is not reading: ${this.#queuedBytes} bytes queued (limit ${this.#maxBufferedBytes})`,
-        ),
-      );
+      this.close(peerNotReading(this.#queuedBytes, this.#maxBufferedBytes));
       return true;
     }
     if (this.#queuedBytes > this.#pauseAbove && !this.#readingPaused) {
@@ -429,6 +424,17 @@ export interface ListenUnixOptions extends SocketTransportOptions {
    * server manager): served as is; `close()` closes this process's fd and leaves the file.
    */
   fd?: number;
+}
+
+/**
+ * The error a transport closes with when its peer stopped reading and `queued` bytes passed
+ * `limit` (shared by the socket and fd-stream transports).
+ */
+export function peerNotReading(queued: number, limit: number): RialtoError {
+  return new RialtoError(
+    "RESOURCE_EXHAUSTED",
+    `peer is not reading: ${queued} bytes queued (limit ${limit})`,
+  );
 }
 
 /**
