@@ -15,11 +15,14 @@ export interface MessageValidator<T> {
 
 /**
  * Checks a schema interprets before it compiles it. Compiling generates and JIT-parses a
- * function (several milliseconds for a large message in a fresh process): worth it for the media calls made
- * thousands of times, not for the handful of control messages a session server checks on its
- * way to Inactive, where compiling cost a third of its start-up.
+ * function (several milliseconds for a large message in a fresh process): not worth it for the
+ * one or two control messages a session server checks on its way to Inactive, where compiling
+ * cost a third of its start-up. A message checked a third time is one that recurs (the health
+ * check's ping every 5 s, media calls): interpreting it sixteen times, as this did before, kept
+ * an idle session server's JIT busy with TypeBox's checker ping after ping (0.13-0.15 % of a
+ * core per idle server against 0.07 % compiled, BENCHMARKS.md).
  */
-export const INTERPRETED_CHECKS = 16;
+export const INTERPRETED_CHECKS = 2;
 
 /**
  * Wraps `schema` in a {@link MessageValidator}: its first {@link INTERPRETED_CHECKS} checks run
