@@ -68,6 +68,20 @@ async function startPlayer(control: RpcPeer, list: () => Promise<ApplicationInfo
   });
 }
 
+/** A client of the app at `socketPath`, Running, playing the demo clip; `stop` ends both. */
+async function playDemoClip(socketPath: string) {
+  const client = await RialtoClient.connect({ socketPath });
+  await client.setApplicationState("Running");
+  const clip = await ClipPlayer.open(client, await loadDemoClip());
+  await clip.play();
+  return {
+    async stop() {
+      await clip.pipeline.destroy().catch(() => {});
+      await client.close();
+    },
+  };
+}
+
 /** A quiet `rialto-server-manager` on `runtimeDir`, as a platform's service unit would start it. */
 function spawnDaemon(runtimeDir: string, socket: string, extra: readonly string[]) {
   return Bun.spawn({
@@ -133,15 +147,11 @@ async function measureParked(bareTotal: number, bareMedian: number) {
     const [managerIdle = 0] = await cpuPercent([manager.pid], WINDOW_MS);
     const managerParkedRss = rssBytes(manager.pid);
     const player = await startPlayer(control, listParked);
-    const client = await RialtoClient.connect({ socketPath: player.socketPath });
-    await client.setApplicationState("Running");
-    const clip = await ClipPlayer.open(client, await loadDemoClip());
-    await clip.play();
+    const playing = await playDemoClip(player.socketPath);
     await Bun.sleep(SETTLE_MS);
     const playingRss = rssBytes(player.pid ?? 0);
     const total = playingRss + rssBytes(manager.pid);
-    await clip.pipeline.destroy().catch(() => {});
-    await client.close();
+    await playing.stop();
     control.close();
     const figures = {
       parkAfterMs: PARK_AFTER_MS,
@@ -332,10 +342,7 @@ try {
   const player = await startPlayer(peer, list);
   await Bun.sleep(SETTLE_MS);
   const activeIdleRss = rssBytes(player.pid ?? 0);
-  const client = await RialtoClient.connect({ socketPath: player.socketPath });
-  await client.setApplicationState("Running");
-  const clip = await ClipPlayer.open(client, await loadDemoClip());
-  await clip.play();
+  const playing = await playDemoClip(player.socketPath);
   await Bun.sleep(SETTLE_MS);
   const activePlayingRss = rssBytes(player.pid ?? 0);
   const stillInactiveRss = sessionServers.map(rssBytes);
@@ -366,8 +373,7 @@ try {
   console.log(
     `  counting the shared Bun executable once (PSS): ${memory.totalPssMiB} MiB against ${memory.bareTotalPssMiB} MiB; private memory of an Inactive session server ${memory.privateMiB} MiB (bare Bun ${memory.barePrivateMiB} MiB)`,
   );
-  await clip.pipeline.destroy().catch(() => {});
-  await client.close();
+  await playing.stop();
   await peer.call(ControlSocketMethods.changeSessionServerState, {
     appId: PLAYER,
     state: "NotRunning",
