@@ -70,6 +70,7 @@ export async function runSessionServer(
     createClientGateway: options.createClientGateway,
     // Only a spawned session server has the manager's fd channel beside its control channel.
     receivePassedSockets: control.kind === "fd" ? () => receivePassedSockets() : undefined,
+    releaseCodePagesWhenIdle: control.kind !== "transport",
   });
   const peer = new RpcPeer({
     name: "session-server/control",

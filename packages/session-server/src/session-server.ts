@@ -15,6 +15,7 @@ import {
   type StatsEvent,
   toRialtoError,
 } from "@rialto/protocol";
+import { releaseCodePages } from "@rialto/shm";
 import { type AllocateSharedMemory, AvMemory } from "./av-memory.ts";
 import type {
   ClientGateway,
@@ -53,6 +54,12 @@ export interface SessionServerOptions {
    * Without it such a configuration fails.
    */
   receivePassedSockets?: () => PassedSockets;
+  /**
+   * Whether an idle server gives back the code pages it is not running (see
+   * `#releaseCodePagesWhenIdle`): for a session server that is a process of its own. Default
+   * false: in process, the pages are the host's.
+   */
+  releaseCodePagesWhenIdle?: boolean;
 }
 
 /** Longest reason sent with a state change (DiagnosticText on the wire). */
@@ -99,20 +106,16 @@ export class SessionServer implements AsyncDisposable {
   #stopping = false;
   /** Set once the final cleanup began. */
   #exiting = false;
+  /** Set when an idle server gave its code pages back; cleared when a client comes. */
+  #codePagesReleased = false;
 
   constructor(options: SessionServerOptions) {
     this.#options = options;
     this.#logger = options.logger;
     this.#resourceOwners = [...(options.resourceOwners ?? [])];
     this.#stats = new StatsReporter({
-      collect: () => {
-        const stats = this.#gateway === undefined ? NO_CLIENT_STATS : this.#gateway.stats?.();
-        return stats && { ...stats, avMemoryBytes: this.#memory?.size ?? 0 };
-      },
-      busy: (report) =>
-        report.clients > 0 ||
-        report.pipelines.length > 0 ||
-        (this.#gateway?.connectionCount ?? 0) > 0,
+      collect: () => this.#collectStats(),
+      busy: (report) => this.#inUse(report),
       send: (report) => {
         try {
           this.#control?.emit(ControlChannelEvents.stats, report);
@@ -148,6 +151,7 @@ export class SessionServer implements AsyncDisposable {
     // The health check wakes an idle server anyway: the one moment to see whether stats changed.
     this.#stats.poke();
     const outcome = await this.#gateway?.heartbeat?.(deadlineMs);
+    this.#releaseCodePagesWhenIdle();
     if (outcome === undefined || (outcome.ok && outcome.late.length === 0)) {
       this.#logger.debug({ id }, "control ping");
       return { id, ok: true };
@@ -158,6 +162,45 @@ export class SessionServer implements AsyncDisposable {
       "heartbeat missed its deadline",
     );
     return { id, ok: outcome.ok, late: outcome.late };
+  }
+
+  /** The clients' and pipelines' counters with the AV memory's size; undefined: no gateway stats. */
+  #collectStats(): StatsEvent | undefined {
+    const stats = this.#gateway === undefined ? NO_CLIENT_STATS : this.#gateway.stats?.();
+    return stats && { ...stats, avMemoryBytes: this.#memory?.size ?? 0 };
+  }
+
+  /** Whether anyone uses the server: a client connected, or a pipeline alive (grace period). */
+  #inUse(report: StatsEvent): boolean {
+    return (
+      report.clients > 0 || report.pipelines.length > 0 || (this.#gateway?.connectionCount ?? 0) > 0
+    );
+  }
+
+  /**
+   * On the first health check that finds a configured server unused (Inactive, or Active with no
+   * client) since start-up or since its last client, gives back the code pages start-up and the
+   * clients touched ({@link releaseCodePages}), after the answer is sent: an idle server keeps
+   * resident little more than what its pings run (BENCHMARKS.md, device-scale step 7). The ping
+   * is an idle server's only wake-up, so this adds none.
+   */
+  #releaseCodePagesWhenIdle(): void {
+    if (!this.#options.releaseCodePagesWhenIdle || this.#codePagesReleased) return;
+    if (this.#config === undefined || this.#exiting) return;
+    const report = this.#collectStats();
+    if (report === undefined || this.#inUse(report)) return;
+    this.#codePagesReleased = true;
+    setImmediate(() => {
+      if (this.#exiting) return;
+      const started = performance.now();
+      try {
+        const { mappings, bytes } = releaseCodePages();
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        this.#logger.debug({ mappings, bytes, ms }, "idle: code pages released");
+      } catch (error) {
+        this.#logger.warn({ err: toRialtoError(error) }, "idle: code pages not released");
+      }
+    });
   }
 
   /** The state last reported to the manager. */
@@ -285,6 +328,7 @@ export class SessionServer implements AsyncDisposable {
       {
         passed: params.socketsPassed === true ? this.#passedSockets() : undefined,
         onAccept: () => {
+          this.#codePagesReleased = false;
           this.#openGateway();
           this.#stats.poke();
         },

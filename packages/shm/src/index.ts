@@ -52,6 +52,12 @@ export {
 } from "./layout.ts";
 export { loadLibc, type PeerCredentials } from "./libc.ts";
 export {
+  type CleanFileMapping,
+  cleanFileMappings,
+  type ReleasedCodePages,
+  releaseCodePages,
+} from "./memory/code-pages.ts";
+export {
   type CreateSharedMemoryOptions,
   describeSeals,
   HANDOUT_SEALS,

@@ -43,6 +43,7 @@ const CMSG_HEADER_SIZE = 16;
 const SOCKADDR_UN_SIZE = 110;
 const POLLFD_SIZE = 8;
 const POLLIN = 1;
+const MADV_DONTNEED = 4;
 
 /** The libc functions this package calls, as bun:ffi declares them. */
 const SYMBOLS = {
@@ -63,6 +64,7 @@ const SYMBOLS = {
   getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
   flock: { args: ["i32", "i32"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
+  madvise: { args: ["u64", "u64", "i32"], returns: "i32" },
   dlsym: { args: ["ptr", "ptr"], returns: "ptr" },
   strerror: { args: ["i32"], returns: "cstring" },
   __errno_location: { args: [], returns: "ptr" },
@@ -176,6 +178,12 @@ export interface Libc {
    * listening socket: a connection waits in its backlog).
    */
   readable(fds: readonly number[]): boolean[];
+  /**
+   * madvise(MADV_DONTNEED) over `length` bytes at `address`: this process's page-table entries
+   * for them go. Only for mappings whose pages equal their file's (clean, never written): those
+   * fault back in from the page cache when touched again; anything else would lose data.
+   */
+  dropPages(address: bigint, length: bigint): void;
 }
 
 function errno(): number {
@@ -404,5 +412,12 @@ export const libc: Libc = {
       return fail("poll", `${fds.length} fds`, errno());
     }
     return fds.map((_, i) => (table.getInt16(i * POLLFD_SIZE + 6, true) & POLLIN) !== 0);
+  },
+  dropPages(address, length) {
+    check(
+      native().C.madvise(address, length, MADV_DONTNEED),
+      "madvise",
+      `0x${address.toString(16)}, ${length} bytes, MADV_DONTNEED`,
+    );
   },
 };
