@@ -3,7 +3,8 @@
 // demo clip in real time for a client in this process. In one run it prints:
 // - start-up: APPS apps initiated at once (concurrent calls on the control socket) until all are
 //   Inactive, against APPS bare `bun -e 0` spawned at once until all exited (goal: ≤ 3 s);
-// - memory: VmRSS of each Inactive session server, of the Active one idle (no pipeline) and
+// - memory: VmRSS of each Inactive session server, of the Active one idle (no pipeline, past two
+//   health checks: the first that finds a server idle makes it give back its code pages) and
 //   playing, the total of APPS Inactive + 1 Active playing, against APPS + 1 idle bare Bun
 //   processes (`setInterval(() => {}, 1e9)`) started beside them (goal: an idle session server
 //   ≤ 1.5× a bare Bun);
@@ -43,8 +44,14 @@ const APPS = Number(values.apps ?? 50);
 const WINDOW_MS = Number(values["window-s"] ?? 30) * 1000;
 const MONITOR_WINDOW_MS = Number(values["monitor-window-s"] ?? 10) * 1000;
 const SETTLE_MS = 3000;
-/** Left alone before the idle window: start-up's JIT and GC work is over on a TV's idle apps. */
-const IDLE_SETTLE_MS = 10_000;
+/** The daemon's health-check interval (its default). */
+const HEALTH_CHECK_MS = 5000;
+/**
+ * Left alone before the idle window: start-up's JIT and GC work is over on a TV's idle apps, and
+ * two health checks passed (the first finds a server idle and it gives back its code pages, the
+ * second faults back in what a ping runs).
+ */
+const IDLE_SETTLE_MS = 3 * HEALTH_CHECK_MS;
 const DEADLINE_MS = 180_000;
 const PLAYER = "player";
 const DAEMON_MAIN = fileURLToPath(import.meta.resolve("@rialto/server-manager/daemon"));
@@ -340,7 +347,7 @@ try {
   const bareRss = bare.map((b) => rssBytes(b.pid));
   const bareMedian = median(bareRss);
   const player = await startPlayer(peer, list);
-  await Bun.sleep(SETTLE_MS);
+  await Bun.sleep(2 * HEALTH_CHECK_MS + SETTLE_MS);
   const activeIdleRss = rssBytes(player.pid ?? 0);
   const playing = await playDemoClip(player.socketPath);
   await Bun.sleep(SETTLE_MS);
