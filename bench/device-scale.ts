@@ -115,6 +115,14 @@ const children: Bun.Subprocess[] = [];
 /** The parking manager of step 6 and what it started. */
 const parkedChildren: Bun.Subprocess[] = [];
 const PARK_AFTER_MS = 500;
+// Interrupted (Ctrl-C, a timeout): the daemons stop their own session servers on SIGTERM, so
+// nothing this bench started outlives it.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    for (const child of [...parkedChildren, ...children, daemon]) child.kill("SIGTERM");
+    process.exit(130);
+  });
+}
 
 /**
  * Step 6: a manager with `--park-inactive-after-ms`: APPS apps started Inactive are parked (no
