@@ -3,8 +3,8 @@
 // demo clip in real time for a client in this process. In one run it prints:
 // - start-up: APPS apps initiated at once (concurrent calls on the control socket) until all are
 //   Inactive, against APPS bare `bun -e 0` spawned at once until all exited (goal: ≤ 3 s);
-// - memory: VmRSS of each Inactive session server, of the Active one idle (no pipeline, past two
-//   health checks: the first that finds a server idle makes it give back its code pages) and
+// - memory: VmRSS of each Inactive session server, of the Active one idle (no pipeline, past three
+//   health checks: the second that finds a server idle makes it give back its code pages) and
 //   playing, the total of APPS Inactive + 1 Active playing, against APPS + 1 idle bare Bun
 //   processes (`setInterval(() => {}, 1e9)`) started beside them (goal: an idle session server
 //   ≤ 1.5× a bare Bun);
@@ -48,10 +48,10 @@ const SETTLE_MS = 3000;
 const HEALTH_CHECK_MS = 5000;
 /**
  * Left alone before the idle window: start-up's JIT and GC work is over on a TV's idle apps, and
- * two health checks passed (the first finds a server idle and it gives back its code pages, the
- * second faults back in what a ping runs).
+ * an idle server's one-off release of its code pages (at its second idle health check) and what
+ * the next pings fault back in are over too.
  */
-const IDLE_SETTLE_MS = 3 * HEALTH_CHECK_MS;
+const IDLE_SETTLE_MS = 5 * HEALTH_CHECK_MS;
 const DEADLINE_MS = 180_000;
 const PLAYER = "player";
 const DAEMON_MAIN = fileURLToPath(import.meta.resolve("@rialto/server-manager/daemon"));
@@ -193,14 +193,26 @@ async function measureParked(bareTotal: number, bareMedian: number) {
   }
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined) {
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  describe?: () => string,
+) {
   const deadline = performance.now() + DEADLINE_MS;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${describe ? `: ${describe()}` : ""}`);
+    }
     await Bun.sleep(20);
   }
+}
+
+/** The apps of `all` not in `state`, for a timeout's message. */
+function notIn(state: string, all: readonly ApplicationInfo[]): string {
+  const others = all.filter((app) => app.state !== state);
+  return `${all.length} apps, not ${state}: ${JSON.stringify(others)}`;
 }
 
 /**
@@ -313,10 +325,15 @@ try {
       peer.call(ControlSocketMethods.initiateApplication, { appId: `app${i}`, state: "Inactive" }),
     ),
   );
-  const apps = await until(`${APPS} apps Inactive`, async () => {
-    const all = await list();
-    return all.length === APPS && all.every((a) => a.state === "Inactive") ? all : undefined;
-  });
+  let last: ApplicationInfo[] = [];
+  const apps = await until(
+    `${APPS} apps Inactive`,
+    async () => {
+      last = await list();
+      return last.length === APPS && last.every((a) => a.state === "Inactive") ? last : undefined;
+    },
+    () => notIn("Inactive", last),
+  );
   const startSeconds = (performance.now() - startedAt) / 1000;
   console.log(
     `${APPS} apps started at once: Inactive after ${round2(startSeconds)} s (${APPS} bare bun -e 0 at once: ${round2(bareStartSeconds)} s; goal ≤ 3 s)`,
@@ -355,7 +372,7 @@ try {
   const bareRss = bare.map((b) => rssBytes(b.pid));
   const bareMedian = median(bareRss);
   const player = await startPlayer(peer, list);
-  await Bun.sleep(2 * HEALTH_CHECK_MS + SETTLE_MS);
+  await Bun.sleep(3 * HEALTH_CHECK_MS + SETTLE_MS);
   const activeIdleRss = rssBytes(player.pid ?? 0);
   const playing = await playDemoClip(player.socketPath);
   await Bun.sleep(SETTLE_MS);

@@ -106,8 +106,8 @@ export class SessionServer implements AsyncDisposable {
   #stopping = false;
   /** Set once the final cleanup began. */
   #exiting = false;
-  /** Set when an idle server gave its code pages back; cleared when a client comes. */
-  #codePagesReleased = false;
+  /** Health checks in a row that found the server unused; reset when a client comes. */
+  #idlePings = 0;
 
   constructor(options: SessionServerOptions) {
     this.#options = options;
@@ -151,7 +151,7 @@ export class SessionServer implements AsyncDisposable {
     // The health check wakes an idle server anyway: the one moment to see whether stats changed.
     this.#stats.poke();
     const outcome = await this.#gateway?.heartbeat?.(deadlineMs);
-    this.#releaseCodePagesWhenIdle();
+    this.#releaseCodePagesWhenIdle(deadlineMs);
     if (outcome === undefined || (outcome.ok && outcome.late.length === 0)) {
       this.#logger.debug({ id }, "control ping");
       return { id, ok: true };
@@ -178,19 +178,24 @@ export class SessionServer implements AsyncDisposable {
   }
 
   /**
-   * On the first health check that finds a configured server unused (Inactive, or Active with no
-   * client) since start-up or since its last client, gives back the code pages start-up and the
-   * clients touched ({@link releaseCodePages}), after the answer is sent: an idle server keeps
-   * resident little more than what its pings run (BENCHMARKS.md, device-scale step 7). The ping
-   * is an idle server's only wake-up, so this adds none.
+   * Gives back the code pages start-up and the clients touched ({@link releaseCodePages}) once
+   * a configured server has stayed unused (Inactive, or Active with no client) from one health
+   * check to the next: once per idle spell, again only after a client came. An idle server then
+   * keeps resident little more than what its pings run (BENCHMARKS.md, device-scale step 7).
+   * The release costs tens of ms of CPU with what faults back in after it, and the manager pings
+   * every server at the same moment, so it waits a random part of the ping's deadline: fifty
+   * servers releasing at once starved apps starting beside them past their READY timer.
    */
-  #releaseCodePagesWhenIdle(): void {
-    if (!this.#options.releaseCodePagesWhenIdle || this.#codePagesReleased) return;
-    if (this.#config === undefined || this.#exiting) return;
+  #releaseCodePagesWhenIdle(deadlineMs: number): void {
+    if (!this.#options.releaseCodePagesWhenIdle || this.#config === undefined) return;
     const report = this.#collectStats();
-    if (report === undefined || this.#inUse(report)) return;
-    this.#codePagesReleased = true;
-    setImmediate(() => {
+    if (report === undefined || this.#inUse(report)) {
+      this.#idlePings = 0;
+      return;
+    }
+    this.#idlePings += 1;
+    if (this.#idlePings !== 2 || this.#exiting) return;
+    const timer = setTimeout(() => {
       if (this.#exiting) return;
       const started = performance.now();
       try {
@@ -200,7 +205,8 @@ export class SessionServer implements AsyncDisposable {
       } catch (error) {
         this.#logger.warn({ err: toRialtoError(error) }, "idle: code pages not released");
       }
-    });
+    }, Math.random() * deadlineMs);
+    timer.unref();
   }
 
   /** The state last reported to the manager. */
@@ -328,7 +334,7 @@ export class SessionServer implements AsyncDisposable {
       {
         passed: params.socketsPassed === true ? this.#passedSockets() : undefined,
         onAccept: () => {
-          this.#codePagesReleased = false;
+          this.#idlePings = 0;
           this.#openGateway();
           this.#stats.poke();
         },
