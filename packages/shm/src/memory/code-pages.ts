@@ -64,7 +64,8 @@ export function releaseCodePages(
 ): ReleasedCodePages {
   let mappings = 0;
   let bytes = 0;
-  // Only the main thread maps and unmaps files (dlopen), so the list cannot go stale under us.
+  // A file mapping goes away only through dlclose, which a Bun process does on its JavaScript
+  // thread: no range read above can have been unmapped and reused before its madvise.
   for (const mapping of cleanFileMappings(smaps)) {
     try {
       native.dropPages(mapping.start, mapping.end - mapping.start);
