@@ -29,6 +29,7 @@ import {
   type MonitorOptions,
 } from "./monitor-hub.ts";
 import { type ResolvedOptions, resolveOptions, type ServerManagerOptions } from "./options.ts";
+import { ParkedSocketWatch } from "./parked-socket-watch.ts";
 import { PreloadedPool } from "./preloaded-pool.ts";
 import { ensureRuntimeDir } from "./runtime-dir.ts";
 import { SESSION_SERVER_LAYOUT, sessionServerBuildStatus } from "./session-server-command.ts";
@@ -66,7 +67,7 @@ const SESSION_SERVER_STATES: readonly SessionServerState[] = [
   "Error",
 ];
 const TERMINATIONS_KEPT = 1024;
-/** How often parked apps' sockets are looked at for a waiting client, ms. */
+/** How often parked apps' sockets are polled for a waiting client if the watch's thread failed, ms. */
 const PARKED_POLL_MS = 250;
 /**
  * Environment every session server gets unless the manager's `env` or the app's says otherwise:
@@ -103,7 +104,10 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
   #logLevel: LogLevel;
   #closing = false;
   /** The timer that looks for clients of parked apps (only while one is parked). */
+  /** The fallback poll of parked sockets, while the watch's thread has failed. */
   #parkedWatch: ReturnType<typeof setInterval> | undefined;
+  #socketWatch: ParkedSocketWatch | undefined;
+  #socketWatchFailed = false;
   /** Parked apps whose waking is queued. */
   readonly #waking = new Set<AppSupervisor>();
   #closed: Promise<void> | undefined;
@@ -414,6 +418,8 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
     this.#closing = true;
     clearInterval(this.#parkedWatch);
     this.#parkedWatch = undefined;
+    this.#socketWatch?.close();
+    this.#socketWatch = undefined;
     this.#health.stop();
     const pool = this.#pool.close();
     await this.#queue.enqueue(async () => {
@@ -457,11 +463,42 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
   }
 
   /**
-   * While any app is parked, looks every PARKED_POLL_MS for a client waiting on a parked app's
-   * sockets (poll(2), no accept: the session server woken for it accepts the connection from the
-   * backlog); with none parked, no timer runs.
+   * Watches the parked apps' sockets for a waiting client (no accept: the session server woken
+   * for it accepts the connection from the backlog): on a worker thread waiting in poll(2)
+   * ({@link ParkedSocketWatch}), so an idle manager has no timer; if that thread fails, every
+   * PARKED_POLL_MS on this one.
    */
   #watchParked(): void {
+    if (this.#closing) return;
+    if (this.#socketWatchFailed) {
+      this.#pollParked();
+      return;
+    }
+    const apps = [...this.#apps.values()].filter((app) => app.parked && !this.#waking.has(app));
+    if (apps.length === 0 && this.#socketWatch === undefined) return;
+    this.#socketWatch ??= new ParkedSocketWatch({
+      onPending: (fds) => {
+        for (const app of this.#apps.values()) {
+          if (app.parked && app.parkedSockets.some((socket) => fds.includes(socket.fd))) {
+            this.#wake(app);
+          }
+        }
+      },
+      onFailed: (message) => {
+        this.#logger.error({ reason: message }, "parked-socket watch failed; polling instead");
+        this.#socketWatchFailed = true;
+        this.#socketWatch?.close();
+        this.#socketWatch = undefined;
+        this.#pollParked();
+      },
+    });
+    this.#socketWatch.watch(
+      apps.flatMap((app) => app.parkedSockets.filter((socket) => !socket.closed)).map((s) => s.fd),
+    );
+  }
+
+  /** The fallback of {@link #watchParked}: one poll(2) for every parked socket per tick. */
+  #pollParked(): void {
     const parked = () => [...this.#apps.values()].filter((app) => app.parked);
     if (this.#parkedWatch !== undefined || this.#closing || parked().length === 0) return;
     this.#parkedWatch = setInterval(() => {
@@ -471,7 +508,6 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
         this.#parkedWatch = undefined;
         return;
       }
-      // One poll(2) for every parked socket: the watch costs one syscall per tick.
       const waiting = OwnedSocket.withPendingConnections(apps.flatMap((app) => app.parkedSockets));
       for (const app of apps) {
         if (app.parkedSockets.some((socket) => waiting.has(socket))) this.#wake(app);
@@ -489,7 +525,9 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
         app.wake("Inactive");
         hold(app.whenSettled(), this.#settleDeadlineMs());
       }, app.appId)
-      .catch((error) => this.#logger.error({ err: error, appId: app.appId }, "waking failed"));
+      .catch((error) => this.#logger.error({ err: error, appId: app.appId }, "waking failed"))
+      // Still parked (the wake failed or was not needed): watched again.
+      .finally(() => this.#watchParked());
   }
 
   #forget(app: AppSupervisor): void {

@@ -31,6 +31,7 @@ export { closeFd, FdChannel, type FdRecord } from "./fd-passing/fd-channel.ts";
 export { FdListener, type FdListenerOptions } from "./fd-passing/fd-listener.ts";
 export { OwnedSocket, type OwnedSocketOptions } from "./fd-passing/owned-socket.ts";
 export { socketPeerCredentials } from "./fd-passing/peer-credentials.ts";
+export { pollReadable } from "./fd-passing/poll-readable.ts";
 export {
   connectSideChannel,
   SideChannelAcceptor,

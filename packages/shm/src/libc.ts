@@ -34,6 +34,7 @@ const PROT_WRITE = 2;
 const MAP_SHARED = 1;
 const SEEK_END = 2;
 const EAGAIN = 11;
+const EINTR = 4;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const SUN_PATH_MAX = 107;
@@ -174,10 +175,11 @@ export interface Libc {
   /** flock(LOCK_EX | LOCK_NB); false when another open file holds the lock. */
   tryLockExclusive(fd: number): boolean;
   /**
-   * One poll(2) for POLLIN over `fds`, without waiting: which of them are readable (for a
-   * listening socket: a connection waits in its backlog).
+   * One poll(2) for POLLIN over `fds`: which of them are readable (for a listening socket: a
+   * connection waits in its backlog). Waits up to `timeoutMs` for one (default 0: not at all;
+   * -1: until one is, which blocks the calling thread).
    */
-  readable(fds: readonly number[]): boolean[];
+  readable(fds: readonly number[], timeoutMs?: number): boolean[];
   /**
    * madvise(MADV_DONTNEED) over `length` bytes at `address`: this process's page-table entries
    * for them go. Only for mappings whose pages equal their file's (clean, never written): those
@@ -400,7 +402,7 @@ export const libc: Libc = {
     return fail("flock", `fd ${fd}, LOCK_EX | LOCK_NB`, code);
   },
 
-  readable(fds) {
+  readable(fds, timeoutMs = 0) {
     if (fds.length === 0) return [];
     // struct pollfd { int fd; short events; short revents; }
     const table = new DataView(new ArrayBuffer(POLLFD_SIZE * fds.length));
@@ -408,8 +410,15 @@ export const libc: Libc = {
       table.setInt32(i * POLLFD_SIZE, fd, true);
       table.setInt16(i * POLLFD_SIZE + 4, POLLIN, true);
     });
-    if (native().C.poll(native().ffi.ptr(new Uint8Array(table.buffer)), fds.length, 0) < 0) {
-      return fail("poll", `${fds.length} fds`, errno());
+    for (;;) {
+      const polled = native().C.poll(
+        native().ffi.ptr(new Uint8Array(table.buffer)),
+        fds.length,
+        timeoutMs,
+      );
+      if (polled >= 0) break;
+      const code = errno();
+      if (code !== EINTR) return fail("poll", `${fds.length} fds`, code);
     }
     return fds.map((_, i) => (table.getInt16(i * POLLFD_SIZE + 6, true) & POLLIN) !== 0);
   },
