@@ -503,6 +503,8 @@ try {
     idleMemory: memory.inactiveRatio <= 1.5 && memory.activeIdleRatio <= 1.5,
     idleCpuApps: idle.sessionServers < 2,
     idleCpuManager: idle.manager < 0.2,
+    // The same two goals with the apps parked: no session server runs, the manager is all.
+    idleCpuParked: parked.managerIdlePercent < 0.2,
     monitor: scraped.manager < 0.5,
   };
   console.log(
