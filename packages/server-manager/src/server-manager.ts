@@ -103,9 +103,9 @@ export class ServerManager extends EventEmitter<ServerManagerEvents> implements 
   readonly #context: SupervisorContext;
   #logLevel: LogLevel;
   #closing = false;
-  /** The timer that looks for clients of parked apps (only while one is parked). */
-  /** The fallback poll of parked sockets, while the watch's thread has failed. */
+  /** The fallback poll of parked apps' sockets, while one is parked, once the watch failed. */
   #parkedWatch: ReturnType<typeof setInterval> | undefined;
+  /** The thread that watches parked apps' sockets (from the first park on). */
   #socketWatch: ParkedSocketWatch | undefined;
   #socketWatchFailed = false;
   /** Parked apps whose waking is queued. */
