@@ -54,6 +54,8 @@ const HEALTH_CHECK_MS = 5000;
  * the next pings fault back in are over too.
  */
 const IDLE_SETTLE_MS = 5 * HEALTH_CHECK_MS;
+/** Left alone before the parked manager's idle window: no session server runs to settle. */
+const PARKED_SETTLE_MS = 10_000;
 const DEADLINE_MS = 180_000;
 /** Bare Bun processes woken like an idle session server, for the idle-CPU floor. */
 const WOKEN_BARE = 10;
@@ -171,7 +173,7 @@ async function measureParked(bareTotal: number, bareMedian: number) {
       const done = all.length === APPS && all.every((a) => a.state === "Inactive" && !a.pid);
       return done ? true : undefined;
     });
-    await Bun.sleep(IDLE_SETTLE_MS);
+    await Bun.sleep(PARKED_SETTLE_MS);
     const [managerIdle = 0] = await cpuPercent([manager.pid], WINDOW_MS);
     const managerParkedRss = rssBytes(manager.pid);
     const player = await startPlayer(control, listParked);
