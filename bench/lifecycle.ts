@@ -2,9 +2,10 @@
 // `bun run build`) takes to come up (initiateApplication(Inactive) → stateChanged(Inactive))
 // against a bare `bun -e 0` spawn-to-exit in the same run (goal: ratio <= 3), the same from a
 // preloaded server (goal: <= 0.25 of the cold figure), an app switch, and the resident memory of
-// an idle session server (past three health checks) against an idle bare Bun (goal: ratio <= 1.5). The same figures for the
-// session server run from its sources and compiled to one binary (`bun build --compile
-// --bytecode`), and a start-up breakdown (what loading each layer costs), explain the gap.
+// an idle session server (past three health checks) against an idle bare Bun (goal: ratio <=
+// 1.5). The same figures for the session server run from its sources and compiled to one binary
+// (`bun build --compile --bytecode`), and a start-up breakdown (what loading each layer costs),
+// explain the gap.
 // Last line: one JSON object with the figures.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
