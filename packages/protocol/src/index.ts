@@ -362,6 +362,12 @@ export {
   DEFAULT_MAX_TOTAL_BUFFERED_BYTES,
   OutputBudget,
 } from "./rpc/output-budget.ts";
+export {
+  type PrecompiledCheck,
+  precompiledCheck,
+  registerPrecompiledChecks,
+  schemaKey,
+} from "./rpc/precompiled-checks.ts";
 export { ReplyWatermark } from "./rpc/reply-watermark.ts";
 export {
   type CallOptions,

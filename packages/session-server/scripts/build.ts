@@ -1,6 +1,7 @@
 // Builds the shipped session server: a bytecode bundle, dist/rialto-session-server.js, run by
 // Bun, and beside it the clients bundle (src/clients-bundle.ts), the side that serves clients,
-// which the session server loads when its first client connects. It starts several times faster
+// which the session server loads when its first client connects, and the lazy bundle (TypeBox's
+// checker and compiler, pino), loaded on first use (scripts/typebox-ahead-of-time.ts). It starts several times faster
 // than the sources (no module graph to resolve and transpile, no parsing), and the server manager
 // runs it by default while it is newer than everything both bundles hold. Names stay unminified
 // so stack traces stay readable; `--sourcemap` adds a linked source map for debugging, off by
@@ -15,6 +16,14 @@ import {
   SHARED_PACKAGES,
   SHARED_PACKAGES_KEY,
 } from "../src/clients-bundle.ts";
+import {
+  aheadOfTimePlugin,
+  controlPathSchemas,
+  LAZY_BUNDLES,
+  lazyBundleEntry,
+  recordCalls,
+  recordingPlugin,
+} from "./typebox-ahead-of-time.ts";
 
 const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
 const OUT_DIR = `${PACKAGE}dist`;
@@ -40,15 +49,45 @@ const COMMON = {
 
 // The session server: everything but its clients' side, which it loads from the clients bundle
 // (a path relative to this bundle, resolved when it is required) once a client connects.
-const clientsBundle = `./${CLIENTS_BUNDLE_FILE}`;
-const server = await Bun.build({
-  ...COMMON,
+const SERVER = {
   entrypoints: [`${PACKAGE}src/main.ts`],
   naming: "rialto-session-server.[ext]",
-  define: { RIALTO_CLIENTS_BUNDLE: JSON.stringify(clientsBundle) },
-  // Matched by its file name: Bun checks a relative specifier against the externals once resolved.
-  external: [`*/${CLIENTS_BUNDLE_FILE}`],
+  define: { RIALTO_CLIENTS_BUNDLE: JSON.stringify(`./${CLIENTS_BUNDLE_FILE}`) },
+  // Matched by file name: Bun checks a relative specifier against the externals once resolved.
+  external: [CLIENTS_BUNDLE_FILE, ...Object.keys(LAZY_BUNDLES)].map((file) => `*/${file}`),
+};
+// First the same bundle with TypeBox's builder calls recorded, loaded here to record them.
+const recording = await Bun.build({
+  ...COMMON,
+  ...SERVER,
+  outdir: `${BUILD_DIR}/recording`,
+  bytecode: false,
+  metafile: false,
+  plugins: [recordingPlugin()],
 } as Parameters<typeof Bun.build>[0]);
+if (!recording.success) fail([recording]);
+const calls = recordCalls(`${BUILD_DIR}/recording/rialto-session-server.js`);
+rmSync(`${BUILD_DIR}/recording`, { recursive: true, force: true });
+const precompiled = controlPathSchemas();
+const server = await Bun.build({
+  ...COMMON,
+  ...SERVER,
+  plugins: [aheadOfTimePlugin(calls, precompiled)],
+} as Parameters<typeof Bun.build>[0]);
+// The packages loaded on first use, from entries written here and removed after.
+const lazyEntries = Object.keys(LAZY_BUNDLES).map((file) => `${BUILD_DIR}/entry-${file}`);
+const lazy = [];
+for (const [index, file] of Object.keys(LAZY_BUNDLES).entries()) {
+  writeFileSync(lazyEntries[index] as string, lazyBundleEntry(file));
+  lazy.push(
+    await Bun.build({
+      ...COMMON,
+      entrypoints: [lazyEntries[index]],
+      naming: file.replace(/\.js$/, ".[ext]"),
+    } as Parameters<typeof Bun.build>[0]),
+  );
+}
+for (const entry of lazyEntries) rmSync(entry);
 // The clients' side, taking the shared packages from the session server's bundle.
 const clients = await Bun.build({
   ...COMMON,
@@ -56,13 +95,8 @@ const clients = await Bun.build({
   naming: CLIENTS_BUNDLE_FILE.replace(/\.js$/, ".[ext]"),
   plugins: [sharedPackagesPlugin()],
 } as Parameters<typeof Bun.build>[0]);
-const results = [server, clients];
-if (results.some((result) => !result.success)) {
-  for (const result of results) for (const log of result.logs) console.error(log);
-  console.error("session server build failed");
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  process.exit(1);
-}
+const results = [server, clients, ...lazy];
+if (results.some((result) => !result.success)) fail(results);
 // Every file the builds read (relative to this package): the server manager runs the bundle only
 // while none of them changed, so files the build never reads (tests, bun.lock) cannot make it
 // stale.
@@ -71,7 +105,10 @@ const inputs = [
     results.flatMap((result) => {
       const metafile = (result as unknown as { metafile?: { inputs: Record<string, unknown> } })
         .metafile;
-      return Object.keys(metafile?.inputs ?? {}).filter((input) => !input.startsWith("shared:"));
+      // Not the modules plugins make (`shared:`, `replay:`, ...) nor the lazy bundles' entries.
+      return Object.keys(metafile?.inputs ?? {}).filter(
+        (input) => !/^[a-z]+:/.test(input) && !lazyEntries.includes(resolve(process.cwd(), input)),
+      );
     }),
   ),
 ]
@@ -87,16 +124,22 @@ writeFileSync(
   `${JSON.stringify({ inputs }, null, 1)}\n`,
 );
 // Read before the rename: an artifact's size is read from its file.
-const [serverMegabytes, clientsMegabytes] = results.map((result) =>
-  ((result.outputs.find((output) => output.kind === "entry-point")?.size ?? 0) / 2 ** 20).toFixed(
-    2,
-  ),
-);
+const sizes = results.map((result) => {
+  const entry = result.outputs.find((output) => output.kind === "entry-point");
+  return `${entry?.path.split("/").pop()} ${((entry?.size ?? 0) / 2 ** 20).toFixed(2)} MB`;
+});
 rmSync(OUT_DIR, { recursive: true, force: true });
 renameSync(BUILD_DIR, OUT_DIR);
 console.log(
-  `built packages/session-server/dist/rialto-session-server.js (${serverMegabytes} MB) and ${CLIENTS_BUNDLE_FILE} (${clientsMegabytes} MB), each with bytecode, in ${Math.round(performance.now() - started)} ms`,
+  `built packages/session-server/dist/: ${sizes.join(", ")}, each with bytecode; ${calls.length} TypeBox calls replayed, ${precompiled.length} checks compiled ahead of time; in ${Math.round(performance.now() - started)} ms`,
 );
+
+function fail(results: readonly Awaited<ReturnType<typeof Bun.build>>[]): never {
+  for (const result of results) for (const log of result.logs) console.error(log);
+  console.error("session server build failed");
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  process.exit(1);
+}
 
 /**
  * Resolves the packages the session server's bundle shares ({@link SHARED_PACKAGES}) to its

@@ -1,7 +1,17 @@
 import type { Static, TSchema } from "typebox";
-import { Compile } from "typebox/compile";
-import { Check, Errors } from "typebox/value";
+import type * as TypeBoxCompile from "typebox/compile";
+import type * as TypeBoxValue from "typebox/value";
 import { describeValue, RialtoError } from "../errors.ts";
+import { type PrecompiledCheck, precompiledCheck } from "./precompiled-checks.ts";
+
+// TypeBox's checker and compiler load on first use: the session server's bundle checks its
+// control channel with checks compiled ahead of time, so it loads neither (a quarter of its
+// code) unless a check fails or a client's message needs one (BENCHMARKS.md, lifecycle).
+let typeboxValue: typeof TypeBoxValue | undefined;
+let typeboxCompile: typeof TypeBoxCompile | undefined;
+const valueModule = () => (typeboxValue ??= require("typebox/value") as typeof TypeBoxValue);
+const compileModule = () =>
+  (typeboxCompile ??= require("typebox/compile") as typeof TypeBoxCompile);
 
 /** A validator for one schema: interpreted while it is cold, compiled once it is used often. */
 export interface MessageValidator<T> {
@@ -25,21 +35,25 @@ export interface MessageValidator<T> {
 export const INTERPRETED_CHECKS = 2;
 
 /**
- * Wraps `schema` in a {@link MessageValidator}: its first {@link INTERPRETED_CHECKS} checks run
- * TypeBox's interpreter (`typebox/value` Check), later ones a validator compiled once. Both
- * accept exactly the same values.
+ * Wraps `schema` in a {@link MessageValidator}: a check compiled ahead of time when a build
+ * registered one for it (`registerPrecompiledChecks`); else its first {@link INTERPRETED_CHECKS}
+ * checks run TypeBox's interpreter (`typebox/value` Check), later ones a validator compiled
+ * once. All accept exactly the same values.
  */
 export function compileValidator<S extends TSchema>(schema: S): MessageValidator<Static<S>> {
-  let compiled: ReturnType<typeof Compile> | undefined;
+  let compiled: PrecompiledCheck | undefined;
   let interpreted = 0;
-  const check = (value: unknown): boolean => {
-    if (compiled !== undefined) return compiled.Check(value);
+  const check = (candidate: unknown): boolean => {
+    if (compiled !== undefined) return compiled(candidate);
+    if (interpreted === 0) compiled = precompiledCheck(schema);
+    if (compiled !== undefined) return compiled(candidate);
     if (interpreted < INTERPRETED_CHECKS) {
       interpreted++;
-      return Check(schema, value);
+      return valueModule().Check(schema, candidate);
     }
-    compiled = Compile(schema);
-    return compiled.Check(value);
+    const validator = compileModule().Compile(schema);
+    compiled = (candidate) => validator.Check(candidate);
+    return compiled(candidate);
   };
   return {
     schema,
@@ -66,7 +80,7 @@ interface SchemaError {
  * error, an enum's allowed values spelled out.
  */
 function firstMismatch(schema: TSchema, value: unknown): string {
-  const errors = (Errors(schema, value) as SchemaError[]).filter(
+  const errors = (valueModule().Errors(schema, value) as SchemaError[]).filter(
     // A closed object reports an extra property twice: as "schema is false" and as below.
     (error) => error.keyword !== "boolean",
   );
