@@ -42,7 +42,7 @@ describe("createSessionServerLogger", () => {
     expect(lines[0]).toMatchObject({ msg: "failed", err: { type: "Error", message: "boom" } });
   });
 
-  it("loads pino only when a line passes its level", async () => {
+  it("loads pino only for a line that passes its level and is more than plain fields", async () => {
     // A fresh process: this test runner has pino loaded already.
     const script = `
       const { createSessionServerLogger } = require(${JSON.stringify(LOGGER)});
@@ -50,9 +50,10 @@ describe("createSessionServerLogger", () => {
       const logger = createSessionServerLogger({ level: "warn" });
       logger.info("quiet");
       logger.setBindings({ appId: "a" });
-      const before = pinoLoaded();
-      logger.error("loud");
-      console.log(JSON.stringify({ before, after: pinoLoaded() }));
+      logger.error({ port: 7 }, "loud");
+      const plain = pinoLoaded();
+      logger.error({ err: new Error("boom") }, "failed");
+      console.log(JSON.stringify({ plain, after: pinoLoaded() }));
     `;
     const child = Bun.spawn([process.execPath, "-e", script], {
       cwd: fileURLToPath(new URL("..", import.meta.url)),
@@ -65,12 +66,18 @@ describe("createSessionServerLogger", () => {
       child.exited,
     ]);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({ before: false, after: true });
+    expect(JSON.parse(stdout)).toEqual({ plain: false, after: true });
     const lines = stderr
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: LOG_LEVEL_VALUES.error, appId: "a", msg: "loud" });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      level: LOG_LEVEL_VALUES.error,
+      appId: "a",
+      port: 7,
+      msg: "loud",
+    });
+    expect(lines[1]).toMatchObject({ appId: "a", err: { message: "boom" }, msg: "failed" });
   });
 });
