@@ -15,7 +15,11 @@ function pinoLine(level: pino.Level, bindings: Record<string, unknown>, args: un
       base: { pid: 4242 },
       timestamp: () => `,"time":${TIME}`,
     },
-    { write: (line: string) => void (written += line) },
+    {
+      write: (line: string) => {
+        written += line;
+      },
+    },
   );
   logger.setBindings(bindings);
   (logger[level] as (...parts: unknown[]) => void)(...args);

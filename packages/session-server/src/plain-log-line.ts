@@ -15,7 +15,7 @@ export function plainLogLine(
   prefix: string,
   args: readonly unknown[],
 ): string | undefined {
-  let fields: object | undefined;
+  let fields: unknown;
   let message: unknown;
   if (args.length === 1) [message] = args;
   else if (args.length === 2) [fields, message] = args;
