@@ -30,7 +30,11 @@ import {
   isListening,
   RpcPeer,
 } from "@rialto/protocol";
-import { defaultSessionServerCommand, sessionServerBuildStatus } from "@rialto/server-manager";
+import {
+  defaultSessionServerCommand,
+  SESSION_SERVER_ENV_DEFAULTS,
+  sessionServerBuildStatus,
+} from "@rialto/server-manager";
 import { ClipPlayer } from "../apps/demo-app/src/clip-player.ts";
 import { loadDemoClip } from "../apps/demo-app/src/mp4/index.ts";
 import { median, round2 } from "./support/measure.ts";
@@ -120,8 +124,9 @@ function spawnDaemon(runtimeDir: string, socket: string, extra: readonly string[
       JSON.stringify([...defaultSessionServerCommand(), "--log-level", "error"]),
       ...extra,
     ],
-    // Bun's GC timer off (see BENCHMARKS.md).
-    env: { ...process.env, BUN_GC_TIMER_DISABLE: "1" },
+    // As a device's service unit starts it: the session servers' runtime settings (Bun's GC
+    // timer and mimalloc's purge off, see BENCHMARKS.md), which they also get from the manager.
+    env: { ...process.env, ...SESSION_SERVER_ENV_DEFAULTS },
     stdio: ["ignore", "pipe", "inherit"],
   });
 }
@@ -370,7 +375,8 @@ try {
     Bun.spawn({
       cmd: [process.execPath, "-e", ECHO_SCRIPT],
       stdio: ["ignore", "ignore", "inherit", "socket-fd"],
-      env: { ...process.env, BUN_GC_TIMER_DISABLE: "1" },
+      // The runtime settings a session server gets, so the floor is the same runtime's.
+      env: { ...process.env, ...SESSION_SERVER_ENV_DEFAULTS },
     }),
   );
   children.push(...woken);

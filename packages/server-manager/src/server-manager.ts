@@ -71,13 +71,19 @@ const TERMINATIONS_KEPT = 1024;
 const PARKED_POLL_MS = 250;
 /**
  * Environment every session server gets unless the manager's `env` or the app's says otherwise:
- * Bun's GC timer off (it wakes an idle process about three times a second to check whether to
- * collect: 3-4 wakeups and ~1 ms of CPU a second against the health check's one ping in five;
- * the session server collects by itself when it goes idle, and JavaScriptCore's own allocation
- * triggers still run while it plays).
+ * - Bun's GC timer off (it wakes an idle process about three times a second to check whether to
+ *   collect: 3-4 wakeups and ~1 ms of CPU a second against the health check's one ping in five;
+ *   the session server collects by itself when it goes idle, and JavaScriptCore's own
+ *   allocation triggers still run while it plays);
+ * - mimalloc's purge off: its scavenger thread gave back the few pages each health-check ping
+ *   freed, then the next ping faulted them in again, a third of an idle server's CPU (per ping
+ *   2.9 → 1.7 ms, BENCHMARKS.md device-scale step 8). The price: native memory freed while
+ *   playing stays mapped (about 3 MiB after the demo clip, next to the ~30 MiB a played server
+ *   keeps anyway).
  */
 export const SESSION_SERVER_ENV_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   BUN_GC_TIMER_DISABLE: "1",
+  MIMALLOC_PURGE_DELAY: "-1",
 });
 
 /** The "running from sources" warning is logged once per process, not once per manager. */
