@@ -27,7 +27,7 @@ describe("preloaded session servers", () => {
       "ready:Uninitialised",
       "state_changed:Uninitialised",
     ]);
-    // Step 3: a replacement was spawned at once.
+    // Step 3: a replacement is spawned once the taken server had a moment to configure alone.
     const replacement = await waitFor("a replacement preloaded server", () => {
       const servers = manager.listPreloadedServers();
       return servers.length === 1 && servers[0]?.pid !== preloadedPid ? servers[0] : undefined;

@@ -26,9 +26,13 @@ export interface PreloadedPoolOptions {
   logger: Logger;
 }
 
+/** How long after an app took a preloaded server its replacement is spawned, ms. */
+const REFILL_DELAY_MS = 50;
+
 /**
  * The pool of preloaded session servers (SPEC 3, Rialto's `numOfPreloadedServers`): started
- * ahead, waiting in Uninitialised until an app takes one; each taken server is replaced at once.
+ * ahead, waiting in Uninitialised until an app takes one; each taken server is replaced soon
+ * after (once it had {@link REFILL_DELAY_MS} to configure for its app alone).
  * A pooled server that fails (no first message in time, Error, exit, hang) is killed and
  * replaced; after {@link MAX_CONSECUTIVE_PRELOAD_FAILURES} failures in a row the pool stops
  * refilling (a broken session server command would otherwise spawn forever).
@@ -38,6 +42,8 @@ export class PreloadedPool implements SessionServerListener {
   readonly #entries = new Map<SessionServerHandle, PoolEntry>();
   #failures = 0;
   #closed = false;
+  /** The pending refill after a take. */
+  #refill: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: PreloadedPoolOptions) {
     this.#options = options;
@@ -87,8 +93,20 @@ export class PreloadedPool implements SessionServerListener {
     if (server === undefined) return undefined;
     this.#entries.delete(server);
     server.bind(listener);
-    this.fill();
+    this.#refillSoon();
     return server;
+  }
+
+  /**
+   * Spawns the replacements {@link REFILL_DELAY_MS} after a take: the taken server is
+   * configuring for its app then, and a process started beside it would take CPU from it.
+   */
+  #refillSoon(): void {
+    if (this.#refill !== undefined || this.#closed) return;
+    this.#refill = setTimeout(() => {
+      this.#refill = undefined;
+      this.fill();
+    }, REFILL_DELAY_MS);
   }
 
   /** Kills a pooled server that stopped answering pings. */
@@ -99,6 +117,7 @@ export class PreloadedPool implements SessionServerListener {
   /** Terminates every pooled server and waits until all are gone. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#refill);
     const servers = [...this.#entries.keys()];
     for (const entry of this.#entries.values()) clearTimeout(entry.timer);
     await Promise.all(servers.map((server) => server.terminate(this.#options.stopTimeoutMs)));
