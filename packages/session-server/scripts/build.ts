@@ -1,9 +1,9 @@
 // Builds the shipped session server: a bytecode bundle, dist/rialto-session-server.js, run by
 // Bun, and beside it the clients bundle (src/clients-bundle.ts), the side that serves clients,
-// which the session server loads when its first client connects, and the lazy bundle (TypeBox's
-// checker and compiler, pino), loaded on first use (scripts/typebox-ahead-of-time.ts). It starts several times faster
-// than the sources (no module graph to resolve and transpile, no parsing), and the server manager
-// runs it by default while it is newer than everything both bundles hold. Names stay unminified
+// which the session server loads when its first client connects, and two bundles loaded on first
+// use: TypeBox's checker and compiler, and pino (scripts/typebox-ahead-of-time.ts). It starts
+// several times faster than the sources (no module graph to resolve and transpile, no parsing),
+// and the server manager runs it by default while it is newer than everything the bundles hold. Names stay unminified
 // so stack traces stay readable; `--sourcemap` adds a linked source map for debugging, off by
 // default because Bun parses it (1.7 MB) whenever a stack trace is captured, and pino captures
 // one when the logger is created: +17 ms per start.

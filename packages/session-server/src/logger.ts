@@ -117,13 +117,21 @@ class DeferredPinoLogger implements SessionServerLogger {
       this.#destination.write(line);
       return true;
     }
-    try {
-      (require("node:fs") as typeof import("node:fs")).writeSync(2, line);
-      return true;
-    } catch {
-      // A full pipe (EAGAIN): pino's destination waits and retries.
-      return false;
+    const { writeSync } = require("node:fs") as typeof import("node:fs");
+    const bytes = Buffer.from(line);
+    let written = 0;
+    while (written < bytes.byteLength) {
+      try {
+        written += writeSync(2, bytes, written);
+      } catch (error) {
+        // A full non-blocking pipe: wait as pino's synchronous destination does. Anything else
+        // before the first byte is pino's to report; after it, stderr is gone (EPIPE) and the
+        // rest of the line with it.
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return written > 0;
+        Bun.sleepSync(1);
+      }
     }
+    return true;
   }
 
   #loaded(): Pino.Logger {
