@@ -1,6 +1,6 @@
 // TypeBox ahead of time, for the session server's bundle. Loading code is most of a session
 // server's start (Bun reads and links about 10 ms of bytecode per 100 KB of bundle here), and
-// TypeBox was half of the bundle plus 15 ms of building ~400 schemas as the bundle loads.
+// TypeBox was half of the bundle plus 15 ms of ~370 builder calls as the bundle loads.
 // Instead:
 // 1. a first build resolves `typebox` to TypeBox wrapped so that every builder call
 //    (`Type.Object(...)`) records its result; loading that bundle records the calls in the
@@ -13,7 +13,7 @@
 //    first use: a failed check (for its error message) or a client's message; pino to another,
 //    loaded with the first log line that passes the level.
 // A builder call out of step with the recording (a stale build) is answered by TypeBox itself
-// from then on: slower, never wrong. `replayStatus()` in the bundle's global says how it went.
+// from then on: slower, never wrong. The global `Symbol.for(REPLAY_STATUS_KEY)` says how it went.
 import { dirname } from "node:path";
 import {
   ControlChannelEvents,
