@@ -79,11 +79,18 @@ const PARKED_POLL_MS = 250;
  *   freed, then the next ping faulted them in again, a third of an idle server's CPU (per ping
  *   2.9 → 1.7 ms, BENCHMARKS.md device-scale step 8). The price: native memory freed while
  *   playing stays mapped (about 3 MiB after the demo clip, next to the ~30 MiB a played server
- *   keeps anyway).
+ *   keeps anyway);
+ * - JavaScriptCore's baseline JIT after 2000 executions of a function rather than 500: an idle
+ *   server's health checks kept reaching the threshold of one more function of the ping's path
+ *   after another, for minutes (a fifth of its idle CPU); what runs per frame or per call while
+ *   playing still gets there within seconds (per ping 2.0 → 1.5 ms; real-time playback 5-15 %
+ *   less CPU, less compiling; client-rpc, av-throughput and gst-playback unchanged within their
+ *   noise: BENCHMARKS.md device-scale step 10).
  */
 export const SESSION_SERVER_ENV_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   BUN_GC_TIMER_DISABLE: "1",
   MIMALLOC_PURGE_DELAY: "-1",
+  BUN_JSC_thresholdForJITAfterWarmUp: "2000",
 });
 
 /** The "running from sources" warning is logged once per process, not once per manager. */
