@@ -3,8 +3,8 @@
  * `logger.info({ state: "Inactive" }, "message")` with fields that are all strings, finite
  * numbers, booleans, null or undefined, written without pino: loading pino costs a session
  * server about 30 ms of CPU and 5 MiB, and the lines of a start and of an idle spell are all
- * this plain (BENCHMARKS.md, lifecycle). Byte for byte pino's (`logger.test.ts` holds the two
- * together). Undefined for any other call (an error, a nested object, a printf-style message,
+ * this plain (BENCHMARKS.md, lifecycle). Byte for byte pino's (`plain-log-line.test.ts` holds
+ * the two together). Undefined for any other call (an error, a nested object, a printf-style message,
  * a key pino treats specially, what looks like an HTTP request): pino writes those.
  *
  * `prefix` is what pino writes after the time: its bindings, e.g. `,"pid":7,"name":"x"`.
@@ -34,12 +34,9 @@ export function plainLogLine(
     // pino rewrites what looks like an HTTP request.
     const { method, headers, socket } = fields as Record<string, unknown>;
     if (method && headers && socket) return undefined;
-    for (const [key, value] of Object.entries(fields)) {
-      if (SPECIAL_KEYS.has(key)) return undefined;
-      const written = plainValue(value);
-      if (written === null) return undefined;
-      if (written !== undefined) properties += `,${JSON.stringify(key)}:${written}`;
-    }
+    const written = plainProperties(fields as Record<string, unknown>, SPECIAL_KEYS);
+    if (written === undefined) return undefined;
+    properties = written;
   }
   const text = message === undefined ? "" : `,"msg":${JSON.stringify(message)}`;
   return `{"level":${level},"time":${time}${prefix}${properties}${text}}\n`;
@@ -47,19 +44,34 @@ export function plainLogLine(
 
 /** The bindings prefix of {@link plainLogLine} (pino's "chindings"); undefined when not plain. */
 export function plainBindings(bindings: Readonly<Record<string, unknown>>): string | undefined {
-  let prefix = "";
-  for (const [key, value] of Object.entries(bindings)) {
-    // Keys pino leaves out of its bindings.
-    if (["level", "serializers", "formatters", "customLevels"].includes(key)) return undefined;
-    const written = plainValue(value);
-    if (written === null) return undefined;
-    if (written !== undefined) prefix += `,${JSON.stringify(key)}:${written}`;
-  }
-  return prefix;
+  return plainProperties(bindings, DROPPED_BINDINGS);
 }
 
-/** Keys pino gives a meaning: the message, its own fields, errors. */
-const SPECIAL_KEYS = new Set(["msg", "level", "time", "err", "error"]);
+/** Keys pino gives a meaning in a line's fields: the message, its own fields, errors. */
+const SPECIAL_KEYS: ReadonlySet<string> = new Set(["msg", "level", "time", "err", "error"]);
+
+/** Keys pino leaves out of its bindings. */
+const DROPPED_BINDINGS: ReadonlySet<string> = new Set([
+  "level",
+  "serializers",
+  "formatters",
+  "customLevels",
+]);
+
+/** `,"key":value` for each property as pino writes it; undefined when one is `refused` or not plain. */
+function plainProperties(
+  record: Readonly<Record<string, unknown>>,
+  refused: ReadonlySet<string>,
+): string | undefined {
+  let written = "";
+  for (const [key, value] of Object.entries(record)) {
+    if (refused.has(key)) return undefined;
+    const plain = plainValue(value);
+    if (plain === null) return undefined;
+    if (plain !== undefined) written += `,${JSON.stringify(key)}:${plain}`;
+  }
+  return written;
+}
 
 /** A field value as pino writes it; undefined when pino leaves it out, null when not plain. */
 function plainValue(value: unknown): string | undefined | null {
