@@ -5,6 +5,7 @@ import {
   loadLibcrypto,
   nodeCryptoDecryptor,
 } from "./aes-decryptor.ts";
+import type { SampleSubsample } from "./decrypt-sample.ts";
 
 const libcrypto = loadLibcrypto();
 const reference = nodeCryptoDecryptor();
@@ -26,6 +27,18 @@ function randomRuns(size: number, mode: AesMode): ByteRange[] {
   return runs;
 }
 
+/** The runs as CENC subsamples (clear bytes before each run, then the run). */
+function subsamplesOf(runs: readonly ByteRange[]): SampleSubsample[] {
+  // No runs is one all-clear subsample: an empty list would mean all encrypted.
+  if (runs.length === 0) return [{ clearBytes: 0, encryptedBytes: 0 }];
+  let at = 0;
+  return runs.map(([start, end]) => {
+    const subsample = { clearBytes: start - at, encryptedBytes: end - start };
+    at = end;
+    return subsample;
+  });
+}
+
 describe.skipIf(libcrypto === undefined)("the libcrypto AES decryptor", () => {
   it("gives node:crypto's bytes for every mode, reusing one context per key across samples of any length", () => {
     const keys = [0, 1, 2].map(() => crypto.getRandomValues(new Uint8Array(16)));
@@ -45,7 +58,7 @@ describe.skipIf(libcrypto === undefined)("the libcrypto AES decryptor", () => {
       // Out of place: the input untouched, the output the same clear bytes.
       const input = new Uint8Array(data);
       const copied = new Uint8Array(data.byteLength + 7).fill(0xee);
-      libcrypto?.decryptCopy(mode, key, iv, input, copied, runs);
+      libcrypto?.decryptCopy(mode, key, iv, input, copied, subsamplesOf(runs));
       expect(Buffer.compare(copied.subarray(0, data.byteLength), expected)).toBe(0);
       expect(Buffer.compare(input, data)).toBe(0);
       expect(copied.subarray(data.byteLength).every((byte) => byte === 0xee)).toBe(true);
@@ -63,6 +76,32 @@ describe.skipIf(libcrypto === undefined)("the libcrypto AES decryptor", () => {
         [0, 16],
       ]),
     ).toThrow(/out of order/);
+  });
+
+  it("decrypts a whole sample given no subsamples, and refuses subsamples past it or not counts", () => {
+    const key = crypto.getRandomValues(new Uint8Array(16));
+    const iv = crypto.getRandomValues(new Uint8Array(16));
+    const input = crypto.getRandomValues(new Uint8Array(100));
+    const expected = new Uint8Array(input);
+    reference.decrypt("ctr", key, iv, expected, [[0, 100]]);
+    const output = new Uint8Array(100);
+    libcrypto?.decryptCopy("ctr", key, iv, input, output, []);
+    expect(Buffer.compare(output, expected)).toBe(0);
+    const refused = (subsamples: SampleSubsample[]) => () =>
+      libcrypto?.decryptCopy("ctr", key, iv, input, new Uint8Array(100), subsamples);
+    expect(refused([{ clearBytes: 60, encryptedBytes: 41 }])).toThrow(/past the 100-byte/);
+    expect(
+      refused([
+        { clearBytes: 90, encryptedBytes: 0 },
+        { clearBytes: 0, encryptedBytes: 11 },
+      ]),
+    ).toThrow(/past the 100-byte/);
+    expect(refused([{ clearBytes: -8, encryptedBytes: 16 }])).toThrow(/not two byte counts/);
+    expect(refused([{ clearBytes: 0.5, encryptedBytes: 16 }])).toThrow(/not two byte counts/);
+    expect(refused([{ clearBytes: Number.NaN, encryptedBytes: 16 }])).toThrow(/byte counts/);
+    expect(() => libcrypto?.decryptCopy("ctr", key, iv, input, new Uint8Array(99), [])).toThrow(
+      /output of 99 bytes < 100/,
+    );
   });
 
   it("decrypts into a view of a larger buffer without touching the bytes around it", () => {

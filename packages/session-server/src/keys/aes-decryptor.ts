@@ -1,5 +1,7 @@
 import type * as NodeCrypto from "node:crypto";
 import { RialtoError } from "@rialto/protocol";
+import type { SampleSubsample } from "./decrypt-sample.ts";
+import { isByteCount } from "./key-bytes.ts";
 
 /** A run of ciphertext bytes inside a buffer: [start, end). */
 export type ByteRange = readonly [start: number, end: number];
@@ -22,8 +24,10 @@ export interface AesDecryptor {
     runs: readonly ByteRange[],
   ): void;
   /**
-   * The same from `input` into `output` (at least as long): the runs decrypted, every other byte
-   * copied, in one pass over the sample. `input` is only read.
+   * The same from `input` into `output` (at least as long), laid out as CENC subsamples: each
+   * pair's clear bytes copied and its encrypted bytes decrypted, in order from the start, bytes
+   * past the last pair copied; no pairs = all of `input` encrypted. One pass over the sample,
+   * nothing allocated; `input` is only read.
    */
   decryptCopy(
     mode: AesMode,
@@ -31,7 +35,7 @@ export interface AesDecryptor {
     iv: Uint8Array,
     input: Uint8Array,
     output: Uint8Array,
-    runs: readonly ByteRange[],
+    subsamples: readonly SampleSubsample[],
   ): void;
 }
 
@@ -55,6 +59,20 @@ function fail(message: string): never {
   throw new RialtoError("INTERNAL", `decryptSample: ${message}`);
 }
 
+function outputTooShort(output: Uint8Array, input: Uint8Array): never {
+  fail(`output of ${output.byteLength} bytes < ${input.byteLength}`);
+}
+
+/** The encrypted runs of subsamples over `length` bytes, in order (no subsamples: all of it). */
+export function subsampleRuns(subsamples: readonly SampleSubsample[], length: number): ByteRange[] {
+  if (subsamples.length === 0) return [[0, length]];
+  let at = 0;
+  return subsamples.map(({ clearBytes, encryptedBytes }) => {
+    at += clearBytes + encryptedBytes;
+    return [at - encryptedBytes, at] as const;
+  });
+}
+
 /** Bun's node:crypto: a new Decipher per sample (the IV of a Decipher cannot be reset). */
 export function nodeCryptoDecryptor(): AesDecryptor {
   // Loaded on the first decryption: node:crypto brings Node's stream machinery with it, several
@@ -62,9 +80,10 @@ export function nodeCryptoDecryptor(): AesDecryptor {
   const crypto = require("node:crypto") as typeof NodeCrypto;
   const decryptor: AesDecryptor = {
     name: "node:crypto",
-    decryptCopy(mode, key, iv, input, output, runs) {
+    decryptCopy(mode, key, iv, input, output, subsamples) {
+      if (output.byteLength < input.byteLength) outputTooShort(output, input);
       output.set(input);
-      decryptor.decrypt(mode, key, iv, output, runs);
+      decryptor.decrypt(mode, key, iv, output, subsampleRuns(subsamples, input.byteLength));
     },
     decrypt(mode, key, iv, buffer, runs) {
       if (runs.length === 0) return;
@@ -121,10 +140,20 @@ export function loadLibcrypto(): AesDecryptor | undefined {
     C.EVP_CIPHER_CTX_free(context),
   );
   const written = new Int32Array(1);
+  // The last key's contexts: a sample's key is nearly always the one before's, and a WeakMap
+  // lookup per sample is a measurable part of decrypting 16 KiB.
+  let lastKey: Uint8Array | undefined;
+  let lastContexts: Partial<Record<AesMode, number>> | undefined;
   const contextFor = (mode: AesMode, key: Uint8Array): number => {
+    const last = key === lastKey ? lastContexts?.[mode] : undefined;
+    if (last !== undefined) return last;
     let perMode = contexts.get(key);
     const existing = perMode?.[mode];
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      lastKey = key;
+      lastContexts = perMode;
+      return existing;
+    }
     const context = C.EVP_CIPHER_CTX_new();
     if (context === null || context === 0) fail("EVP_CIPHER_CTX_new failed");
     if (C.EVP_DecryptInit_ex(context, ciphers[mode], null, key, null) !== 1) {
@@ -138,6 +167,8 @@ export function loadLibcrypto(): AesDecryptor | undefined {
     }
     perMode[mode] = context;
     freeContexts.register(key, context);
+    lastKey = key;
+    lastContexts = perMode;
     return context;
   };
   const decryptRun = (context: number, mode: AesMode, to: number, from: number, length: number) => {
@@ -173,19 +204,31 @@ export function loadLibcrypto(): AesDecryptor | undefined {
         if (end > begin) decryptRun(context, mode, base + begin, base + begin, end - begin);
       }
     },
-    decryptCopy(mode, key, iv, input, output, runs) {
+    decryptCopy(mode, key, iv, input, output, subsamples) {
       const length = input.byteLength;
-      if (output.byteLength < length) fail(`output of ${output.byteLength} bytes < ${length}`);
+      if (output.byteLength < length) outputTooShort(output, input);
       if (length === 0) return;
-      checkRuns(runs, length);
       const from = ffi.ptr(input);
       const to = ffi.ptr(output);
-      const context = runs.length === 0 ? 0 : start(mode, key, iv);
+      const context = start(mode, key, iv);
+      if (subsamples.length === 0) {
+        decryptRun(context, mode, to, from, length);
+        return;
+      }
       let at = 0;
-      for (const [begin, end] of runs) {
-        if (begin > at) copy(to + at, from + at, begin - at);
-        if (end > begin) decryptRun(context, mode, to + begin, from + begin, end - begin);
-        at = end;
+      for (const { clearBytes, encryptedBytes } of subsamples) {
+        // Checked here, before any pointer is offset: the bounds are all that keeps FFI inside
+        // the two buffers.
+        if (!isByteCount(clearBytes) || !isByteCount(encryptedBytes)) {
+          fail(`subsample (${clearBytes}, ${encryptedBytes}) is not two byte counts`);
+        }
+        if (at + clearBytes + encryptedBytes > length) {
+          fail(`subsamples run past the ${length}-byte sample`);
+        }
+        if (clearBytes > 0) copy(to + at, from + at, clearBytes);
+        at += clearBytes;
+        if (encryptedBytes > 0) decryptRun(context, mode, to + at, from + at, encryptedBytes);
+        at += encryptedBytes;
       }
       if (length > at) copy(to + at, from + at, length - at);
     },

@@ -9,7 +9,6 @@ import {
   RialtoError,
 } from "@rialto/protocol";
 import { clearKeyLicenseRequest, keyIdsFromInitData, parseJwkSet } from "./clearkey-messages.ts";
-import { toHex } from "./key-bytes.ts";
 import { KeySession } from "./key-session.ts";
 
 /** The one key system implemented: W3C ClearKey. */
@@ -152,9 +151,7 @@ export class ClearKeyMediaKeys implements KeyStore {
 
   /** Whether a key session holds a usable key of that id (32 hex digits); NOT_FOUND for no session. */
   containsKey(keySessionId: number, keyIdHex: string): boolean {
-    return (
-      this.#session(MediaKeysMethods.containsKey.name, keySessionId).key(keyIdHex) !== undefined
-    );
+    return this.#session(MediaKeysMethods.containsKey.name, keySessionId).holdsKey(keyIdHex);
   }
 
   /**
@@ -172,12 +169,11 @@ export class ClearKeyMediaKeys implements KeyStore {
   }
 
   findKey(keyId: Uint8Array, keySessionId?: number): Uint8Array | undefined {
-    const hex = toHex(keyId);
     const named = keySessionId === undefined ? undefined : this.#sessions.get(keySessionId);
-    const key = named?.key(hex);
+    const key = named?.key(keyId);
     if (key !== undefined) return key;
     let found: Uint8Array | undefined;
-    for (const session of this.#sessions.values()) found = session.key(hex) ?? found;
+    for (const session of this.#sessions.values()) found = session.key(keyId) ?? found;
     return found;
   }
 
