@@ -349,11 +349,8 @@ export {
   RequestEnvelope,
   ResponseEnvelope,
 } from "./rpc/envelope.ts";
-export {
-  type FdStreamOptions,
-  FdStreamTransport,
-  openFdStream,
-} from "./rpc/fd-stream-transport.ts";
+export { FdSocket } from "./rpc/fd-socket.ts";
+export { openFdStream } from "./rpc/fd-stream-transport.ts";
 export { DEFAULT_TURN_BUDGET_MS, InputScheduler } from "./rpc/input-scheduler.ts";
 export { createMemoryTransportPair, type MemoryTransportOptions } from "./rpc/memory-transport.ts";
 export { type MethodHandler, MethodRouter } from "./rpc/method-router.ts";
@@ -380,11 +377,13 @@ export {
   connectFd,
   connectUnix,
   DEFAULT_MAX_BUFFERED_BYTES,
+  fdStreamTransport,
   isListening,
   type ListenUnixOptions,
   listenUnix,
   SocketTransport,
   type SocketTransportOptions,
+  type StreamSocket,
   type UnixListener,
 } from "./rpc/socket-transport.ts";
 export type { Transport, TransportSink } from "./rpc/transport.ts";

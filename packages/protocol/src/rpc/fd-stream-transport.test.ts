@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 /**
- * A child process whose fd 3 is one end of a socketpair, wrapped in an FdStreamTransport by
+ * A child process whose fd 3 is one end of a socketpair, wrapped by `openFdStream` in
  * `script` (which sees `transport`); returns our end as a SocketTransport and the child's stdout.
  */
 async function childOnFd3(script: string) {
@@ -58,7 +58,7 @@ async function until(what: string, check: () => boolean, deadlineMs = 10_000) {
 
 const total = (chunks: Uint8Array[]) => chunks.reduce((sum, c) => sum + c.byteLength, 0);
 
-describe("FdStreamTransport", () => {
+describe("openFdStream (a SocketTransport over an FdSocket)", () => {
   it("carries bytes both ways over an inherited socket fd and closes when the peer ends", async () => {
     // Step 1: the child echoes what it receives and says how its transport closed.
     const { child, ours, received } = await childOnFd3(`

@@ -1,6 +1,7 @@
 import type * as NodeFs from "node:fs";
 import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener } from "bun";
 import { RialtoError, toRialtoError } from "../errors.ts";
+import { FdSocket } from "./fd-socket.ts";
 import type { InputScheduler } from "./input-scheduler.ts";
 import type { OutputBudget } from "./output-budget.ts";
 import type { Transport, TransportSink } from "./transport.ts";
@@ -47,15 +48,41 @@ export interface SocketTransportOptions {
 }
 
 /**
- * A {@link Transport} over a Bun socket (Unix stream socket or an inherited fd). Bun sockets do
- * not buffer: a write may take part of the bytes, so the rest waits in a queue flushed on drain.
+ * The stream a {@link SocketTransport} runs over: a Bun socket, or an `FdSocket` (Bun's file I/O
+ * on a socket fd). It reports back through the transport's `received`, `flush` (writable
+ * again) and `ended` (gone).
+ */
+export interface StreamSocket {
+  /** Writes what the OS takes now; returns the number of bytes taken (≤ 0: none). */
+  write(bytes: Uint8Array): number;
+  /** Stops delivering input until {@link resume}. */
+  pause(): void;
+  resume(): void;
+  /** Closes after what was written goes out. */
+  end(): void;
+  /** Closes now, dropping what was not sent. */
+  terminate(): void;
+  /**
+   * Bytes the socket itself holds that the OS has not taken yet (an `FdSocket`'s sink, which
+   * takes a whole write when the OS cannot); counted as queued output. Absent: none.
+   */
+  readonly heldBytes?: number;
+}
+
+/**
+ * A {@link Transport} over a {@link StreamSocket} (a Bun socket on a Unix stream socket or an
+ * inherited fd, or Bun's file I/O on one). A write may take part of the bytes, so the rest waits
+ * in a queue flushed when the socket is writable again; every limit of
+ * {@link SocketTransportOptions} applies to either kind of socket.
  */
 export class SocketTransport implements Transport {
-  #socket: Socket<SocketTransport> | undefined;
+  #socket: StreamSocket | undefined;
   #sink: TransportSink | undefined;
   #early: Uint8Array[] = [];
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
+  /** The socket's own {@link StreamSocket.heldBytes} as last seen (counted in the budget). */
+  #heldBytes = 0;
   #closed = false;
   #closeCause: RialtoError | undefined;
   #maxBufferedBytes: number;
@@ -77,6 +104,8 @@ export class SocketTransport implements Transport {
   #socketPaused = false;
   /** Writes made while a received chunk is being handled; sent as one write once it is. */
   #batch: Uint8Array[] | undefined;
+  /** When input last arrived or output was last written (performance.now(), ms). */
+  #lastActivity = performance.now();
 
   constructor(options: SocketTransportOptions = {}) {
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
@@ -98,8 +127,43 @@ export class SocketTransport implements Transport {
     return (this.#socket as unknown as { fd?: number } | undefined)?.fd ?? -1;
   }
 
+  /** When input last arrived or output was last written (performance.now(), ms). */
+  get lastActivityMs(): number {
+    return this.#lastActivity;
+  }
+
+  /**
+   * True when nothing is in flight, so the connection can move to another socket on the same
+   * connection ({@link moveTo}): no queued or held output, no input waiting, reading not paused.
+   */
+  get movable(): boolean {
+    return (
+      !this.#closed &&
+      this.#socket !== undefined &&
+      this.bufferedBytes === 0 &&
+      this.#backlog.length === 0 &&
+      this.#early.length === 0 &&
+      this.#batch === undefined &&
+      !this.#readingPaused &&
+      !this.#yielding
+    );
+  }
+
+  /**
+   * @internal Carries on over `next` (the same connection through another fd) when
+   * {@link movable}; the caller lets the old socket go without ending the connection. Throws
+   * INVALID_STATE when not movable.
+   */
+  moveTo(next: StreamSocket): void {
+    if (!this.movable) {
+      throw new RialtoError("INVALID_STATE", "transport has data in flight: it cannot move");
+    }
+    this.#socket = next;
+    this.#socketPaused = false;
+  }
+
   get bufferedBytes(): number {
-    return this.#queuedBytes;
+    return this.#queuedBytes + this.#heldBytes;
   }
 
   get closed(): boolean {
@@ -107,7 +171,7 @@ export class SocketTransport implements Transport {
   }
 
   /** @internal Called by the socket handlers once the socket exists. */
-  attach(socket: Socket<SocketTransport>): void {
+  attach(socket: StreamSocket): void {
     this.#socket = socket;
     if (this.#closed) socket.end();
   }
@@ -120,6 +184,7 @@ export class SocketTransport implements Transport {
 
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#socket === undefined) return false;
+    this.#lastActivity = performance.now();
     if (this.#batch !== undefined) {
       this.#batch.push(bytes);
       return true;
@@ -128,26 +193,46 @@ export class SocketTransport implements Transport {
   }
 
   #send(bytes: Uint8Array): boolean {
-    const socket = this.#socket as Socket<SocketTransport>;
+    const socket = this.#socket as StreamSocket;
     if (this.#queue.length === 0) {
       const written = socket.write(bytes);
-      if (written === bytes.byteLength) return true;
+      const held = socket.heldBytes ?? 0;
+      if (held !== this.#heldBytes) this.#hold(held);
+      if (written === bytes.byteLength) {
+        if (held > 0) this.#checkBacklog();
+        return true;
+      }
       bytes = bytes.subarray(Math.max(written, 0));
     }
-    if (this.#queue.length === 0) this.#watchStall();
+    if (this.#queue.length === 0 && this.#heldBytes === 0) this.#watchStall();
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.byteLength;
     this.#budget?.charge(bytes.byteLength);
-    if (this.#closed) return true; // The budget cut this connection off.
-    if (this.#queuedBytes > this.#maxBufferedBytes) {
-      this.close(peerNotReading(this.#queuedBytes, this.#maxBufferedBytes));
-      return true;
+    this.#checkBacklog();
+    return true;
+  }
+
+  /** Records what the socket holds now (budget and stall deadline included). */
+  #hold(held: number): void {
+    const delta = held - this.#heldBytes;
+    this.#heldBytes = held;
+    if (delta < 0) this.#lastProgress = performance.now();
+    else if (this.#queue.length === 0) this.#watchStall();
+    this.#budget?.charge(delta);
+  }
+
+  /** Closes the connection or stops reading from the peer as its unsent output says. */
+  #checkBacklog(): void {
+    if (this.#closed) return; // The budget cut this connection off.
+    const buffered = this.bufferedBytes;
+    if (buffered > this.#maxBufferedBytes) {
+      this.close(peerNotReading(buffered, this.#maxBufferedBytes));
+      return;
     }
-    if (this.#queuedBytes > this.#pauseAbove && !this.#readingPaused) {
+    if (buffered > this.#pauseAbove && !this.#readingPaused) {
       this.#readingPaused = true;
       this.#updateReading();
     }
-    return true;
   }
 
   /**
@@ -160,7 +245,7 @@ export class SocketTransport implements Transport {
     if (timeoutMs === undefined || this.#stallTimer !== undefined) return;
     const check = () => {
       this.#stallTimer = undefined;
-      if (this.#closed || this.#queue.length === 0) return;
+      if (this.#closed || this.bufferedBytes === 0) return;
       const idle = performance.now() - this.#lastProgress;
       if (idle < timeoutMs) {
         this.#stallTimer = setTimeout(check, timeoutMs - idle);
@@ -170,7 +255,7 @@ export class SocketTransport implements Transport {
       this.close(
         new RialtoError(
           "RESOURCE_EXHAUSTED",
-          `peer is not reading: ${this.#queuedBytes} bytes queued and none taken for ${Math.round(idle)} ms`,
+          `peer is not reading: ${this.bufferedBytes} bytes queued and none taken for ${Math.round(idle)} ms`,
         ),
       );
     };
@@ -183,7 +268,8 @@ export class SocketTransport implements Transport {
     this.#backlog = [];
     clearTimeout(this.#stallTimer);
     this.#stallTimer = undefined;
-    this.#budget?.remove(this, this.#queuedBytes);
+    this.#budget?.remove(this, this.#queuedBytes + this.#heldBytes);
+    this.#heldBytes = 0;
     this.#queue = [];
     this.#queuedBytes = 0;
   }
@@ -196,7 +282,7 @@ export class SocketTransport implements Transport {
     this.flush();
     this.#closed = true;
     this.#closeCause = cause;
-    const stalled = this.#queue.length > 0;
+    const stalled = this.bufferedBytes > 0;
     this.#dropQueue();
     // A peer that left output unread is dropped at once: a graceful end() of such a socket
     // took ~50 ms of the event loop each (measured with 8 peers that never read).
@@ -208,6 +294,7 @@ export class SocketTransport implements Transport {
   /** @internal */
   received(bytes: Uint8Array): void {
     if (this.#closed) return;
+    this.#lastActivity = performance.now();
     if (this.#sink === undefined) {
       this.#early.push(bytes.slice());
       return;
@@ -306,6 +393,8 @@ export class SocketTransport implements Transport {
   flush(): void {
     const socket = this.#socket;
     if (socket === undefined || this.#closed) return;
+    const held = socket.heldBytes ?? 0;
+    if (held !== this.#heldBytes) this.#hold(held);
     while (this.#queue.length > 0) {
       // Coalesce small queued writes into one syscall.
       const head =
@@ -321,7 +410,7 @@ export class SocketTransport implements Transport {
         break;
       }
     }
-    if (this.#readingPaused && this.#queuedBytes <= this.#pauseAbove / 2) {
+    if (this.#readingPaused && this.bufferedBytes <= this.#pauseAbove / 2) {
       this.#readingPaused = false;
       if (this.#backlog.length > 0) this.#yieldTurn();
       else this.#updateReading();
@@ -356,6 +445,19 @@ const handlers: SocketHandler<SocketTransport> = {
     socket.data.ended(new RialtoError("CONNECTION_LOST", `socket error: ${error.message}`));
   },
 };
+
+/**
+ * A transport over Bun's file I/O on `fd`, a connected stream socket (not checked; see
+ * `openFdStream`, which checks). Takes ownership of the fd.
+ */
+export function fdStreamTransport(
+  fd: number,
+  options: SocketTransportOptions = {},
+): SocketTransport {
+  const transport = new SocketTransport(options);
+  transport.attach(new FdSocket(fd, transport));
+  return transport;
+}
 
 /** Connects to a Unix stream socket at `path`. Rejects with CONNECTION_LOST when nobody listens. */
 export async function connectUnix(
@@ -424,6 +526,17 @@ export interface ListenUnixOptions extends SocketTransportOptions {
    * server manager): served as is; `close()` closes this process's fd and leaves the file.
    */
   fd?: number;
+  /**
+   * Move connections that went quiet onto Bun's file I/O (`FdSocket`): a connection with
+   * nothing in flight and no input or output for `idleMs` carries on over a duplicate of its fd
+   * (`duplicateFd`, close-on-exec), and its Bun socket is let go. Why: while any Bun socket is
+   * connected, Bun wakes the process every second (see `FdSocket`), and a long-lived client
+   * (an application manager) stays connected; a listening socket does not count. Busy
+   * connections stay on Bun sockets, whose reads take no memory per connection (a file stream
+   * reads ahead into buffers of its own). The check runs every `idleMs` while a connection is
+   * on a Bun socket, and not at all otherwise.
+   */
+  handOver?: { readonly duplicateFd: (fd: number) => number; readonly idleMs: number };
 }
 
 /**
@@ -488,13 +601,64 @@ function socketHandlers(
   onConnection: (transport: SocketTransport) => void,
   options: ListenUnixOptions,
 ): SocketHandler<SocketTransport> {
+  const handOver = options.handOver === undefined ? undefined : idleHandOver(options.handOver);
   return {
     ...handlers,
     open(socket) {
       const transport = new SocketTransport(options);
       socket.data = transport;
       transport.attach(socket);
+      handOver?.track(transport, socket);
       onConnection(transport);
+    },
+    close(socket, error) {
+      handOver?.forget(socket.data);
+      handlers.close?.(socket, error);
+    },
+  };
+}
+
+/** What a Bun socket's handlers call once its connection moved on (nothing: it is let go). */
+const LET_GO = {
+  received() {},
+  flush() {},
+  ended() {},
+} as unknown as SocketTransport;
+
+/** The connections of a listener on Bun sockets, moved onto file I/O once quiet ({@link ListenUnixOptions.handOver}). */
+function idleHandOver({ duplicateFd, idleMs }: NonNullable<ListenUnixOptions["handOver"]>) {
+  const onBunSockets = new Map<SocketTransport, Socket<SocketTransport>>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const check = () => {
+    const now = performance.now();
+    for (const [transport, socket] of onBunSockets) {
+      if (now - transport.lastActivityMs < idleMs || !transport.movable) continue;
+      let fd: number;
+      try {
+        fd = duplicateFd((socket as unknown as { fd: number }).fd);
+      } catch {
+        continue; // Out of fds for now: it stays on its Bun socket.
+      }
+      onBunSockets.delete(transport);
+      transport.moveTo(new FdSocket(fd, transport));
+      socket.data = LET_GO;
+      // The duplicate keeps the connection; the Bun socket only closes its own fd.
+      socket.terminate();
+    }
+    if (onBunSockets.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+  return {
+    track(transport: SocketTransport, socket: Socket<SocketTransport>) {
+      onBunSockets.set(transport, socket);
+      if (timer !== undefined) return;
+      timer = setInterval(check, idleMs);
+      timer.unref();
+    },
+    forget(transport: SocketTransport) {
+      onBunSockets.delete(transport);
     },
   };
 }
