@@ -18,9 +18,9 @@ export class FdSocket implements StreamSocket {
   readonly #writer: FileSink;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   /**
-   * Bytes of the last write the sink holds because the OS did not take them all (the sink does
-   * not say how many it sent, so all of that write counts); later writes wait in the transport's
-   * queue meanwhile.
+   * Bytes the sink holds: what the fd did not take of the last write (the sink does not say how
+   * much of it went out since, so all of it counts until it says it flushed); later writes wait
+   * in the transport's queue meanwhile.
    */
   #held = 0;
   #paused = false;
@@ -44,21 +44,33 @@ export class FdSocket implements StreamSocket {
 
   write(bytes: Uint8Array): number {
     if (this.#closed || this.#held > 0) return 0;
-    // A number: the OS took the bytes now. A promise: the sink holds them until the fd is
-    // writable again (it polls for that itself); they are taken, and counted in heldBytes.
-    let written: number | Promise<number>;
+    // Straight to the fd first: the sink made it non-blocking, and it would also have polled the
+    // fd for writability before writing and woken the event loop once more for it.
+    let sent = 0;
     try {
-      written = this.#writer.write(bytes);
+      sent = fs().writeSync(this.fd, bytes);
     } catch (error) {
-      this.#lost("write", error);
-      return 0;
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") {
+        this.#lost("write", error);
+        return 0;
+      }
     }
-    if (typeof written !== "number") {
-      this.#held = bytes.byteLength;
-      written.then(
+    if (sent === bytes.byteLength) return sent;
+    // The rest through the sink, which waits for the fd to take it. Until the sink says it
+    // flushed everything, later writes wait (the transport queues them), so nothing overtakes.
+    const rest = bytes.subarray(sent);
+    try {
+      const written = this.#writer.write(rest);
+      const flushed = this.#writer.flush();
+      if (typeof written === "number" && typeof flushed === "number") return bytes.byteLength;
+      this.#held = rest.byteLength;
+      Promise.all([written, flushed]).then(
         () => this.#settle(),
         (error: unknown) => this.#lost("write", error),
       );
+    } catch (error) {
+      this.#lost("write", error);
+      return 0;
     }
     return bytes.byteLength;
   }
@@ -119,7 +131,7 @@ export class FdSocket implements StreamSocket {
     // duplicate open on its unsent bytes, so a hard close shuts the socket itself down.
     if (now) shutdownSocket(this.fd);
     try {
-      (require("node:fs") as typeof NodeFs).closeSync(this.fd);
+      fs().closeSync(this.fd);
     } catch {
       // Already closed.
     }
@@ -154,6 +166,9 @@ export class FdSocket implements StreamSocket {
     );
   }
 }
+
+/** node:fs, loaded on first use. */
+const fs = (): typeof NodeFs => require("node:fs");
 
 /** shutdown(2) with SHUT_RDWR; libc is loaded through bun:ffi on the first hard close only. */
 function shutdownSocket(fd: number): void {
