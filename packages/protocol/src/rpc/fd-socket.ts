@@ -5,7 +5,8 @@ import type { SocketTransport, StreamSocket } from "./socket-transport.ts";
 
 /**
  * A {@link StreamSocket} over a stream-socket fd through Bun's file I/O: read with
- * `Bun.file(fd).stream()`, written through a `FileSink`, both of which poll the fd themselves.
+ * `Bun.file(fd).stream()`, written straight to the fd with what it does not take left to a
+ * `FileSink`; the stream and the sink poll the fd themselves.
  * Why not a Bun socket: while a process has any connected Bun socket, Bun's runtime wakes it
  * every second (its HTTP `Date` header timer runs whenever a socket is linked to the event
  * loop, and uSockets' timeout sweep every 4 s), so an idle process whose connections are Bun
