@@ -188,11 +188,6 @@ export interface RawConnection {
   readonly whenClosed: Promise<void>;
 }
 
-/**
- * Opens a raw Unix-socket connection to `path` that never reads what it is sent when `reading`
- * is false (its socket is paused: the server's replies pile up in the kernel and then in the
- * server, as with a client that never reads).
- */
 const POLLHUP = 0x10;
 let poll: ((fds: number, count: number, timeoutMs: number) => number) | undefined;
 
@@ -209,6 +204,11 @@ function hungUp(fd: number): boolean {
   return ((view[3] as number) & POLLHUP) !== 0;
 }
 
+/**
+ * Opens a raw Unix-socket connection to `path` that never reads what it is sent when `reading`
+ * is false (its socket is paused: the server's replies pile up in the kernel and then in the
+ * server, as with a client that never reads).
+ */
 export async function openRaw(path: string, reading = true): Promise<RawConnection> {
   const closed = Promise.withResolvers<void>();
   const state = { closed: false, received: 0 };

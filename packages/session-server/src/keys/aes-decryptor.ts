@@ -140,20 +140,10 @@ export function loadLibcrypto(): AesDecryptor | undefined {
     C.EVP_CIPHER_CTX_free(context),
   );
   const written = new Int32Array(1);
-  // The last key's contexts: a sample's key is nearly always the one before's, and a WeakMap
-  // lookup per sample is a measurable part of decrypting 16 KiB.
-  let lastKey: Uint8Array | undefined;
-  let lastContexts: Partial<Record<AesMode, number>> | undefined;
   const contextFor = (mode: AesMode, key: Uint8Array): number => {
-    const last = key === lastKey ? lastContexts?.[mode] : undefined;
-    if (last !== undefined) return last;
     let perMode = contexts.get(key);
     const existing = perMode?.[mode];
-    if (existing !== undefined) {
-      lastKey = key;
-      lastContexts = perMode;
-      return existing;
-    }
+    if (existing !== undefined) return existing;
     const context = C.EVP_CIPHER_CTX_new();
     if (context === null || context === 0) fail("EVP_CIPHER_CTX_new failed");
     if (C.EVP_DecryptInit_ex(context, ciphers[mode], null, key, null) !== 1) {
@@ -167,8 +157,6 @@ export function loadLibcrypto(): AesDecryptor | undefined {
     }
     perMode[mode] = context;
     freeContexts.register(key, context);
-    lastKey = key;
-    lastContexts = perMode;
     return context;
   };
   const decryptRun = (context: number, mode: AesMode, to: number, from: number, length: number) => {

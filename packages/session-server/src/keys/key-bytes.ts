@@ -33,7 +33,7 @@ export function toHex(bytes: Uint8Array): string {
   return bytes.toHex();
 }
 
-/** Whether two byte arrays hold the same bytes (a loop: cheaper than a native call for 16). */
+/** Whether two byte arrays hold the same bytes (key ids: 16 bytes, compared without a string). */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;

@@ -16,7 +16,7 @@ export class KeySession {
   /** Key ids of the license request (after `generateRequest`). */
   requestedKeyIds: readonly Uint8Array[] = [];
   // A list compared byte by byte, not a map keyed by hex: a session holds a few keys, and turning
-  // each frame's key id into a string was a fifth of decrypting a 16 KiB sample.
+  // each frame's key id into a string was a sixth of decrypting a 16 KiB sample.
   readonly #keys: ContentKey[] = [];
 
   constructor(id: number) {
