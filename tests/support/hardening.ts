@@ -1,4 +1,3 @@
-import { dlopen, ptr } from "bun:ffi";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFrame, FrameType } from "@rialto/protocol";
@@ -188,22 +187,6 @@ export interface RawConnection {
   readonly whenClosed: Promise<void>;
 }
 
-const POLLHUP = 0x10;
-let poll: ((fds: number, count: number, timeoutMs: number) => number) | undefined;
-
-/** True when the other end of socket `fd` hung up (POLLHUP from poll(2), not waiting). */
-function hungUp(fd: number): boolean {
-  poll ??= dlopen("libc.so.6", { poll: { args: ["ptr", "u64", "i32"], returns: "i32" } }).symbols
-    .poll as unknown as (fds: number, count: number, timeoutMs: number) => number;
-  // struct pollfd { int fd; short events; short revents; }
-  const entry = new Int32Array(2);
-  entry[0] = fd;
-  const view = new Int16Array(entry.buffer);
-  view[2] = 0;
-  if (poll(ptr(entry), 1, 0) < 0) return false;
-  return ((view[3] as number) & POLLHUP) !== 0;
-}
-
 /**
  * Opens a raw Unix-socket connection to `path` that never reads what it is sent when `reading`
  * is false (its socket is paused: the server's replies pile up in the kernel and then in the
@@ -232,11 +215,6 @@ export async function openRaw(path: string, reading = true): Promise<RawConnecti
   return {
     socket,
     get closed() {
-      // A paused Bun socket is not told that its peer hung up (a daemon serving its connections
-      // through Bun's file I/O shuts them down rather than resetting them): poll(2) tells.
-      if (!state.closed && !reading && hungUp((socket as unknown as { fd: number }).fd)) {
-        state.closed = true;
-      }
       return state.closed;
     },
     get received() {

@@ -3,10 +3,10 @@ import {
   ControlChannelEvents,
   ControlChannelMethods,
   type ControlPingAck,
+  connectFd,
   DEFAULT_CONNECTION_LIMITS,
   LISTENING_FDS_ENV,
   type LogLevel,
-  openFdStream,
   type RequestedState,
   RialtoError,
   RpcPeer,
@@ -142,11 +142,9 @@ export const spawnSessionServerProcess: SessionServerLauncher = (options) => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       },
     },
-    // Bun's file I/O, not a Bun socket: fifty connected Bun sockets would wake an idle manager
-    // every second (BENCHMARKS.md, device-scale step 11).
     controlChannel:
       typeof fd === "number"
-        ? openFdStream(fd, CONTROL_CHANNEL_OUTPUT_LIMITS)
+        ? connectFd(fd, CONTROL_CHANNEL_OUTPUT_LIMITS)
         : Promise.reject(new Error("Bun.spawn returned no socket for stdio[3]")),
     sockets: channel?.[0] ?? GIVEN_AT_SPAWN,
   };

@@ -27,7 +27,7 @@ export type {
   VideoFrame,
 } from "./av/media-frame.ts";
 export { type ErrnoDetails, SHM_ERROR_CODES, ShmError, type ShmErrorCode } from "./errors.ts";
-export { closeFd, duplicateFd, FdChannel, type FdRecord } from "./fd-passing/fd-channel.ts";
+export { closeFd, FdChannel, type FdRecord } from "./fd-passing/fd-channel.ts";
 export { FdListener, type FdListenerOptions } from "./fd-passing/fd-listener.ts";
 export { OwnedSocket, type OwnedSocketOptions } from "./fd-passing/owned-socket.ts";
 export { socketPeerCredentials } from "./fd-passing/peer-credentials.ts";

@@ -1,5 +1,4 @@
-import { dlopen } from "bun:ffi";
-import { afterAll, afterEach, describe, expect, it } from "bun:test";
+import { afterEach, describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -205,59 +204,3 @@ describe("SocketTransport server limits", () => {
     expect(state.paused).toBe(false);
   });
 });
-
-describe("listenUnix hand-over to file I/O", () => {
-  const dir = mkdtempSync(join(tmpdir(), "rialto-handover-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it("moves a quiet connection off its Bun socket and keeps carrying bytes both ways and its close", async () => {
-    const { fcntl } = dlopen("libc.so.6", {
-      fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
-    }).symbols;
-    const served: SocketTransport[] = [];
-    const closed = Promise.withResolvers<void>();
-    await using _listener = await listenUnix(
-      join(dir, "s.sock"),
-      (transport) => {
-        served.push(transport);
-        transport.start({
-          data: (bytes) => transport.write(bytes.slice()),
-          close: () => closed.resolve(),
-        });
-      },
-      { handOver: { duplicateFd: (fd) => fcntl(fd, 1030, 0), idleMs: 50 } },
-    );
-    const echoed: number[] = [];
-    const client = await Bun.connect({
-      unix: join(dir, "s.sock"),
-      socket: {
-        data: (_socket, bytes) => {
-          echoed.push(...bytes);
-        },
-      },
-    });
-    // Given a connection that carried a message on its Bun socket,
-    client.write(new Uint8Array([1, 2, 3]));
-    await until(() => echoed.length === 3);
-    const transport = served[0] as SocketTransport;
-    const acceptedFd = transport.fd;
-    // When it stays quiet, then it moves to another fd (a duplicate, served through file I/O),
-    await until(() => transport.fd !== acceptedFd);
-    expect(transport.closed).toBe(false);
-    // and it still answers, and sees the client leave.
-    client.write(new Uint8Array([4, 5]));
-    await until(() => echoed.length === 5);
-    expect(echoed).toEqual([1, 2, 3, 4, 5]);
-    client.end();
-    await closed.promise;
-    expect(transport.closed).toBe(true);
-  });
-});
-
-async function until(check: () => boolean): Promise<void> {
-  const deadline = performance.now() + 5000;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(5);
-  }
-}

@@ -104,8 +104,6 @@ export class SocketTransport implements Transport {
   #socketPaused = false;
   /** Writes made while a received chunk is being handled; sent as one write once it is. */
   #batch: Uint8Array[] | undefined;
-  /** When input last arrived or output was last written (performance.now(), ms). */
-  #lastActivity = performance.now();
 
   constructor(options: SocketTransportOptions = {}) {
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
@@ -125,41 +123,6 @@ export class SocketTransport implements Transport {
   /** The OS file descriptor of the socket (for SO_PEERCRED checks and side channels). */
   get fd(): number {
     return (this.#socket as unknown as { fd?: number } | undefined)?.fd ?? -1;
-  }
-
-  /** When input last arrived or output was last written (performance.now(), ms). */
-  get lastActivityMs(): number {
-    return this.#lastActivity;
-  }
-
-  /**
-   * True when nothing is in flight, so the connection can move to another socket on the same
-   * connection ({@link moveTo}): no queued or held output, no input waiting, reading not paused.
-   */
-  get movable(): boolean {
-    return (
-      !this.#closed &&
-      this.#socket !== undefined &&
-      this.bufferedBytes === 0 &&
-      this.#backlog.length === 0 &&
-      this.#early.length === 0 &&
-      this.#batch === undefined &&
-      !this.#readingPaused &&
-      !this.#yielding
-    );
-  }
-
-  /**
-   * @internal Carries on over `next` (the same connection through another fd) when
-   * {@link movable}; the caller lets the old socket go without ending the connection. Throws
-   * INVALID_STATE when not movable.
-   */
-  moveTo(next: StreamSocket): void {
-    if (!this.movable) {
-      throw new RialtoError("INVALID_STATE", "transport has data in flight: it cannot move");
-    }
-    this.#socket = next;
-    this.#socketPaused = false;
   }
 
   get bufferedBytes(): number {
@@ -184,7 +147,6 @@ export class SocketTransport implements Transport {
 
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#socket === undefined) return false;
-    this.#lastActivity = performance.now();
     if (this.#batch !== undefined) {
       this.#batch.push(bytes);
       return true;
@@ -294,7 +256,6 @@ export class SocketTransport implements Transport {
   /** @internal */
   received(bytes: Uint8Array): void {
     if (this.#closed) return;
-    this.#lastActivity = performance.now();
     if (this.#sink === undefined) {
       this.#early.push(bytes.slice());
       return;
@@ -526,17 +487,6 @@ export interface ListenUnixOptions extends SocketTransportOptions {
    * server manager): served as is; `close()` closes this process's fd and leaves the file.
    */
   fd?: number;
-  /**
-   * Move connections that went quiet onto Bun's file I/O (`FdSocket`): a connection with
-   * nothing in flight and no input or output for `idleMs` carries on over a duplicate of its fd
-   * (`duplicateFd`, close-on-exec), and its Bun socket is let go. Why: while any Bun socket is
-   * connected, Bun wakes the process every second (see `FdSocket`), and a long-lived client
-   * (an application manager) stays connected; a listening socket does not count. Busy
-   * connections stay on Bun sockets, whose reads take no memory per connection (a file stream
-   * reads ahead into buffers of its own). The check runs every `idleMs` while a connection is
-   * on a Bun socket, and not at all otherwise.
-   */
-  handOver?: { readonly duplicateFd: (fd: number) => number; readonly idleMs: number };
 }
 
 /**
@@ -601,64 +551,13 @@ function socketHandlers(
   onConnection: (transport: SocketTransport) => void,
   options: ListenUnixOptions,
 ): SocketHandler<SocketTransport> {
-  const handOver = options.handOver === undefined ? undefined : idleHandOver(options.handOver);
   return {
     ...handlers,
     open(socket) {
       const transport = new SocketTransport(options);
       socket.data = transport;
       transport.attach(socket);
-      handOver?.track(transport, socket);
       onConnection(transport);
-    },
-    close(socket, error) {
-      handOver?.forget(socket.data);
-      handlers.close?.(socket, error);
-    },
-  };
-}
-
-/** What a Bun socket's handlers call once its connection moved on (nothing: it is let go). */
-const LET_GO = {
-  received() {},
-  flush() {},
-  ended() {},
-} as unknown as SocketTransport;
-
-/** The connections of a listener on Bun sockets, moved onto file I/O once quiet ({@link ListenUnixOptions.handOver}). */
-function idleHandOver({ duplicateFd, idleMs }: NonNullable<ListenUnixOptions["handOver"]>) {
-  const onBunSockets = new Map<SocketTransport, Socket<SocketTransport>>();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const check = () => {
-    const now = performance.now();
-    for (const [transport, socket] of onBunSockets) {
-      if (now - transport.lastActivityMs < idleMs || !transport.movable) continue;
-      let fd: number;
-      try {
-        fd = duplicateFd((socket as unknown as { fd: number }).fd);
-      } catch {
-        continue; // Out of fds for now: it stays on its Bun socket.
-      }
-      onBunSockets.delete(transport);
-      transport.moveTo(new FdSocket(fd, transport));
-      socket.data = LET_GO;
-      // The duplicate keeps the connection; the Bun socket only closes its own fd.
-      socket.terminate();
-    }
-    if (onBunSockets.size === 0) {
-      clearInterval(timer);
-      timer = undefined;
-    }
-  };
-  return {
-    track(transport: SocketTransport, socket: Socket<SocketTransport>) {
-      onBunSockets.set(transport, socket);
-      if (timer !== undefined) return;
-      timer = setInterval(check, idleMs);
-      timer.unref();
-    },
-    forget(transport: SocketTransport) {
-      onBunSockets.delete(transport);
     },
   };
 }

@@ -15,7 +15,7 @@ import {
   toRialtoError,
   type UnixListener,
 } from "@rialto/protocol";
-import { duplicateFd, socketPeerCredentials } from "@rialto/shm";
+import { socketPeerCredentials } from "@rialto/shm";
 import type { Logger } from "pino";
 import type { MonitorHandle } from "../monitor-hub.ts";
 import type { ServerManager } from "../server-manager.ts";
@@ -45,9 +45,6 @@ export const DEFAULT_MAX_CONTROL_CONNECTIONS = 128;
  * config is about 1 KiB), so a peer cannot make it hold a megabyte per connection.
  */
 export const MAX_CONTROL_FRAME_LENGTH = 64 * 1024;
-
-/** Quiet time after which a control connection leaves its Bun socket for file I/O, ms. */
-const HAND_OVER_IDLE_MS = 1000;
 
 /** Options of {@link startControlServer}. */
 export interface ControlServerOptions {
@@ -142,10 +139,6 @@ export async function startControlServer(
       writeStallTimeoutMs: limits.writeStallTimeoutMs,
       yieldAfterMs: limits.yieldAfterMs,
       scheduler: new InputScheduler(2 * limits.yieldAfterMs),
-      // A connection quiet for a second moves to Bun's file I/O: an application manager stays
-      // connected, and on a Bun socket it would wake the idle daemon every second
-      // (BENCHMARKS.md, device-scale step 11).
-      handOver: { duplicateFd, idleMs: HAND_OVER_IDLE_MS },
     },
   );
   return {

@@ -5,7 +5,7 @@ import {
   RECORD_MAX_DATA,
   RECORD_MAX_FDS,
 } from "../layout.ts";
-import { F_DUPFD_CLOEXEC, libc, type PeerCredentials, SOCK_SEQPACKET } from "../libc.ts";
+import { libc, type PeerCredentials, SOCK_SEQPACKET } from "../libc.ts";
 
 /** One record taken from an {@link FdChannel}. */
 export interface FdRecord {
@@ -22,11 +22,6 @@ const receiveBuffer = new Uint8Array(new ArrayBuffer(RECORD_HEADER_SIZE + RECORD
 /** Closes a file descriptor, e.g. one received in an {@link FdRecord}. */
 export function closeFd(fd: number): void {
   libc.close(fd);
-}
-
-/** A duplicate of `fd` with close-on-exec set (`F_DUPFD_CLOEXEC`); throws ShmError (e.g. out of fds). */
-export function duplicateFd(fd: number): number {
-  return libc.fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 function closeAll(fds: readonly number[]): void {
