@@ -14,12 +14,14 @@
 //   bare Bun processes, and against bare Bun processes each sent a ping-sized message every 5 s
 //   that they echo (the floor of a process the health check wakes) (goals: APPS apps < 2 % of one
 //   core together, manager < 0.2 %);
+// - whether the kernel's DAMON runs (on this VM kind it sets most of an idle process's CPU per
+//   wake-up: BENCHMARKS.md, device-scale step 12);
 // - the web monitor's cost (`--http`): the manager scraped every second, and with the page open,
 //   against a bare Bun.serve fetched as often (goal: < 0.5 % of a core while scraped).
 // Usage: bun bench/device-scale.ts [--apps N] [--window-s S] [--monitor-window-s S]
 //   [--steady-after-s S].
 // Last line: one JSON object.
-import { mkdtempSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -246,6 +248,26 @@ function notIn(state: string, all: readonly ApplicationInfo[]): string {
 }
 
 /**
+ * Whether the kernel's DAMON runs (this VM kind runs it for proactive reclaim): it clears the
+ * accessed bits of pages it samples, and with it off an idle session server's CPU per wake-up
+ * fell to a quarter (BENCHMARKS.md, device-scale step 12). Printed so figures from machines
+ * with and without it are not mixed up.
+ */
+function damonState(): string {
+  const root = "/sys/kernel/mm/damon/admin/kdamonds";
+  try {
+    const states = readdirSync(root)
+      .filter((name) => /^\d+$/.test(name))
+      .map((name) => readFileSync(`${root}/${name}/state`, "utf8").trim());
+    return states.length === 0
+      ? "DAMON configured with no kdamond"
+      : `DAMON kdamonds ${states.join(", ")}`;
+  } catch {
+    return "no DAMON sysfs interface";
+  }
+}
+
+/**
  * CPU time of a process so far, ns: user + system from `/proc/<pid>/stat` (10 ms ticks). Unlike
  * per-thread schedstat it keeps the time of threads that have ended.
  */
@@ -416,6 +438,8 @@ try {
       bareBunWoken: round2(sum(percents.slice(-woken.length)) / woken.length),
     };
   };
+  const damon = damonState();
+  console.log(`kernel memory monitoring: ${damon}`);
   const idleEarly = idleFigures(await cpuPercent(idlePids, WINDOW_MS));
   await Bun.sleep(STEADY_AFTER_MS);
   const idle = idleFigures(await cpuPercent(idlePids, WINDOW_MS));
@@ -549,6 +573,7 @@ try {
       apps: APPS,
       build: build.fresh ? "bundle" : "sources",
       windowS: WINDOW_MS / 1000,
+      damon,
       startSeconds: round2(startSeconds),
       bareStartSeconds: round2(bareStartSeconds),
       idle,
