@@ -67,6 +67,7 @@ export {
   ControlAnnounceParams,
   ControlChannelEvents,
   ControlChannelMethods,
+  ControlParkResult,
   ControlPingAck,
   ControlPingParams,
   ControlSetLogLevelParams,

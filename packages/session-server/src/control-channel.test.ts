@@ -4,6 +4,7 @@ import { ControlChannelMethods } from "@rialto/protocol";
 import { PROCESS_TEST_TIMEOUT_MS } from "./test-support/async-queue.ts";
 import { rejectionOf } from "./test-support/rejection.ts";
 import { SessionServerProcess } from "./test-support/session-server-process.ts";
+import { TestClient } from "./test-support/test-client.ts";
 
 setDefaultTimeout(PROCESS_TEST_TIMEOUT_MS);
 
@@ -56,6 +57,42 @@ describe("control channel methods (real process)", () => {
     await server.configure();
     await server.manager.expectState("Inactive");
     expect(await ping(Number.MAX_SAFE_INTEGER)).toEqual({ id: Number.MAX_SAFE_INTEGER, ok: true });
+  });
+
+  it("parks only when Inactive and unused (control/park), and then stops as for NotRunning", async () => {
+    await using server = await SessionServerProcess.spawn();
+    const park = () => server.manager.peer.call(ControlChannelMethods.park, {});
+    await server.manager.expectState("Uninitialised");
+
+    // Step 1: not configured, then Active: refused, saying why, and nothing is reported.
+    expect(await park()).toEqual({ parked: false, reason: "state Uninitialised, not Inactive" });
+    await server.configure({ targetState: "Active" });
+    await server.manager.expectState("Active");
+    expect(await park()).toEqual({ parked: false, reason: "state Active, not Inactive" });
+    await server.manager.setState("Inactive");
+    await server.manager.expectState("Inactive");
+
+    // Step 2: a client connection (not even registered) holds the server: refused, and the
+    // client is served as before.
+    const client = await TestClient.connect(server.socketPath);
+    const refused = await park();
+    expect(refused.parked).toBe(false);
+    expect(refused.reason).toStartWith("in use: 1 connection(s)");
+    expect((await client.register()).applicationState).toBe("Inactive");
+    expect(server.manager.states.pending).toHaveLength(0);
+    await client[Symbol.asyncDispose]();
+  });
+
+  it("parks a configured Inactive server no client ever used: NotRunning, exit 0, socket gone", async () => {
+    await using server = await SessionServerProcess.configured();
+
+    expect(await server.manager.peer.call(ControlChannelMethods.park, {})).toEqual({
+      parked: true,
+    });
+    await server.manager.expectState("NotRunning");
+    expect(await server.waitForExit()).toBe(0);
+    // Its own sockets (none passed by a manager) are removed with the listener.
+    expect(existsSync(server.socketPath)).toBe(false);
   });
 
   it("logs JSON lines to stderr with pid and appId bound, at the configured level", async () => {

@@ -2,6 +2,7 @@ import {
   type ApplicationState,
   ControlChannelEvents,
   ControlChannelMethods,
+  type ControlParkResult,
   type ControlPingAck,
   type Empty,
   type LogLevel,
@@ -139,7 +140,44 @@ export class SessionServer implements AsyncDisposable {
         return this.#accept(method, state, ["Active"], () => this.#deactivate());
       })
       .handle(ControlChannelMethods.setLogLevel, ({ level }) => this.#setLogLevel(level))
-      .handle(ControlChannelMethods.ping, ({ id, deadlineMs }) => this.#ping(id, deadlineMs));
+      .handle(ControlChannelMethods.ping, ({ id, deadlineMs }) => this.#ping(id, deadlineMs))
+      .handle(ControlChannelMethods.park, () => this.#park());
+  }
+
+  /**
+   * `control/park`: stops as for SetState(NotRunning) if nothing uses the server, decided and
+   * begun in one turn of the event loop. The listener closes before anything else runs, so a
+   * client that connects from then on waits in the backlog of the socket the manager keeps (and
+   * wakes the parked app), and one accepted before counts as a use: none is ever dropped.
+   */
+  #park(): ControlParkResult {
+    const reason = this.#parkRefusal();
+    if (reason !== undefined) {
+      this.#logger.debug({ reason }, "not parked");
+      return { parked: false, reason };
+    }
+    this.#accept(ControlChannelMethods.park.name, "NotRunning", ["Inactive"], () =>
+      this.#cleanUpAndExit(SessionServerExitCode.Stopped, { state: "NotRunning" }),
+    );
+    this.#listener?.close();
+    this.#logger.info("parked: stopping with no client");
+    return { parked: true };
+  }
+
+  /** Why the server cannot be parked now; undefined when it can. */
+  #parkRefusal(): string | undefined {
+    if (this.#stopping || this.#exiting) return "stopping already";
+    if (this.#config === undefined || this.#planned !== "Inactive" || this.#state !== "Inactive") {
+      return `state ${this.#state}${this.#planned === this.#state ? "" : ` (changing to ${this.#planned})`}, not Inactive`;
+    }
+    const connections = this.#gateway?.connectionCount ?? 0;
+    const report = this.#collectStats();
+    const clients = report?.clients ?? 0;
+    const pipelines = report?.pipelines.length ?? 0;
+    if (connections > 0 || clients > 0 || pipelines > 0) {
+      return `in use: ${connections} connection(s), ${clients} client(s), ${pipelines} pipeline(s)`;
+    }
+    return undefined;
   }
 
   /**

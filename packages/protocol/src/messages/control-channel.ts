@@ -126,6 +126,18 @@ export const ControlPingAck = Closed({
 export type ControlPingAck = Static<typeof ControlPingAck>;
 
 /**
+ * The answer to `control/park`: whether the session server took it. `parked: true`: it stopped
+ * accepting clients at once and now stops as for SetState(NotRunning) (reports NotRunning and
+ * exits). `parked: false`: it goes on serving; `reason` says what holds it (a client connection,
+ * a pipeline, a state change under way, a state other than Inactive).
+ */
+export const ControlParkResult = Closed({
+  parked: Type.Boolean(),
+  reason: Type.Optional(DiagnosticText),
+});
+export type ControlParkResult = Static<typeof ControlParkResult>;
+
+/**
  * Sent by a session server started from a shell (`RIALTO_CONTROL_SOCKET=... rialto-session-server
  * --app-id X`) as its first call on the daemon's control socket. Once accepted (monitor event
  * `joined`), that connection is its control channel: it sends `stateChanged(Uninitialised)` and
@@ -149,6 +161,11 @@ export const ControlChannelMethods = {
   setState: defineMethod("control/setState", SetStateParams, Empty),
   /** Changes the log level at run time. */
   setLogLevel: defineMethod("control/setLogLevel", ControlSetLogLevelParams, Empty),
+  /**
+   * Stop if unused (the manager parks an Inactive app with no client): checked and done in one
+   * step on the session server, so a client it accepted meanwhile is never dropped.
+   */
+  park: defineMethod("control/park", Empty, ControlParkResult),
   /** Health check (default every 5 s; 3 unanswered pings count as a hang). */
   ping: defineMethod("control/ping", ControlPingParams, ControlPingAck),
   /** A shell-started session server joins the daemon (sent on the control socket). */
