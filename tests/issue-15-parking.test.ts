@@ -1,5 +1,6 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import type { SessionServerState } from "@rialto/protocol";
+import pino from "pino";
 import { clipUntil, givenClipPlayer } from "./support/pipeline-harness.ts";
 import { TestApp } from "./support/rialto-app.ts";
 import { eventually, waitFor, within } from "./support/wait.ts";
@@ -67,5 +68,55 @@ describe("parking Inactive apps with no client (issue 15, parkInactiveAfterMs)",
     expect(pidOf(app)).toBeNumber();
     const client = await app.connect();
     await eventually(() => client.applicationState === "Running", "client Running");
+  });
+
+  it("a connection the manager has not heard of keeps the session server: control/park is refused, nothing dropped", async () => {
+    const refusals: { reason?: string }[] = [];
+    const logger = pino(
+      { level: "info" },
+      {
+        write: (line: string) => {
+          const entry = JSON.parse(line) as { msg: string; reason?: string };
+          if (entry.msg === "not parked: the session server is in use") refusals.push(entry);
+        },
+      },
+    );
+    await using app = await TestApp.start({
+      state: "Inactive",
+      // The manager's info lines carry the refusals; the session server's stay quiet.
+      manager: { parkInactiveAfterMs: 20, logger, logLevel: "info" },
+      config: { logLevel: "error" },
+      // The connection below never registers; it must outlive the test, not the default 5 s.
+      env: { RIALTO_REGISTRATION_TIMEOUT_MS: "60000" },
+    });
+
+    // Given: a connection that never registers, so no client counts it in the session server's
+    // reports, and the manager keeps asking it to park (every 20 ms).
+    let closed = false;
+    const socket = await Bun.connect({
+      unix: app.manager.getAppConnectionInfo(app.appId),
+      socket: {
+        data() {},
+        close() {
+          closed = true;
+        },
+      },
+    });
+    await waitFor("a refusal", () => refusals.length >= 1);
+    const pid = pidOf(app);
+    expect(pid).toBeNumber();
+
+    // Then: every time, the session server refuses, naming the connection; it keeps running and
+    // the connection stays open.
+    const seen = refusals.length;
+    await waitFor("three more refusals", () => refusals.length >= seen + 3);
+    expect(refusals.at(-1)?.reason).toStartWith("in use: 1 connection(s)");
+    expect(pidOf(app)).toBe(pid);
+    expect(closed).toBe(false);
+    expect(app.manager.getState(app.appId)).toBe("Inactive");
+
+    // Once the connection is gone, the app is parked.
+    socket.end();
+    await waitFor("the app parked", () => pidOf(app) === undefined);
   });
 });

@@ -401,6 +401,47 @@ describe("parking with in-memory session servers (parkInactiveAfterMs)", () => {
     expect(manager.getState("app")).toBeUndefined();
   });
 
+  it("keeps running a session server that refuses control/park, and parks it once it is free", async () => {
+    const { manager, fakes, reaches, statesOf } = givenManager({ parkInactiveAfterMs: 10 });
+    await manager.initiateApplication("app", "Inactive");
+    await reaches("app", "Inactive");
+    // A client the manager has not heard of yet: the server refuses, the manager asks again later.
+    const server = fakes.latest;
+    server.inUse = true;
+    const refusals = () => server.calls.filter((call) => call === "control/park").length;
+    for (const start = performance.now(); refusals() < 2; ) {
+      if (performance.now() - start > 2000) throw new Error("control/park was not asked again");
+      await Bun.sleep(2);
+    }
+    expect(server.running).toBe(true);
+    expect(manager.listApplications()[0]?.pid).toBe(server.pid);
+
+    server.inUse = false;
+    await parked(manager, "app");
+    expect(server.running).toBe(false);
+    expect(server.calls).not.toContain("control/setState NotRunning");
+    expect(statesOf("app")).toEqual(["Uninitialised", "Inactive"]);
+    expect(manager.getState("app")).toBe("Inactive");
+  });
+
+  it("parks quietly when the session server's NotRunning arrives before its answer to control/park", async () => {
+    const { manager, fakes, reaches, statesOf } = givenManager({ parkInactiveAfterMs: 10 });
+    fakes.next.push({ parkReportsFirst: true });
+    const messages: MonitorMessage[] = [];
+    const monitor = manager.addMonitor((message) => messages.push(message));
+    cleanups.push(() => monitor.close());
+    await manager.initiateApplication("app", "Inactive");
+    await reaches("app", "Inactive");
+    await parked(manager, "app");
+    expect(manager.getState("app")).toBe("Inactive");
+    expect(statesOf("app")).toEqual(["Uninitialised", "Inactive"]);
+    expect(manager.getTerminationReason("app")).toBeUndefined();
+    const events = messages.flatMap((m) =>
+      m.type === "client_event" && m.appId === "app" ? [m.event] : [],
+    );
+    expect(events).not.toContain("stopped_by_itself");
+  });
+
   it("never parks an app that is Active or has a client", async () => {
     const { manager, fakes, reaches } = givenManager({ parkInactiveAfterMs: 10 });
     await manager.initiateApplication("app", "Active");

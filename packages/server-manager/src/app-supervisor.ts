@@ -1,5 +1,6 @@
 import { lstatSync, unlinkSync } from "node:fs";
 import {
+  type ControlParkResult,
   type LogLevel,
   type MonitorEventName,
   RialtoError,
@@ -99,6 +100,8 @@ export class AppSupervisor implements SessionServerListener {
    * stop) are not reported; only a state the app really changes to is.
    */
   #quiet = false;
+  /** The session server asked to park (`control/park` in flight): its NotRunning is the park. */
+  #parking: SessionServerHandle | undefined;
   #parkTimer: ReturnType<typeof setTimeout> | undefined;
   #readyTimer: ReturnType<typeof setTimeout> | undefined;
   #transitionTimer: ReturnType<typeof setTimeout> | undefined;
@@ -326,6 +329,7 @@ export class AppSupervisor implements SessionServerListener {
       }
       case "running":
         if (state === "Error") this.#fail({ kind: "reported-error", detail: reason });
+        else if (state === "NotRunning" && this.#parking === server) this.#parkAccepted(server);
         else if (state === "NotRunning") this.#stoppedByItself();
         else if (state !== this.state) {
           // The session server changed state on its own; a restart brings it back there.
@@ -357,16 +361,39 @@ export class AppSupervisor implements SessionServerListener {
   }
 
   /**
-   * Parks the app if it is still Inactive with no client: its session server is stopped quietly
-   * and the app stays Inactive with its sockets kept. Resolves once the stop is requested.
+   * Parks the app if it is still Inactive with no client: the session server is asked to stop
+   * if unused (`control/park`, which it decides in one step, so a client it accepted meanwhile
+   * keeps it running) and the app stays Inactive with its sockets kept. Resolves once the session
+   * server answered: parked (stopping quietly), or not (the parking timer starts again).
    */
   async park(): Promise<void> {
     const server = this.server;
     if (!this.#parkable() || server === undefined) return;
-    this.#log.info("parking: Inactive with no client");
+    this.#parking = server;
+    let answer: ControlParkResult;
+    try {
+      answer = await server.park(this.#ctx.options.transitionTimeoutMs);
+    } catch (error) {
+      // A server that cannot answer is the health check's business; it stays as it is.
+      this.#log.warn({ err: error }, "not parked: control/park failed");
+      return;
+    } finally {
+      this.#parking = undefined;
+    }
+    if (answer.parked) this.#parkAccepted(server);
+    else {
+      this.#log.info({ reason: answer.reason }, "not parked: the session server is in use");
+      this.#scheduleParking();
+    }
+  }
+
+  /** The session server took `control/park` (its answer, or its NotRunning, came first). */
+  #parkAccepted(server: SessionServerHandle): void {
+    if (server !== this.server || this.phase !== "running") return;
+    this.#log.info("parked: Inactive with no client; its session server stops");
     this.#quiet = true;
     this.#enter("stopping");
-    await this.#stopServer(server);
+    void server.ensureExit(this.#ctx.options.stopTimeoutMs);
   }
 
   /** Starts a session server for a parked app, in `state` (a client came, or Active was asked). */

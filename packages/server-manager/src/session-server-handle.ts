@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import {
   ControlChannelEvents,
   ControlChannelMethods,
+  type ControlParkResult,
   type ControlPingAck,
   connectFd,
   DEFAULT_CONNECTION_LIMITS,
@@ -326,6 +327,11 @@ export class SessionServerHandle implements AsyncDisposable {
   /** `control/setState`. */
   setState(state: RequestedState, timeoutMs: number): Promise<unknown> {
     return this.channel.call(ControlChannelMethods.setState, { state }, { timeoutMs });
+  }
+
+  /** `control/park`: stop if unused; resolves with whether the session server took it. */
+  park(timeoutMs: number): Promise<ControlParkResult> {
+    return this.channel.call(ControlChannelMethods.park, {}, { timeoutMs });
   }
 
   /** `control/setLogLevel`. */

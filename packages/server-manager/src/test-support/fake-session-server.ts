@@ -29,6 +29,8 @@ export interface FakeBehaviour {
   readonly refuseStateChanges?: boolean;
   /** Accepts SetState(Inactive|Active) and never reports the new state. */
   readonly stallStateChanges?: boolean;
+  /** Reports NotRunning for a `control/park` it takes before its answer goes out. */
+  readonly parkReportsFirst?: boolean;
   /** Survives SIGTERM (only SIGKILL ends it). */
   readonly ignoreSigterm?: boolean;
 }
@@ -40,7 +42,8 @@ const FAKE_PID_BASE = 1_000_000_000;
  * An in-memory session server for the manager's unit tests: it speaks the control channel
  * (SPEC 3) over a memory transport as the real one does: first message `Uninitialised`,
  * SetConfiguration then the target state, SetState then the new state (the same state again is
- * INVALID_STATE), NotRunning then exit 0, pings answered, SIGTERM and SIGKILL end it. A test
+ * INVALID_STATE), NotRunning then exit 0, `control/park` taken when Inactive and not
+ * {@link inUse}, pings answered, SIGTERM and SIGKILL end it. A test
  * makes it crash, hang, break its channel or report Error, or sets a {@link FakeBehaviour}.
  */
 export class FakeSessionServer {
@@ -55,6 +58,11 @@ export class FakeSessionServer {
   readonly calls: string[] = [];
   /** Signals it was sent, in order. */
   readonly signals: string[] = [];
+  /**
+   * A client the manager has not heard of yet holds it: `control/park` is refused. Clients are
+   * otherwise the manager's to learn from stats reports, which a fake does not send.
+   */
+  inUse = false;
   /** The listening sockets the manager passed it. */
   readonly passedSockets: number[] = [];
   /** What the manager starts it with. */
@@ -153,6 +161,17 @@ export class FakeSessionServer {
       .handle(ControlChannelMethods.setLogLevel, ({ level }) => {
         this.calls.push(`${ControlChannelMethods.setLogLevel.name} ${level}`);
         return {};
+      })
+      .handle(ControlChannelMethods.park, () => {
+        this.calls.push(ControlChannelMethods.park.name);
+        if (this.state !== "Inactive") return { parked: false, reason: `fake: ${this.state}` };
+        if (this.inUse) return { parked: false, reason: "fake: in use" };
+        if (this.behaviour.parkReportsFirst) this.#report("NotRunning");
+        this.#later(() => {
+          if (!this.behaviour.parkReportsFirst) this.#report("NotRunning");
+          this.#end({ exitCode: 0, signal: null });
+        });
+        return { parked: true };
       })
       .handle(ControlChannelMethods.ping, ({ id }) => {
         if (this.#hung) return new Promise<never>(() => {});
