@@ -328,6 +328,16 @@ describe("the monitor hub with in-memory session servers", () => {
 });
 
 describe("parking with in-memory session servers (parkInactiveAfterMs)", () => {
+  /** The monitor's client events for "app", as they come (returned array fills in). */
+  const appEvents = (manager: ServerManager): string[] => {
+    const events: string[] = [];
+    const monitor = manager.addMonitor((m) => {
+      if (m.type === "client_event" && m.appId === "app") events.push(m.event);
+    });
+    cleanups.push(() => monitor.close());
+    return events;
+  };
+
   const parked = async (manager: ServerManager, appId: string) => {
     for (const start = performance.now(); performance.now() - start < 2000; ) {
       const info = manager.listApplications().find((app) => app.appId === appId);
@@ -339,9 +349,7 @@ describe("parking with in-memory session servers (parkInactiveAfterMs)", () => {
 
   it("parks an Inactive app with no client, invisibly, and wakes it Active on request", async () => {
     const { manager, fakes, reaches, statesOf } = givenManager({ parkInactiveAfterMs: 20 });
-    const messages: MonitorMessage[] = [];
-    const monitor = manager.addMonitor((message) => messages.push(message));
-    cleanups.push(() => monitor.close());
+    const events = appEvents(manager);
     await manager.initiateApplication("app", "Inactive");
     await reaches("app", "Inactive");
     await parked(manager, "app");
@@ -357,9 +365,6 @@ describe("parking with in-memory session servers (parkInactiveAfterMs)", () => {
     expect(fakes.latest.configuration).toMatchObject({ targetState: "Active" });
     // The app manager saw Inactive → Active, nothing of the stop and the start between.
     expect(statesOf("app")).toEqual(["Uninitialised", "Inactive", "Active"]);
-    const events = messages.flatMap((m) =>
-      m.type === "client_event" && m.appId === "app" ? [m.event] : [],
-    );
     expect(events.filter((e) => e === "start_request")).toHaveLength(1);
     expect(events).not.toContain("stopped_by_server");
     expect(events.at(-1)).toBe("state_changed");
@@ -427,18 +432,13 @@ describe("parking with in-memory session servers (parkInactiveAfterMs)", () => {
   it("parks quietly when the session server's NotRunning arrives before its answer to control/park", async () => {
     const { manager, fakes, reaches, statesOf } = givenManager({ parkInactiveAfterMs: 10 });
     fakes.next.push({ parkReportsFirst: true });
-    const messages: MonitorMessage[] = [];
-    const monitor = manager.addMonitor((message) => messages.push(message));
-    cleanups.push(() => monitor.close());
+    const events = appEvents(manager);
     await manager.initiateApplication("app", "Inactive");
     await reaches("app", "Inactive");
     await parked(manager, "app");
     expect(manager.getState("app")).toBe("Inactive");
     expect(statesOf("app")).toEqual(["Uninitialised", "Inactive"]);
     expect(manager.getTerminationReason("app")).toBeUndefined();
-    const events = messages.flatMap((m) =>
-      m.type === "client_event" && m.appId === "app" ? [m.event] : [],
-    );
     expect(events).not.toContain("stopped_by_itself");
   });
 
