@@ -37,6 +37,9 @@ describe("ServerManager options", () => {
       stopTimeoutMs: 2000,
     });
     expect(options.sessionServerCommand[0]).toBe(process.execPath);
+    // An addition to SPEC 3.1: Inactive apps with no client are parked after a minute; 0: never.
+    expect(options.parkInactiveAfterMs).toBe(60_000);
+    expect(resolveOptions({ parkInactiveAfterMs: 0, env: {} }).parkInactiveAfterMs).toBe(0);
     expect([SESSION_SERVER_LAYOUT.main, SESSION_SERVER_LAYOUT.built]).toContain(
       options.sessionServerCommand[1] as string,
     );
@@ -70,6 +73,10 @@ describe("ServerManager options", () => {
       [
         { runtimeDir: "relative/dir" },
         'runtimeDir must be an absolute path of at most 80 bytes, got "relative/dir"',
+      ],
+      [
+        { parkInactiveAfterMs: 5 },
+        "parkInactiveAfterMs must be 0 (never) or an integer 10 .. 3600000 (ms), got 5",
       ],
       [{ readyTimeout: 5 }, 'unknown option "readyTimeout"'],
     ];

@@ -53,11 +53,12 @@ export interface ServerManagerOptions {
    */
   maxConcurrentApps?: number;
   /**
-   * Park an app that has been Inactive with no client for this long, in ms: 0 (never, the
-   * default) or 10 .. 3600000. A parked app has no session server: the manager keeps its
-   * listening sockets (a client's connect is queued, never refused) and starts one again when a
-   * client connects or the app is made Active. States, monitor events and the socket path stay
-   * as they were: parking is invisible to the app manager and to clients.
+   * Park an app that has been Inactive with no client for this long, in ms: 10 .. 3600000, or 0
+   * (never); default 60000. A parked app has no session server: the manager keeps its listening
+   * sockets (a client's connect is queued, never refused) and starts one again when a client
+   * connects or the app is made Active. States, monitor events and the socket path stay as they
+   * were: parking is invisible to the app manager and to clients, but for the first client's
+   * wait for a session server to start.
    */
   parkInactiveAfterMs?: number;
   /**
@@ -187,8 +188,17 @@ export function resolveOptions(options: ServerManagerOptions | undefined): Resol
   };
 }
 
+/**
+ * How long an app stays Inactive with no client before it is parked, by default: long enough
+ * that an app manager's start-then-launch (an app initiated Inactive, its client connecting
+ * seconds later) never meets a parked app; short enough that a TV's idle apps give their
+ * memory and their health-check wake-ups back within a minute.
+ */
+const DEFAULT_PARK_INACTIVE_AFTER_MS = 60_000;
+
 function parkOption(value: unknown): number {
-  if (value === undefined || value === 0) return 0;
+  if (value === undefined) return DEFAULT_PARK_INACTIVE_AFTER_MS;
+  if (value === 0) return 0;
   if (!Number.isInteger(value) || (value as number) < 10 || (value as number) > 3_600_000) {
     throw invalid(
       `parkInactiveAfterMs must be 0 (never) or an integer 10 .. 3600000 (ms), got ${describeValue(value)}`,

@@ -15,7 +15,8 @@ export const DAEMON_USAGE = `usage: rialto-server-manager [options]
   --failed-pings <n>                unanswered pings that count as a hang (default 3)
   --no-restart                      do not restart crashed or hung session servers
   --park-inactive-after-ms <ms>     park an app Inactive with no client this long (no process
-                                    until a client connects or it goes Active); default 0: never
+                                    until a client connects or it goes Active); 0: never
+                                    (default 60000)
   --session-server-command <json>   session server argv as a JSON array of strings
   --http [<address>:]<port>         serve the web monitor, /metrics and /api on this address
                                     (default address 127.0.0.1; port 0 picks a free one)
