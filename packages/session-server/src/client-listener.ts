@@ -67,6 +67,8 @@ export interface ClientListener extends AsyncDisposable {
   claimSideChannel(token: Uint8Array): FdChannel | undefined;
   /** Output queued for all client connections together (bounded by `maxTotalBufferedBytes`). */
   readonly outputBudget: OutputBudget;
+  /** Side-channel connections accepted and not claimed yet: clients on their way in. */
+  readonly unclaimedSideChannels: number;
   /** Stops accepting and removes both socket files; open connections stay open. Idempotent. */
   close(): void;
 }
@@ -201,6 +203,9 @@ export async function openClientListener(
       return channel;
     },
     outputBudget,
+    get unclaimedSideChannels() {
+      return side?.pendingCount ?? 0;
+    },
     close,
     [Symbol.asyncDispose]: async () => close(),
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync } from "node:fs";
-import { ControlChannelMethods } from "@rialto/protocol";
-import { PROCESS_TEST_TIMEOUT_MS } from "./test-support/async-queue.ts";
+import { ControlChannelMethods, sideChannelPath } from "@rialto/protocol";
+import { connectSideChannel } from "@rialto/shm";
+import { PROCESS_TEST_TIMEOUT_MS, WAIT_MS } from "./test-support/async-queue.ts";
 import { rejectionOf } from "./test-support/rejection.ts";
 import { SessionServerProcess } from "./test-support/session-server-process.ts";
 import { TestClient } from "./test-support/test-client.ts";
@@ -66,7 +67,8 @@ describe("control channel methods (real process)", () => {
 
     // Step 1: not configured, then Active: refused, saying why, and nothing is reported.
     expect(await park()).toEqual({ parked: false, reason: "state Uninitialised, not Inactive" });
-    await server.configure({ targetState: "Active" });
+    // No grace period: a client that leaves is released at once (step 3).
+    await server.configure({ targetState: "Active", clientGracePeriodMs: 0 });
     await server.manager.expectState("Active");
     expect(await park()).toEqual({ parked: false, reason: "state Active, not Inactive" });
     await server.manager.setState("Inactive");
@@ -80,7 +82,26 @@ describe("control channel methods (real process)", () => {
     expect(refused.reason).toStartWith("in use: 1 connection(s)");
     expect((await client.register()).applicationState).toBe("Inactive");
     expect(server.manager.states.pending).toHaveLength(0);
+
+    // Step 3: a client between its two connects (its side channel accepted, its RPC connection
+    // not made yet) holds it too, once the first client is gone.
+    const arriving = connectSideChannel(sideChannelPath(server.socketPath));
     await client[Symbol.asyncDispose]();
+    const expected = "in use: 0 connection(s), 1 side channel(s) unclaimed";
+    let answer = await park();
+    for (const start = performance.now(); !answer.reason?.startsWith(expected); ) {
+      if (answer.parked || performance.now() - start > WAIT_MS) {
+        throw new Error(`expected "${expected}", got ${JSON.stringify(answer)}`);
+      }
+      await Bun.sleep(20);
+      answer = await park();
+    }
+    expect(await server.manager.peer.call(ControlChannelMethods.ping, { id: 3 })).toEqual({
+      id: 3,
+      ok: true,
+    });
+    expect(server.manager.states.pending).toHaveLength(0);
+    arriving.channel.close();
   });
 
   it("parks a configured Inactive server no client ever used: NotRunning, exit 0, socket gone", async () => {

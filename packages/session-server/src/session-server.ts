@@ -171,11 +171,13 @@ export class SessionServer implements AsyncDisposable {
       return `state ${this.#state}${this.#planned === this.#state ? "" : ` (changing to ${this.#planned})`}, not Inactive`;
     }
     const connections = this.#gateway?.connectionCount ?? 0;
+    // A side channel accepted and not claimed is a client between its two connects.
+    const sideChannels = this.#listener?.unclaimedSideChannels ?? 0;
     const report = this.#collectStats();
     const clients = report?.clients ?? 0;
     const pipelines = report?.pipelines.length ?? 0;
-    if (connections > 0 || clients > 0 || pipelines > 0) {
-      return `in use: ${connections} connection(s), ${clients} client(s), ${pipelines} pipeline(s)`;
+    if (connections > 0 || sideChannels > 0 || clients > 0 || pipelines > 0) {
+      return `in use: ${connections} connection(s), ${sideChannels} side channel(s) unclaimed, ${clients} client(s), ${pipelines} pipeline(s)`;
     }
     return undefined;
   }
