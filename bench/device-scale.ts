@@ -208,9 +208,9 @@ async function measureParked(bareTotal: number, bareMedian: number) {
     });
     const parkedAfterS = (performance.now() - started) / 1000;
     await Bun.sleep(PARKED_SETTLE_MS);
-    const [managerIdle = 0] = await cpuPercent([manager.pid], WINDOW_MS);
-    // The session servers it runs: none while every app is parked (their CPU is then 0).
-    const running = (await listParked()).filter((a) => a.pid).length;
+    // The apps' CPU is their session servers': none runs while every app is parked.
+    const running = (await listParked()).flatMap((a) => (a.pid ? [a.pid] : []));
+    const [managerIdle = 0, ...appsIdle] = await cpuPercent([manager.pid, ...running], WINDOW_MS);
     const managerParkedRss = rssBytes(manager.pid);
     const player = await startPlayer(control, listParked);
     const playing = await playDemoClip(player.socketPath);
@@ -222,7 +222,8 @@ async function measureParked(bareTotal: number, bareMedian: number) {
     const figures = {
       parkAfterMs: PARK_AFTER_MS ?? "default",
       parkedAfterS: round2(parkedAfterS),
-      sessionServersWhileParked: running,
+      sessionServersWhileParked: running.length,
+      appsIdlePercent: round2(sum(appsIdle)),
       managerIdlePercent: round2(managerIdle),
       managerRssMiB: mib(managerParkedRss),
       activePlayingMiB: mib(playingRss),
@@ -235,7 +236,7 @@ async function measureParked(bareTotal: number, bareMedian: number) {
     const setting =
       PARK_AFTER_MS === undefined ? "the default" : `--park-inactive-after-ms ${PARK_AFTER_MS}`;
     console.log(
-      `parked (${setting}): ${APPS} Inactive apps with no client all parked ${figures.parkedAfterS} s after they were started; ${running} session servers then; idle CPU over ${WINDOW_MS / 1000} s with them parked: apps 0 %, manager ${figures.managerIdlePercent} % of a core (goals < 2 and < 0.2), ${figures.managerRssMiB} MiB`,
+      `parked (${setting}): ${APPS} Inactive apps with no client all parked ${figures.parkedAfterS} s after they were started; idle CPU over ${WINDOW_MS / 1000} s with them parked: ${APPS} apps ${figures.appsIdlePercent} % of a core together (${running.length} session servers; goal < 2), manager ${figures.managerIdlePercent} % (goal < 0.2), ${figures.managerRssMiB} MiB`,
     );
     console.log(
       `  ${APPS} parked + 1 Active playing: ${figures.totalWithManagerMiB} MiB, manager included, against ${APPS + 1} bare Bun ${figures.bareTotalMiB} MiB (${figures.totalRatio}×)`,
@@ -579,12 +580,12 @@ try {
   const goals = {
     start: startSeconds <= 3,
     idleMemory: memory.inactiveRatio <= 1.5 && memory.activeIdleRatio <= 1.5,
-    // Idle CPU under the default configuration: the idle apps parked, no session server runs,
-    // the manager is all.
-    idleCpuParked: parked.sessionServersWhileParked === 0 && parked.managerIdlePercent < 0.2,
+    // Idle CPU under the default configuration: the idle apps are parked.
+    idleCpuApps: parked.appsIdlePercent < 2,
+    idleCpuManager: parked.managerIdlePercent < 0.2,
     // The same goals with every app keeping its session server (parking off, or a client each).
-    idleCpuApps: idle.sessionServers < 2,
-    idleCpuManager: idle.manager < 0.2,
+    idleCpuAppsUnparked: idle.sessionServers < 2,
+    idleCpuManagerUnparked: idle.manager < 0.2,
     monitor: scraped.manager < 0.5,
   };
   console.log(
