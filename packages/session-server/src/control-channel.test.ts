@@ -104,16 +104,18 @@ describe("control channel methods (real process)", () => {
     arriving.channel.close();
   });
 
-  it("parks a configured Inactive server no client ever used: NotRunning, exit 0, socket gone", async () => {
+  it("refuses control/park when its sockets are its own, not passed by a manager", async () => {
     await using server = await SessionServerProcess.configured();
 
+    // Parking would remove the socket files it created, leaving the app with no socket; the
+    // parked path itself, with a manager's sockets, is tests/issue-15-parking.test.ts.
     expect(await server.manager.peer.call(ControlChannelMethods.park, {})).toEqual({
-      parked: true,
+      parked: false,
+      reason: "its sockets are its own, not a manager's",
     });
-    await server.manager.expectState("NotRunning");
-    expect(await server.waitForExit()).toBe(0);
-    // Its own sockets (none passed by a manager) are removed with the listener.
-    expect(existsSync(server.socketPath)).toBe(false);
+    expect(existsSync(server.socketPath)).toBe(true);
+    await using client = await TestClient.registered(server.socketPath);
+    expect(client.registration?.applicationState).toBe("Inactive");
   });
 
   it("logs JSON lines to stderr with pid and appId bound, at the configured level", async () => {

@@ -179,6 +179,8 @@ export class SessionServer implements AsyncDisposable {
     if (connections > 0 || sideChannels > 0 || clients > 0 || pipelines > 0) {
       return `in use: ${connections} connection(s), ${sideChannels} side channel(s) unclaimed, ${clients} client(s), ${pipelines} pipeline(s)`;
     }
+    // Stopping would remove the socket files it created: nobody would be left listening.
+    if (this.#config.socketsPassed !== true) return "its sockets are its own, not a manager's";
     return undefined;
   }
 

@@ -128,8 +128,9 @@ export type ControlPingAck = Static<typeof ControlPingAck>;
 /**
  * The answer to `control/park`: whether the session server took it. `parked: true`: it stopped
  * accepting clients at once and now stops as for SetState(NotRunning) (reports NotRunning and
- * exits). `parked: false`: it goes on serving; `reason` says what holds it (a client connection,
- * a pipeline, a state change under way, a state other than Inactive).
+ * exits). `parked: false`: it goes on serving; `reason` says what holds it (a state other than
+ * Inactive or a change under way, a client connection, a side channel not claimed yet, a client,
+ * a pipeline, or sockets of its own that stopping would remove).
  */
 export const ControlParkResult = Closed({
   parked: Type.Boolean(),

@@ -43,8 +43,8 @@ const FAKE_PID_BASE = 1_000_000_000;
  * (SPEC 3) over a memory transport as the real one does: first message `Uninitialised`,
  * SetConfiguration then the target state, SetState then the new state (the same state again is
  * INVALID_STATE), NotRunning then exit 0, `control/park` taken when Inactive and not
- * {@link inUse}, pings answered, SIGTERM and SIGKILL end it. A test
- * makes it crash, hang, break its channel or report Error, or sets a {@link FakeBehaviour}.
+ * {@link inUse}, pings answered, SIGTERM and SIGKILL end it. A test makes it crash, hang, break
+ * its channel or report Error, or sets a {@link FakeBehaviour}.
  */
 export class FakeSessionServer {
   readonly pid: number;
