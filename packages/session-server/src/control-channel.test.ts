@@ -60,7 +60,7 @@ describe("control channel methods (real process)", () => {
     expect(await ping(Number.MAX_SAFE_INTEGER)).toEqual({ id: Number.MAX_SAFE_INTEGER, ok: true });
   });
 
-  it("parks only when Inactive and unused (control/park), and then stops as for NotRunning", async () => {
+  it("refuses control/park while not Inactive or in use, saying why, and serves on", async () => {
     await using server = await SessionServerProcess.spawn();
     const park = () => server.manager.peer.call(ControlChannelMethods.park, {});
     await server.manager.expectState("Uninitialised");
